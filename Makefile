@@ -1,0 +1,42 @@
+# Every target makes its own virtualenv (.venv) on first use: nothing to install by hand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXTERNAL_DB ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: install run serve test test-external lint format bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed  ## create .venv with the service and its dev tools
+
+run: install  ## the demo: example ICP, sample accounts, an admin key, then serve on :8000
+	$(BIN)/icp-sync demo
+
+serve: install  ## serve on the embedded database
+	$(BIN)/icp-sync serve
+
+test: install  ## the test suite on an embedded PostgreSQL
+	$(BIN)/pytest -q
+
+test-external: install  ## the test suite on the PostgreSQL server at $(EXTERNAL_DB)
+	ICP_SYNC_TEST_DATABASE_URL=$(EXTERNAL_DB) $(BIN)/pytest -q
+
+lint: install  ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app connectors
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install  ## benchmarks; figures printed and written to README's Performance section
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) .icp-sync .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,271 @@
+"""Queries on accounts, their scores and score history.
+
+The bulk paths (upsert, score writes, rescore reads) talk psycopg directly: COPY into a
+staging table and one set-based statement are what make a million rescores fit in a minute.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import driver_connection
+from app.models import (
+    IMPORT_CONNECTION_NAME,
+    Account,
+    AccountScore,
+    AccountScoreHistory,
+    Connection,
+)
+
+
+@dataclass(slots=True, frozen=True)
+class ScoreRow:
+    """One account's verdict, ready to be written."""
+
+    account_id: int
+    score: int
+    tier: str
+    is_mql: bool
+    is_sql: bool
+    excluded: bool
+    coverage: float
+    reasons: str
+
+
+@dataclass(slots=True, frozen=True)
+class ScoreWriteCounts:
+    """What a bulk score write changed."""
+
+    changed: int
+    history: int
+
+
+@dataclass(slots=True, frozen=True)
+class AccountFilters:
+    """Filters of the accounts list."""
+
+    tier: str | None = None
+    is_mql: bool | None = None
+    is_sql: bool | None = None
+    connection_id: uuid.UUID | None = None
+    q: str | None = None
+
+
+_STAGE_COLUMNS = (
+    "account_id, icp_version_id, score, tier, is_mql, is_sql, excluded, coverage, reasons, "
+    "scored_at"
+)
+_VERDICT = "score, tier, is_mql, is_sql, excluded"
+
+
+class AccountRepository:
+    """Every SQL statement about accounts and their scores."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def import_connection_id(self) -> uuid.UUID:
+        """The built-in connection CSV imports belong to (created on first use)."""
+        await self.session.execute(
+            insert(Connection)
+            .values(id=uuid.uuid4(), kind="import", name=IMPORT_CONNECTION_NAME)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        connection_id = await self.session.scalar(
+            select(Connection.id).where(Connection.name == IMPORT_CONNECTION_NAME)
+        )
+        assert connection_id is not None
+        return connection_id
+
+    async def upsert(
+        self, connection_id: uuid.UUID, accounts: Sequence[dict[str, Any]]
+    ) -> list[tuple[int, bool]]:
+        """Insert or update accounts by (connection, external id); ``(id, created)`` each."""
+        if not accounts:
+            return []
+        rows = [
+            {
+                "connection_id": connection_id,
+                "external_id": a["external_id"],
+                "name": a["data"].get("name"),
+                "domain": a["data"].get("domain"),
+                "data": a["data"],
+                "archived": a.get("archived", False),
+                "crm_updated_at": a.get("crm_updated_at"),
+            }
+            for a in accounts
+        ]
+        statement = insert(Account).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=["connection_id", "external_id"],
+            set_={
+                "name": statement.excluded.name,
+                "domain": statement.excluded.domain,
+                "data": statement.excluded.data,
+                "archived": statement.excluded.archived,
+                "crm_updated_at": statement.excluded.crm_updated_at,
+                "updated_at": statement.excluded.updated_at,
+            },
+        ).returning(Account.id, literal_column("xmax = 0"))
+        result = await self.session.execute(statement)
+        return [(row[0], bool(row[1])) for row in result.all()]
+
+    async def scoring_batch(self, *, after_id: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """The next ``limit`` live accounts after ``after_id``, as (id, canonical data)."""
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            "SELECT id, data::text FROM accounts WHERE id > %s AND NOT archived "
+            "ORDER BY id LIMIT %s",
+            (after_id, limit),
+        )
+        loads = orjson.loads
+        return [(row[0], loads(row[1])) for row in await cursor.fetchall()]  # type: ignore[index]
+
+    async def accounts_data(self, account_ids: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
+        """(id, canonical data) of the given accounts."""
+        result = await self.session.execute(
+            select(Account.id, Account.data).where(Account.id.in_(account_ids))
+        )
+        return [(row[0], row[1]) for row in result.all()]
+
+    async def write_scores(
+        self, rows: Sequence[ScoreRow], *, icp_version_id: uuid.UUID, scored_at: datetime
+    ) -> ScoreWriteCounts:
+        """Store verdicts in bulk; a history row for every account whose score, tier or a flag
+        changed (or that had none). Unchanged verdicts are not rewritten."""
+        if not rows:
+            return ScoreWriteCounts(changed=0, history=0)
+        connection = await driver_connection(self.session)
+        await connection.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS score_stage "
+            "(LIKE account_scores INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        version = str(icp_version_id)
+        async with connection.cursor() as cursor:
+            async with cursor.copy(f"COPY score_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+                for r in rows:
+                    await copy.write_row(
+                        (
+                            r.account_id,
+                            version,
+                            r.score,
+                            r.tier,
+                            r.is_mql,
+                            r.is_sql,
+                            r.excluded,
+                            r.coverage,
+                            r.reasons,
+                            scored_at,
+                        )
+                    )
+            await cursor.execute(
+                f"""
+                INSERT INTO account_score_history (account_id, icp_version_id, {_VERDICT},
+                                                   scored_at)
+                SELECT s.account_id, s.icp_version_id, s.score, s.tier, s.is_mql, s.is_sql,
+                       s.excluded, s.scored_at
+                FROM score_stage s LEFT JOIN account_scores c USING (account_id)
+                WHERE c.account_id IS NULL
+                   OR (c.score, c.tier, c.is_mql, c.is_sql, c.excluded)
+                      IS DISTINCT FROM (s.score, s.tier, s.is_mql, s.is_sql, s.excluded)
+                """
+            )
+            history = cursor.rowcount
+            await cursor.execute(
+                f"""
+                INSERT INTO account_scores ({_STAGE_COLUMNS})
+                SELECT {_STAGE_COLUMNS} FROM score_stage
+                ON CONFLICT (account_id) DO UPDATE SET
+                    icp_version_id = EXCLUDED.icp_version_id, score = EXCLUDED.score,
+                    tier = EXCLUDED.tier, is_mql = EXCLUDED.is_mql, is_sql = EXCLUDED.is_sql,
+                    excluded = EXCLUDED.excluded, coverage = EXCLUDED.coverage,
+                    reasons = EXCLUDED.reasons, scored_at = EXCLUDED.scored_at
+                WHERE (account_scores.icp_version_id, account_scores.score,
+                       account_scores.tier, account_scores.is_mql, account_scores.is_sql,
+                       account_scores.excluded, account_scores.reasons)
+                      IS DISTINCT FROM
+                      (EXCLUDED.icp_version_id, EXCLUDED.score, EXCLUDED.tier,
+                       EXCLUDED.is_mql, EXCLUDED.is_sql, EXCLUDED.excluded, EXCLUDED.reasons)
+                """
+            )
+            changed = cursor.rowcount
+            await cursor.execute("TRUNCATE score_stage")
+        return ScoreWriteCounts(changed=changed, history=history)
+
+    def _list_query(self, filters: AccountFilters) -> Select[Any]:
+        query = select(Account, AccountScore).outerjoin(
+            AccountScore, AccountScore.account_id == Account.id
+        )
+        conditions = []
+        if filters.tier is not None:
+            conditions.append(AccountScore.tier == filters.tier)
+        if filters.is_mql is not None:
+            conditions.append(AccountScore.is_mql.is_(filters.is_mql))
+        if filters.is_sql is not None:
+            conditions.append(AccountScore.is_sql.is_(filters.is_sql))
+        if filters.connection_id is not None:
+            conditions.append(Account.connection_id == filters.connection_id)
+        if filters.q:
+            pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", r"\%").replace(
+                "_", r"\_"
+            ) + "%"
+            conditions.append(or_(Account.name.ilike(pattern), Account.domain.ilike(pattern)))
+        return query.where(and_(*conditions)) if conditions else query
+
+    async def list(
+        self, filters: AccountFilters, *, after_id: int | None, limit: int
+    ) -> list[tuple[Account, AccountScore | None]]:
+        """One page of accounts in id order (keyset pagination: stable under inserts)."""
+        query = self._list_query(filters)
+        if after_id is not None:
+            query = query.where(Account.id > after_id)
+        result = await self.session.execute(query.order_by(Account.id).limit(limit))
+        return [(row[0], row[1]) for row in result.all()]
+
+    async def get(self, account_id: int) -> tuple[Account, AccountScore | None] | None:
+        """One account with its current score."""
+        result = await self.session.execute(
+            self._list_query(AccountFilters()).where(Account.id == account_id)
+        )
+        row = result.first()
+        return (row[0], row[1]) if row else None
+
+    async def tier_counts(self) -> dict[str, int]:
+        """How many live accounts stand in each tier."""
+        result = await self.session.execute(
+            select(AccountScore.tier, func.count())
+            .join(Account, Account.id == AccountScore.account_id)
+            .where(Account.archived.is_(False))
+            .group_by(AccountScore.tier)
+        )
+        return {tier: count for tier, count in result.tuples().all()}
+
+    async def top_scored(self, limit: int) -> list[tuple[Account, AccountScore]]:
+        """The best-fitting live accounts."""
+        result = await self.session.execute(
+            select(Account, AccountScore)
+            .join(AccountScore, AccountScore.account_id == Account.id)
+            .where(Account.archived.is_(False))
+            .order_by(AccountScore.score.desc(), Account.id)
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in result.all()]
+
+    async def history(self, account_id: int, *, limit: int = 100) -> list[AccountScoreHistory]:
+        """Score changes of one account, newest first."""
+        result = await self.session.scalars(
+            select(AccountScoreHistory)
+            .where(AccountScoreHistory.account_id == account_id)
+            .order_by(AccountScoreHistory.id.desc())
+            .limit(limit)
+        )
+        return list(result.all())

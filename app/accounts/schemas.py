@@ -1,0 +1,100 @@
+"""Account response bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.icps.schemas import CriterionOut
+
+
+class AccountSummary(BaseModel):
+    """An account and the verdict that stands on it."""
+
+    id: int
+    connection_id: uuid.UUID
+    external_id: str
+    name: str | None
+    domain: str | None
+    archived: bool
+    score: int | None = None
+    tier: str | None = None
+    is_mql: bool | None = None
+    is_sql: bool | None = None
+    excluded: bool | None = None
+    coverage: float | None = None
+    reasons: str | None = None
+    scored_at: datetime | None = None
+    updated_at: datetime
+
+
+class AccountPage(BaseModel):
+    """One page of accounts; pass ``next_cursor`` back as ``cursor`` for the next."""
+
+    items: list[AccountSummary]
+    next_cursor: str | None
+
+
+class IcpRef(BaseModel):
+    """Which ICP version a verdict comes from."""
+
+    id: uuid.UUID
+    name: str
+    version: int
+
+
+class CurrentScore(BaseModel):
+    """The standing verdict with its per-criterion breakdown."""
+
+    icp: IcpRef
+    score: int
+    tier: str
+    is_mql: bool
+    is_sql: bool
+    excluded: bool
+    coverage: float
+    reasons: str
+    scored_at: datetime
+    criteria: list[CriterionOut]
+    exclusions: list[CriterionOut]
+
+
+class HistoryEntry(BaseModel):
+    """A change of score, tier or flags."""
+
+    icp_version_id: uuid.UUID
+    score: int
+    tier: str
+    is_mql: bool
+    is_sql: bool
+    excluded: bool
+    scored_at: datetime
+
+
+class AccountDetailOut(BaseModel):
+    """One account in full."""
+
+    account: AccountSummary
+    data: dict[str, Any]
+    current_score: CurrentScore | None
+    history: list[HistoryEntry]
+
+
+class ImportFailure(BaseModel):
+    """A refused CSV row."""
+
+    line: int
+    errors: list[str]
+
+
+class ImportReportOut(BaseModel):
+    """What an import did."""
+
+    imported: int
+    created: int
+    updated: int
+    scored: int
+    failed: list[ImportFailure]

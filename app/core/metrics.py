@@ -1,0 +1,17 @@
+"""Prometheus metrics shared by the API and the workers."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+HTTP_REQUESTS = Counter(
+    "icp_sync_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "icp_sync_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+ACCOUNTS_SCORED = Counter("icp_sync_accounts_scored_total", "Accounts scored", ["trigger"])
+JOBS_FINISHED = Counter("icp_sync_jobs_total", "Jobs finished", ["task", "outcome"])

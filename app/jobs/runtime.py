@@ -1,0 +1,59 @@
+"""Opening the job queue over our database and running workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import psycopg_pool
+from sqlalchemy import URL
+
+from app.core.db import libpq_conninfo
+from app.jobs import TASK_MODULES, job_app
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def open_job_queue(url: URL, *, max_size: int = 4) -> AsyncIterator[None]:
+    """Open procrastinate on its own small pool of connections to ``url``."""
+    pool = psycopg_pool.AsyncConnectionPool(
+        libpq_conninfo(url),
+        min_size=1,
+        max_size=max_size,
+        open=False,
+        check=psycopg_pool.AsyncConnectionPool.check_connection,
+    )
+    await pool.open(wait=True)
+    try:
+        async with job_app.open_async(pool=pool):
+            for module in TASK_MODULES:
+                __import__(module)
+            yield
+    finally:
+        await pool.close()
+
+
+async def run_worker(*, concurrency: int, wait: bool = True) -> None:
+    """Process jobs until cancelled (``wait=False``: until the queue is empty)."""
+    await job_app.run_worker_async(
+        concurrency=concurrency,
+        wait=wait,
+        install_signal_handlers=False,
+        listen_notify=wait,
+    )
+
+
+@contextlib.asynccontextmanager
+async def background_worker(*, concurrency: int) -> AsyncIterator[asyncio.Task[None]]:
+    """Run a worker inside this process while the block runs (``icp-sync serve``)."""
+    task = asyncio.create_task(run_worker(concurrency=concurrency), name="icp-sync-worker")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        log.info("in-process worker stopped")

@@ -1,0 +1,96 @@
+"""FastAPI app factory: lifespan (database, migrations, job queue, worker) and routers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.responses import ORJSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from app.accounts.router import router as accounts_router
+from app.core.config import Settings, get_settings
+from app.core.db import close_database, database_url, open_database
+from app.core.http import BodyLimitMiddleware, MetricsMiddleware, install_error_handlers
+from app.core.logging import configure_logging
+from app.core.migrations import current_revisions, head_revisions, upgrade_to_head
+from app.icps.router import router as icps_router
+from app.jobs.runtime import background_worker, open_job_queue
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, *, run_worker: bool = True, migrate: bool | None = None
+) -> FastAPI:
+    """The service. ``migrate`` defaults to on for the embedded database, off for an external
+    one (production migrates once, with ``icp-sync migrate``, not from N replicas at once)."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = await asyncio.to_thread(database_url, settings)
+        if settings.embedded if migrate is None else migrate:
+            await asyncio.to_thread(upgrade_to_head, url)
+        app.state.database = open_database(settings)
+        app.state.head_revisions = head_revisions(url)
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(open_job_queue(url))
+            if run_worker:
+                await stack.enter_async_context(
+                    background_worker(concurrency=settings.worker_concurrency)
+                )
+            yield
+        await close_database()
+
+    app = FastAPI(
+        title="icp-sync",
+        version="0.1.0",
+        summary="Score CRM companies against your Ideal Customer Profile and write the verdict back.",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware)
+    install_error_handlers(app)
+    app.include_router(icps_router)
+    app.include_router(accounts_router)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz(request: Request) -> ORJSONResponse:
+        """200 when the database answers and its schema is at the latest migration."""
+        try:
+            async with request.app.state.database.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+                current = await connection.run_sync(current_revisions)
+        except Exception as exc:  # any failure to reach the database means "not ready"
+            return ORJSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
+        if current != request.app.state.head_revisions:
+            return ORJSONResponse(
+                {"status": "migrations pending", "detail": "run `icp-sync migrate`"},
+                status_code=503,
+            )
+        return ORJSONResponse({"status": "ready"})
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    async def metrics() -> PlainTextResponse:
+        """Prometheus text exposition."""
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Entry point for ``uvicorn app.main:app_from_env --factory``."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,19 @@
+"""SQLAlchemy tables; importing this package registers every table on ``Base.metadata``."""
+
+from app.models.account import Account, AccountScore, AccountScoreHistory
+from app.models.api_key import ApiKey
+from app.models.base import Base
+from app.models.connection import IMPORT_CONNECTION_NAME, Connection
+from app.models.icp import IcpStatus, IcpVersion
+
+__all__ = [
+    "IMPORT_CONNECTION_NAME",
+    "Account",
+    "AccountScore",
+    "AccountScoreHistory",
+    "ApiKey",
+    "Base",
+    "Connection",
+    "IcpStatus",
+    "IcpVersion",
+]

@@ -1,0 +1,187 @@
+"""The contract between icp-sync and a CRM: canonical records and the Connector protocol.
+
+Nothing here imports ``app``: a connector knows CRMs, not our database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from connectors import normalize
+
+
+def domain_of(value: Any) -> str | None:
+    """``https://www.Acme.com/about`` → ``acme.com``: the host of a website, lower-cased."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if not text:
+        return None
+    host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    return host.removeprefix("www.") or None
+
+
+class CanonicalAccount(BaseModel):
+    """A company in the one shape every connector maps to (DESIGN §3.1).
+
+    Values are normalised at the edge: numbers and booleans parsed from CRM strings,
+    countries to ISO alpha-2, ``;``-separated lists split.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    external_id: str | None = None
+    name: str | None = None
+    domain: str | None = None
+    industry: str | None = None
+    employees: int | None = None
+    annual_revenue: float | None = None
+    country: str | None = None
+    region: str | None = None
+    city: str | None = None
+    funding_stage: str | None = None
+    total_funding: float | None = None
+    founded_year: int | None = None
+    tech_stack: list[str] | None = None
+    lifecycle_stage: str | None = None
+    is_customer: bool | None = None
+    open_deals: int | None = None
+    lifetime_value: float | None = None
+    nps: int | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    crm_updated_at: datetime | None = None
+    archived: bool = False
+
+    @field_validator("employees", "founded_year", "open_deals", "nps", mode="before")
+    @classmethod
+    def _int(cls, value: Any) -> int | None:
+        return normalize.to_int(value)
+
+    @field_validator("annual_revenue", "total_funding", "lifetime_value", mode="before")
+    @classmethod
+    def _float(cls, value: Any) -> float | None:
+        return normalize.to_float(value)
+
+    @field_validator("is_customer", "archived", mode="before")
+    @classmethod
+    def _bool(cls, value: Any) -> bool | None:
+        return normalize.to_bool(value)
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _country(cls, value: Any) -> str | None:
+        return normalize.to_country(value) if value is not None else None
+
+    @field_validator("tech_stack", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> list[str] | None:
+        return normalize.to_str_list(value)
+
+    @field_validator("domain", mode="before")
+    @classmethod
+    def _domain(cls, value: Any) -> str | None:
+        return domain_of(value)
+
+    def scoring_view(self) -> dict[str, Any]:
+        """The plain dict the scoring core reads (no Nones, JSON-ready)."""
+        return self.model_dump(mode="json", exclude_none=True, exclude={"external_id"})
+
+
+@dataclass(slots=True)
+class AccountRecord:
+    """One CRM record mapped to canonical fields, as a connector hands it over."""
+
+    external_id: str
+    fields: dict[str, Any]
+    archived: bool = False
+    crm_updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Page:
+    """One page of a read, and the cursor to resume after it."""
+
+    records: list[AccountRecord]
+    cursor: dict[str, Any]
+
+
+@dataclass(slots=True, frozen=True)
+class WriteBack:
+    """The ``icp_*`` values to write onto one CRM record."""
+
+    external_id: str
+    values: dict[str, Any]
+
+
+@dataclass(slots=True, frozen=True)
+class WriteResult:
+    """The CRM's verdict on one record of a batch write."""
+
+    external_id: str
+    ok: bool
+    error: str | None = None
+    retriable: bool = False
+
+
+@dataclass(slots=True)
+class SchemaReport:
+    """What ``ensure_schema`` found: fields created, present, and missing with how to fix."""
+
+    created: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every write-back field exists."""
+        return not self.missing
+
+
+class ConnectorError(Exception):
+    """Base of connector failures."""
+
+
+class RetriableError(ConnectorError):
+    """Worth retrying later: 429, 5xx, timeouts, daily limits."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FatalError(ConnectorError):
+    """Retrying will not help until someone fixes something: 400, 401, 403, missing fields."""
+
+
+class Connector(Protocol):
+    """What a CRM connector does; the sync pipeline needs nothing else."""
+
+    kind: ClassVar[str]
+    max_write_batch: ClassVar[int]
+
+    @property
+    def api_calls(self) -> int:
+        """CRM API calls made so far by this instance."""
+        ...
+
+    def read_pages(self, *, cursor: dict[str, Any] | None, full: bool) -> Iterator[Page]:
+        """Companies changed since ``cursor`` (or all, when ``full``), page by page."""
+        ...
+
+    def read_by_ids(self, external_ids: Sequence[str]) -> list[AccountRecord]:
+        """The current state of the given records (missing ones are left out)."""
+        ...
+
+    def write_batch(self, updates: Sequence[WriteBack]) -> list[WriteResult]:
+        """Write up to ``max_write_batch`` updates; one result per update, in order."""
+        ...
+
+    def ensure_schema(self) -> SchemaReport:
+        """Create the ``icp_*`` fields when the CRM allows it; report what is missing."""
+        ...

@@ -1,0 +1,138 @@
+"""Test fixtures: a real PostgreSQL (embedded by default, or ICP_SYNC_TEST_DATABASE_URL's
+server), migrated once per session; every test starts from empty tables."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import URL, make_url
+
+from app.core.config import Settings
+from app.core.db import Database, libpq_conninfo, start_embedded_postgres
+from app.core.migrations import upgrade_to_head
+
+# Emptied between tests; procrastinate's queue too, so no job leaks into the next test.
+TABLES = [
+    "account_score_history",
+    "account_scores",
+    "accounts",
+    "api_keys",
+    "icp_versions",
+    "connections",
+    "procrastinate_events",
+    "procrastinate_periodic_defers",
+    "procrastinate_jobs",
+]
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[URL]:
+    """A fresh, migrated database for this test session."""
+    external = os.environ.get("ICP_SYNC_TEST_DATABASE_URL")
+    if external:
+        server = make_url(external).set(drivername="postgresql+psycopg")
+        name = f"icp_sync_test_{uuid.uuid4().hex[:8]}"
+        admin_conninfo = libpq_conninfo(server.set(database="postgres"))
+        with psycopg.connect(admin_conninfo, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        url = server.set(database=name)
+        upgrade_to_head(url)
+        yield url
+        with psycopg.connect(admin_conninfo, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        with tempfile.TemporaryDirectory(prefix="icp-sync-test-") as data_dir:
+            url = start_embedded_postgres(Path(data_dir))
+            upgrade_to_head(url)
+            yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings pointing at the test database."""
+    from app.core import db
+
+    db._resolved_url = database_url
+    return Settings(
+        database_url=database_url.render_as_string(hide_password=False),
+        data_dir=tmp_path_factory.mktemp("data"),
+        max_body_bytes=5 * 1024 * 1024,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "database_url" not in request.fixturenames:
+        return
+    url: URL = request.getfixturevalue("database_url")
+    with psycopg.connect(libpq_conninfo(url), autocommit=True) as connection:
+        connection.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+async def database(settings: Settings, database_url: URL) -> AsyncIterator[Database]:
+    """The process-wide database with the job queue open, as the service has it."""
+    from app.core.db import close_database, open_database
+    from app.jobs.runtime import open_job_queue
+
+    database = open_database(settings)
+    async with open_job_queue(database_url, max_size=2):
+        yield database
+    await close_database()
+
+
+@pytest.fixture
+async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The FastAPI app (no in-process worker) behind an httpx client."""
+    from app.main import create_app
+
+    app = create_app(settings, run_worker=False, migrate=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+async def _key(app_client: httpx.AsyncClient, scopes: list[str]) -> dict[str, str]:
+    from app.apikeys.service import create_api_key
+    from app.core.db import get_database
+
+    async with get_database().transaction() as session:
+        key = await create_api_key(session, name="test " + ",".join(scopes), scopes=scopes)
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+async def admin_headers(app_client: httpx.AsyncClient) -> dict[str, str]:
+    """Authorization header of an admin key."""
+    return await _key(app_client, ["admin"])
+
+
+@pytest.fixture
+async def write_headers(app_client: httpx.AsyncClient) -> dict[str, str]:
+    """Authorization header of a write key."""
+    return await _key(app_client, ["write"])
+
+
+@pytest.fixture
+async def read_headers(app_client: httpx.AsyncClient) -> dict[str, str]:
+    """Authorization header of a read-only key."""
+    return await _key(app_client, ["read"])
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.fixture
+def example_icp_yaml() -> bytes:
+    """The ICP of DESIGN §3.2."""
+    return (EXAMPLES / "icp.yaml").read_bytes()

@@ -1,0 +1,122 @@
+"""The job queue: deferral inside the caller's transaction, and the rescore-all job."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from app.core.db import libpq_conninfo
+
+ACCOUNTS_CSV = b"""external_id,name,country,industry,employees
+a,Alpha,US,Online Media,50
+b,Beta,DE,Retail,50
+c,Gamma,US,Publishing,5
+"""
+
+
+def _jobs(database_url) -> list[tuple[str, str]]:
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        rows = connection.execute(
+            "SELECT task_name, status::text FROM procrastinate_jobs ORDER BY id"
+        ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+async def _apply(database, example_icp_yaml, *, activate: bool):
+    from app.icps.service import activate_icp, apply_icp
+
+    async with database.transaction() as session:
+        version, _ = await apply_icp(session, source=example_icp_yaml, content_type="application/yaml")
+        if activate:
+            version = await activate_icp(session, icp_id=version.id)
+    return version
+
+
+async def test_activation_defers_a_rescore_in_the_same_transaction(
+    database, database_url, example_icp_yaml
+):
+    await _apply(database, example_icp_yaml, activate=True)
+    assert _jobs(database_url) == [("app.accounts.tasks.rescore_all_accounts", "todo")]
+
+
+async def test_a_rolled_back_activation_leaves_no_job(database, database_url, example_icp_yaml):
+    from app.icps.service import activate_icp
+
+    version = await _apply(database, example_icp_yaml, activate=False)
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort):
+        async with database.transaction() as session:
+            await activate_icp(session, icp_id=version.id)
+            raise Abort
+    assert _jobs(database_url) == []
+
+
+async def test_repeated_activations_queue_one_rescore(database, database_url, example_icp_yaml):
+    from app.icps.service import activate_icp, create_icp
+
+    first = await _apply(database, example_icp_yaml, activate=True)
+    async with database.transaction() as session:
+        second = await create_icp(session, source=example_icp_yaml, content_type="application/yaml")
+        await activate_icp(session, icp_id=second.id)
+    async with database.transaction() as session:
+        await activate_icp(session, icp_id=first.id)
+    assert [status for _, status in _jobs(database_url)] == ["todo"]
+
+
+async def test_rescore_job_scores_every_account_with_history(
+    database, database_url, example_icp_yaml
+):
+    from app.accounts.service import import_accounts_csv
+    from app.jobs.runtime import run_worker
+
+    async with database.transaction() as session:
+        await import_accounts_csv(session, content=ACCOUNTS_CSV)  # no active ICP: unscored
+    await _apply(database, example_icp_yaml, activate=True)
+    await run_worker(concurrency=1, wait=False)
+
+    assert _jobs(database_url) == [("app.accounts.tasks.rescore_all_accounts", "succeeded")]
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        scores = dict(
+            connection.execute(
+                "SELECT a.external_id, s.score FROM account_scores s JOIN accounts a ON a.id = s.account_id"
+            ).fetchall()
+        )
+        history = connection.execute("SELECT count(*) FROM account_score_history").fetchone()
+    assert scores == {"a": 45, "b": 0, "c": 25}
+    assert history == (3,)
+
+
+async def test_rescore_writes_no_history_when_nothing_changed(
+    database, database_url, example_icp_yaml
+):
+    from app.accounts.tasks import rescore_all_accounts
+
+    from app.accounts.service import import_accounts_csv
+
+    await _apply(database, example_icp_yaml, activate=True)
+    async with database.transaction() as session:
+        await import_accounts_csv(session, content=ACCOUNTS_CSV)
+    result = await rescore_all_accounts(icp_version_id="test")
+    assert result == {"scored": 3, "changed": 0, "history": 0}
+
+
+async def test_a_worker_killed_mid_job_has_its_job_retried(database, database_url):
+    """A job left 'doing' by a dead worker (no heartbeat) is requeued by the periodic task."""
+    from app.jobs.periodic import retry_stalled_jobs
+
+    with psycopg.connect(libpq_conninfo(database_url), autocommit=True) as connection:
+        worker_id = connection.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') RETURNING id"
+        ).fetchone()[0]
+        connection.execute(
+            "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status, worker_id) "
+            "VALUES ('scoring', 'app.accounts.tasks.rescore_all_accounts', "
+            "'{\"icp_version_id\": \"x\"}', 'doing', %s)",
+            (worker_id,),
+        )
+    requeued = await retry_stalled_jobs(timestamp=0)
+    assert requeued == 1
+    assert _jobs(database_url)[-1] == ("app.accounts.tasks.rescore_all_accounts", "todo")
