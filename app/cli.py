@@ -160,7 +160,9 @@ def icp_apply(
 
 @icp_cli.command("export")
 def icp_export(
-    icp_id: Annotated[str | None, typer.Argument(help="version id (default: the active one)")] = None,
+    icp_id: Annotated[
+        str | None, typer.Argument(help="version id (default: the active one)")
+    ] = None,
 ) -> None:
     """Print an ICP version's definition as YAML."""
     import uuid

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
-from fastapi.responses import ORJSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -50,9 +50,8 @@ def create_app(
     app = FastAPI(
         title="icp-sync",
         version="0.1.0",
-        summary="Score CRM companies against your Ideal Customer Profile and write the verdict back.",
+        summary="Score CRM companies against your ICP and write the verdict back to the CRM.",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
@@ -66,20 +65,20 @@ def create_app(
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["ops"])
-    async def readyz(request: Request) -> ORJSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
         """200 when the database answers and its schema is at the latest migration."""
         try:
             async with request.app.state.database.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
                 current = await connection.run_sync(current_revisions)
         except Exception as exc:  # any failure to reach the database means "not ready"
-            return ORJSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
+            return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
         if current != request.app.state.head_revisions:
-            return ORJSONResponse(
+            return JSONResponse(
                 {"status": "migrations pending", "detail": "run `icp-sync migrate`"},
                 status_code=503,
             )
-        return ORJSONResponse({"status": "ready"})
+        return JSONResponse({"status": "ready"})
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     async def metrics() -> PlainTextResponse:

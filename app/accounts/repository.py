@@ -215,9 +215,9 @@ class AccountRepository:
         if filters.connection_id is not None:
             conditions.append(Account.connection_id == filters.connection_id)
         if filters.q:
-            pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", r"\%").replace(
-                "_", r"\_"
-            ) + "%"
+            pattern = (
+                "%" + filters.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+            )
             conditions.append(or_(Account.name.ilike(pattern), Account.domain.ilike(pattern)))
         return query.where(and_(*conditions)) if conditions else query
 
@@ -247,7 +247,7 @@ class AccountRepository:
             .where(Account.archived.is_(False))
             .group_by(AccountScore.tier)
         )
-        return {tier: count for tier, count in result.tuples().all()}
+        return dict(result.tuples().all())
 
     async def top_scored(self, limit: int) -> list[tuple[Account, AccountScore]]:
         """The best-fitting live accounts."""

@@ -106,7 +106,9 @@ async def get_account(account_id: int, session: SessionDep, _: ReadKey) -> Accou
     if detail.score and detail.version and detail.result:
         breakdown = detail.result.as_dict()
         current = CurrentScore(
-            icp=IcpRef(id=detail.version.id, name=detail.version.name, version=detail.version.version),
+            icp=IcpRef(
+                id=detail.version.id, name=detail.version.name, version=detail.version.version
+            ),
             score=detail.score.score,
             tier=detail.score.tier,
             is_mql=detail.score.is_mql,

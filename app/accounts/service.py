@@ -93,7 +93,9 @@ async def rescore_batch(
     batch = await AccountRepository(session).scoring_batch(after_id=after_id, limit=batch_size)
     if not batch:
         return 0, ScoreWriteCounts(changed=0, history=0), after_id
-    counts = await score_stored_accounts(session, accounts=batch, version=version, trigger="rescore")
+    counts = await score_stored_accounts(
+        session, accounts=batch, version=version, trigger="rescore"
+    )
     return len(batch), counts, batch[-1][0]
 
 
@@ -120,12 +122,13 @@ def parse_accounts_csv(content: bytes) -> tuple[list[dict[str, Any]], list[dict[
     except csv.Error as exc:
         raise BadRequest(f"malformed CSV: {exc}") from exc
     problems = [
-        problem(f"header[{i}]", f"unknown column {name!r}; use a canonical field or "
-                f"'{ATTRIBUTE_PREFIX}<name>'")
-        for i, name in enumerate(header)
-        if name not in CANONICAL_COLUMNS and not (
-            name.startswith(ATTRIBUTE_PREFIX) and len(name) > len(ATTRIBUTE_PREFIX)
+        problem(
+            f"header[{i}]",
+            f"unknown column {name!r}; use a canonical field or '{ATTRIBUTE_PREFIX}<name>'",
         )
+        for i, name in enumerate(header)
+        if name not in CANONICAL_COLUMNS
+        and not (name.startswith(ATTRIBUTE_PREFIX) and len(name) > len(ATTRIBUTE_PREFIX))
     ]
     duplicates = {name for name in header if header.count(name) > 1}
     problems += [problem("header", f"column {name!r} appears twice") for name in sorted(duplicates)]
@@ -207,7 +210,9 @@ async def import_accounts_csv(session: AsyncSession, *, content: bytes) -> Impor
     report.updated = report.imported - report.created
     version = await IcpRepository(session).get_active()
     if version is not None:
-        pairs = [(account_id, row["data"]) for (account_id, _), row in zip(stored, good, strict=True)]
+        pairs = [
+            (account_id, row["data"]) for (account_id, _), row in zip(stored, good, strict=True)
+        ]
         await score_stored_accounts(session, accounts=pairs, version=version, trigger="import")
         report.scored = len(pairs)
     return report
@@ -272,4 +277,3 @@ def parse_tier(value: str | None) -> str | None:
     if tier not in {"A", "B", "C", "D"}:
         raise ValidationFailed([problem("tier", "tier is one of A, B, C, D")])
     return tier
-

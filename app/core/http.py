@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,11 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db import Database, session_scope
 from app.core.errors import (
+    Forbidden,
     IcpSyncError,
     PayloadTooLarge,
     ServiceUnavailable,
     Unauthorized,
-    Forbidden,
     problem,
 )
 from app.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -45,7 +45,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         raise ServiceUnavailable("the database is not answering; retry shortly") from exc
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent, so a client that got its 2xx reads
+# its own write on the next request (FastAPI's default tears down after sending).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def require(scope: KeyScope) -> Callable[..., Awaitable[ApiKey]]:
@@ -75,9 +77,9 @@ WriteKey = Annotated[ApiKey, Depends(require(KeyScope.WRITE))]
 AdminKey = Annotated[ApiKey, Depends(require(KeyScope.ADMIN))]
 
 
-def error_response(status_code: int, error: str, detail: Any) -> ORJSONResponse:
+def error_response(status_code: int, error: str, detail: Any) -> JSONResponse:
     """The one error shape: ``{"error": name, "detail": message or problems}``."""
-    return ORJSONResponse({"error": error, "detail": detail}, status_code=status_code)
+    return JSONResponse({"error": error, "detail": detail}, status_code=status_code)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -92,30 +94,32 @@ def install_error_handlers(app: FastAPI) -> None:
     """Render every failure in the one JSON shape; unknown exceptions become a logged 500."""
 
     @app.exception_handler(IcpSyncError)
-    async def _expected(request: Request, exc: IcpSyncError) -> ORJSONResponse:
+    async def _expected(request: Request, exc: IcpSyncError) -> JSONResponse:
         return error_response(exc.status_code, exc.error, exc.detail)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [problem(_location(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
         return error_response(422, "ValidationFailed", problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         names = {404: "NotFound", 405: "MethodNotAllowed"}
         return error_response(exc.status_code, names.get(exc.status_code, "HTTPError"), exc.detail)
 
     @app.exception_handler(OperationalError)
-    async def _db_down(request: Request, exc: OperationalError) -> ORJSONResponse:
+    async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", exc.orig)
         return error_response(503, "ServiceUnavailable", "the database is not answering")
 
     @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception) -> ORJSONResponse:
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
         correlation_id = uuid.uuid4().hex
         if isinstance(exc, DBAPIError) and exc.connection_invalidated:
             return error_response(503, "ServiceUnavailable", "the database connection dropped")
-        log.exception("unhandled error %s on %s %s", correlation_id, request.method, request.url.path)
+        log.exception(
+            "unhandled error %s on %s %s", correlation_id, request.method, request.url.path
+        )
         return error_response(
             500, "InternalError", f"unexpected error; quote correlation id {correlation_id}"
         )

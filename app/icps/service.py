@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, ValidationFailed
+from app.icps.repository import IcpRepository
 from app.jobs import defer_in_transaction
 from app.models import IcpStatus, IcpVersion
 from app.scoring import (
@@ -20,7 +21,6 @@ from app.scoring import (
     parse_definition,
     score_account,
 )
-from app.icps.repository import IcpRepository
 
 
 def read_definition(source: bytes | str | dict[str, Any], *, content_type: str) -> dict[str, Any]:
@@ -124,8 +124,6 @@ async def what_if(
     session: AsyncSession, *, accounts: Sequence[dict[str, Any]], icp_id: uuid.UUID | None
 ) -> tuple[IcpVersion, list[ScoreResult]]:
     """Score accounts against ``icp_id`` (default: the active ICP); stores nothing."""
-    version = (
-        await get_icp(session, icp_id=icp_id) if icp_id else await get_active_icp(session)
-    )
+    version = await get_icp(session, icp_id=icp_id) if icp_id else await get_active_icp(session)
     compiled = compiled_icp(version)
     return version, [score_account(compiled, account) for account in accounts]

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import procrastinate
 import procrastinate.exceptions
+import psycopg_pool
 from procrastinate.psycopg_connector import PsycopgConnector
 
 if TYPE_CHECKING:
@@ -14,7 +15,25 @@ if TYPE_CHECKING:
 # Task modules register themselves on import; workers import them all.
 TASK_MODULES = ["app.jobs.periodic", "app.accounts.tasks"]
 
-job_app = procrastinate.App(connector=PsycopgConnector(), import_paths=TASK_MODULES)
+
+
+class _PoolSettings:
+    """Where procrastinate's pool connects; set by ``open_job_queue`` before opening."""
+
+    conninfo: str = ""
+    max_size: int = 4
+
+
+def _pool_factory(**kwargs: Any) -> psycopg_pool.AsyncConnectionPool:
+    # procrastinate opens and closes the pool itself; we only say where it points.
+    return psycopg_pool.AsyncConnectionPool(
+        _PoolSettings.conninfo, min_size=1, max_size=_PoolSettings.max_size, **kwargs
+    )
+
+
+job_app = procrastinate.App(
+    connector=PsycopgConnector(pool_factory=_pool_factory), import_paths=TASK_MODULES
+)
 
 
 async def defer_in_transaction(
@@ -24,13 +43,16 @@ async def defer_in_transaction(
     exists if and only if the caller's writes commit.
 
     Returns the job id, or None when an identical job is already queued (its
-    ``queueing_lock`` is taken); the savepoint keeps that from aborting the caller.
+    ``queueing_lock`` is taken).
     """
     from app.core.db import driver_connection
 
     connection = await driver_connection(session)
     try:
-        async with session.begin_nested():
+        # A savepoint of psycopg's own (SQLAlchemy cannot see statements run on the driver
+        # connection): without it, a refused deferral would abort the caller's transaction
+        # and its COMMIT would silently roll back.
+        async with connection.transaction():
             job_id: int = await task.configure(connection=connection).defer_async(**kwargs)
             return job_id
     except procrastinate.exceptions.AlreadyEnqueued:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 from collections.abc import AsyncIterator
 
-import psycopg_pool
 from sqlalchemy import URL
 
 from app.core.db import libpq_conninfo
-from app.jobs import TASK_MODULES, job_app
+from app.jobs import TASK_MODULES, _PoolSettings, job_app
 
 log = logging.getLogger(__name__)
 
@@ -19,21 +19,12 @@ log = logging.getLogger(__name__)
 @contextlib.asynccontextmanager
 async def open_job_queue(url: URL, *, max_size: int = 4) -> AsyncIterator[None]:
     """Open procrastinate on its own small pool of connections to ``url``."""
-    pool = psycopg_pool.AsyncConnectionPool(
-        libpq_conninfo(url),
-        min_size=1,
-        max_size=max_size,
-        open=False,
-        check=psycopg_pool.AsyncConnectionPool.check_connection,
-    )
-    await pool.open(wait=True)
-    try:
-        async with job_app.open_async(pool=pool):
-            for module in TASK_MODULES:
-                __import__(module)
-            yield
-    finally:
-        await pool.close()
+    _PoolSettings.conninfo = libpq_conninfo(url)
+    _PoolSettings.max_size = max_size
+    async with job_app.open_async():
+        for module in TASK_MODULES:
+            importlib.import_module(module)
+        yield
 
 
 async def run_worker(*, concurrency: int, wait: bool = True) -> None:

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    CHAR,
+    REAL,
     BigInteger,
     Boolean,
-    CHAR,
     ForeignKey,
     Identity,
     Index,
-    REAL,
     SmallInteger,
     Text,
     UniqueConstraint,

@@ -13,7 +13,9 @@ c3,Acme GmbH,acme.de,Germany,Manufacturing,900,growth,50000000,SAP,,
 
 
 async def _activate(app_client, headers, example_icp_yaml) -> str:
-    created = await app_client.post("/api/v1/icps", content=example_icp_yaml, headers=headers | YAML)
+    created = await app_client.post(
+        "/api/v1/icps", content=example_icp_yaml, headers=headers | YAML
+    )
     await app_client.post(f"/api/v1/icps/{created.json()['id']}/activate", headers=headers)
     return created.json()["id"]
 
@@ -104,7 +106,9 @@ async def test_list_filters_and_cursor_pagination(app_client, write_headers, exa
     cursor = None
     while True:
         params = {"limit": 10} | ({"cursor": cursor} if cursor else {})
-        page = (await app_client.get("/api/v1/accounts", params=params, headers=write_headers)).json()
+        page = (
+            await app_client.get("/api/v1/accounts", params=params, headers=write_headers)
+        ).json()
         seen += [a["external_id"] for a in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -138,7 +142,9 @@ async def test_detail_shows_breakdown_and_history(app_client, write_headers, exa
     await app_client.post("/api/v1/accounts/import", content=GOOD_CSV, headers=write_headers | CSV)
     changed = GOOD_CSV.replace(b"Contentful;React,true,2", b"Contentful;React,true,0")
     await app_client.post("/api/v1/accounts/import", content=changed, headers=write_headers | CSV)
-    page = (await app_client.get("/api/v1/accounts", params={"q": "Daily"}, headers=write_headers)).json()
+    page = (
+        await app_client.get("/api/v1/accounts", params={"q": "Daily"}, headers=write_headers)
+    ).json()
     account_id = page["items"][0]["id"]
 
     detail = (await app_client.get(f"/api/v1/accounts/{account_id}", headers=write_headers)).json()

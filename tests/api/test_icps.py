@@ -48,9 +48,30 @@ async def test_invalid_icp_is_refused_with_every_problem_listed(app_client, writ
     definition = {
         "name": "broken",
         "criteria": [
-            {"id": "Bad Id", "label": "x", "field": "country", "op": "in", "value": ["US"], "weight": 10},
-            {"id": "zero", "label": "x", "field": "employees", "op": "gte", "value": 5, "weight": 0},
-            {"id": "nofield", "label": "x", "field": "shoe_size", "op": "eq", "value": 1, "weight": 5},
+            {
+                "id": "Bad Id",
+                "label": "x",
+                "field": "country",
+                "op": "in",
+                "value": ["US"],
+                "weight": 10,
+            },
+            {
+                "id": "zero",
+                "label": "x",
+                "field": "employees",
+                "op": "gte",
+                "value": 5,
+                "weight": 0,
+            },
+            {
+                "id": "nofield",
+                "label": "x",
+                "field": "shoe_size",
+                "op": "eq",
+                "value": 1,
+                "weight": 5,
+            },
         ],
         "tiers": {"A": 40, "B": 60, "C": 80},
     }
@@ -95,15 +116,21 @@ async def test_activation_retires_the_previous_active_version(
     app_client, write_headers, example_icp_yaml
 ):
     first = (
-        await app_client.post("/api/v1/icps", content=example_icp_yaml, headers=write_headers | YAML)
+        await app_client.post(
+            "/api/v1/icps", content=example_icp_yaml, headers=write_headers | YAML
+        )
     ).json()
     second = (
-        await app_client.post("/api/v1/icps", content=example_icp_yaml, headers=write_headers | YAML)
+        await app_client.post(
+            "/api/v1/icps", content=example_icp_yaml, headers=write_headers | YAML
+        )
     ).json()
-    assert (await app_client.post(f"/api/v1/icps/{first['id']}/activate", headers=write_headers)).json()[
-        "status"
-    ] == "active"
-    activated = await app_client.post(f"/api/v1/icps/{second['id']}/activate", headers=write_headers)
+    assert (
+        await app_client.post(f"/api/v1/icps/{first['id']}/activate", headers=write_headers)
+    ).json()["status"] == "active"
+    activated = await app_client.post(
+        f"/api/v1/icps/{second['id']}/activate", headers=write_headers
+    )
     assert activated.status_code == 200
     assert activated.json()["status"] == "active"
     assert (await app_client.get(f"/api/v1/icps/{first['id']}", headers=write_headers)).json()[
@@ -129,7 +156,9 @@ async def test_unknown_icp_id_is_404_and_a_malformed_id_is_422(app_client, read_
 
 
 async def _activate_example(app_client, headers, example_icp_yaml) -> str:
-    created = await app_client.post("/api/v1/icps", content=example_icp_yaml, headers=headers | YAML)
+    created = await app_client.post(
+        "/api/v1/icps", content=example_icp_yaml, headers=headers | YAML
+    )
     icp_id = created.json()["id"]
     await app_client.post(f"/api/v1/icps/{icp_id}/activate", headers=headers)
     return icp_id
@@ -176,7 +205,9 @@ async def test_what_if_scores_the_example_icp_with_reasons(
     assert all(c["status"] == "unknown" for c in empty["criteria"])
 
 
-async def test_what_if_against_a_named_inactive_version(app_client, write_headers, example_icp_yaml):
+async def test_what_if_against_a_named_inactive_version(
+    app_client, write_headers, example_icp_yaml
+):
     created = await app_client.post(
         "/api/v1/icps", content=example_icp_yaml, headers=write_headers | YAML
     )
