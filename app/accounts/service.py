@@ -57,17 +57,17 @@ def score_row(account_id: int, result: ScoreResult) -> ScoreRow:
     )
 
 
-async def score_stored_accounts(
-    session: AsyncSession,
-    *,
-    accounts: Sequence[tuple[int, dict[str, Any]]],
-    version: IcpVersion,
-    compiled: CompiledIcp | None = None,
-    trigger: str,
+def score_rows(
+    compiled: CompiledIcp, accounts: Sequence[tuple[int, dict[str, Any]]]
+) -> list[ScoreRow]:
+    """Score (id, data) pairs; pure CPU work, no I/O."""
+    return [score_row(account_id, score_account(compiled, data)) for account_id, data in accounts]
+
+
+async def store_scores(
+    session: AsyncSession, *, rows: Sequence[ScoreRow], version: IcpVersion, trigger: str
 ) -> ScoreWriteCounts:
-    """Score (id, data) pairs against ``version`` and store the verdicts in bulk."""
-    compiled = compiled or compiled_icp(version)
-    rows = [score_row(account_id, score_account(compiled, data)) for account_id, data in accounts]
+    """Store verdicts of ``version`` in bulk (history for every change)."""
     counts = await AccountRepository(session).write_scores(
         rows, icp_version_id=version.id, scored_at=datetime.now(UTC)
     )
@@ -75,28 +75,26 @@ async def score_stored_accounts(
     return counts
 
 
-@dataclass(slots=True)
-class RescoreProgress:
-    """Where a rescore-all got to."""
+async def score_stored_accounts(
+    session: AsyncSession,
+    *,
+    accounts: Sequence[tuple[int, dict[str, Any]]],
+    version: IcpVersion,
+    trigger: str,
+) -> ScoreWriteCounts:
+    """Score (id, data) pairs against ``version`` and store the verdicts in bulk."""
+    rows = score_rows(compiled_icp(version), accounts)
+    return await store_scores(session, rows=rows, version=version, trigger=trigger)
 
-    scored: int = 0
-    changed: int = 0
-    history: int = 0
-    last_account_id: int = 0
 
-
-async def rescore_batch(
-    session: AsyncSession, *, version: IcpVersion, after_id: int, batch_size: int
-) -> tuple[int, ScoreWriteCounts, int]:
-    """Rescore the next batch of live accounts after ``after_id``;
-    returns (accounts scored, what changed, last id seen)."""
-    batch = await AccountRepository(session).scoring_batch(after_id=after_id, limit=batch_size)
-    if not batch:
-        return 0, ScoreWriteCounts(changed=0, history=0), after_id
-    counts = await score_stored_accounts(
-        session, accounts=batch, version=version, trigger="rescore"
+async def read_scoring_batch(
+    session: AsyncSession, *, version: IcpVersion, after_id: int, limit: int
+) -> list[tuple[int, dict[str, Any]]]:
+    """The next live accounts after ``after_id``, with only the fields ``version`` reads."""
+    fields = sorted(compiled_icp(version).read_fields)
+    return await AccountRepository(session).scoring_batch(
+        after_id=after_id, limit=limit, fields=fields
     )
-    return len(batch), counts, batch[-1][0]
 
 
 def _row_problems(error: ValidationError) -> list[str]:

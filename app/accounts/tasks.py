@@ -2,17 +2,69 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from dataclasses import dataclass
 
-from app.accounts.service import RescoreProgress, rescore_batch
+from app.accounts.repository import ScoreRow
+from app.accounts.service import read_scoring_batch, score_rows, store_scores
 from app.core.db import get_database
 from app.icps.repository import IcpRepository
+from app.icps.service import compiled_icp
 from app.jobs import job_app
+from app.models import IcpVersion
 
 log = logging.getLogger(__name__)
 
 RESCORE_BATCH_SIZE = 20_000
+
+
+@dataclass(slots=True)
+class RescoreProgress:
+    """Where a rescore-all got to."""
+
+    scored: int = 0
+    changed: int = 0
+    history: int = 0
+
+
+async def rescore_active_version(version: IcpVersion, *, batch_size: int) -> RescoreProgress:
+    """Read → score → write every live account, one transaction per batch.
+
+    Reading and scoring batch N+1 overlaps with the database writing batch N (a bounded
+    queue between the two), so the Python process and PostgreSQL each keep a core busy.
+    """
+    database = get_database()
+    compiled = compiled_icp(version)
+    progress = RescoreProgress()
+    scored_batches: asyncio.Queue[list[ScoreRow] | None] = asyncio.Queue(maxsize=2)
+
+    async def read_and_score() -> None:
+        after_id = 0
+        try:
+            while True:
+                async with database.transaction() as session:
+                    batch = await read_scoring_batch(
+                        session, version=version, after_id=after_id, limit=batch_size
+                    )
+                if not batch:
+                    break
+                after_id = batch[-1][0]
+                await scored_batches.put(score_rows(compiled, batch))
+        finally:
+            await scored_batches.put(None)
+
+    async def write() -> None:
+        while (rows := await scored_batches.get()) is not None:
+            async with database.transaction() as session:
+                counts = await store_scores(session, rows=rows, version=version, trigger="rescore")
+            progress.scored += len(rows)
+            progress.changed += counts.changed
+            progress.history += counts.history
+
+    await asyncio.gather(read_and_score(), write())
+    return progress
 
 
 @job_app.task(queue="scoring", lock="rescore-all", queueing_lock="rescore-all")
@@ -20,32 +72,17 @@ async def rescore_all_accounts(icp_version_id: str) -> dict[str, int]:
     """Rescore every live account against the ICP that is active when the job runs.
 
     ``icp_version_id`` names the activation that asked; a later activation collapses into
-    this job (queueing lock), which is why it always reads the active version. One
-    transaction per batch: a killed worker's retry starts over, and since unchanged verdicts
-    are not rewritten, what was already done costs a read, not a write.
+    this job (queueing lock), which is why it always reads the active version. A killed
+    worker's retry starts over; unchanged verdicts are not rewritten, so what was already
+    done costs a read, not a write.
     """
-    database = get_database()
-    progress = RescoreProgress()
     started = time.perf_counter()
-    async with database.transaction() as session:
+    async with get_database().transaction() as session:
         version = await IcpRepository(session).get_active()
     if version is None:
         log.info("rescore requested by %s but no ICP is active", icp_version_id)
-        return {"scored": 0, "changed": 0}
-    while True:
-        async with database.transaction() as session:
-            scored, counts, last_id = await rescore_batch(
-                session,
-                version=version,
-                after_id=progress.last_account_id,
-                batch_size=RESCORE_BATCH_SIZE,
-            )
-        if scored == 0:
-            break
-        progress.scored += scored
-        progress.changed += counts.changed
-        progress.history += counts.history
-        progress.last_account_id = last_id
+        return {"scored": 0, "changed": 0, "history": 0}
+    progress = await rescore_active_version(version, batch_size=RESCORE_BATCH_SIZE)
     log.info(
         "rescored %d accounts against %s in %.1fs (%d changed)",
         progress.scored,

@@ -9,7 +9,7 @@ unchanged ICP (nothing to write).
 from __future__ import annotations
 
 import asyncio
-import random
+import os
 import tempfile
 import time
 import uuid
@@ -20,43 +20,16 @@ import psycopg
 import yaml
 
 from app.core.config import Settings
-from app.core.db import libpq_conninfo, open_database, start_embedded_postgres, close_database
+from app.core.db import close_database, libpq_conninfo, open_database, start_embedded_postgres
 from app.core.migrations import upgrade_to_head
 from app.jobs.runtime import open_job_queue
+from connectors.sandbox.demo_accounts import demo_accounts
 
-ACCOUNTS = 1_000_000
+ACCOUNTS = int(os.environ.get("BENCH_RESCORE_ACCOUNTS", 1_000_000))
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-INDUSTRIES = ["Online Media", "Publishing", "Media Production", "Software", "Retail",
-              "Financial Services", "Manufacturing", "Healthcare", "Education"]
-COUNTRIES = ["United States", "US", "usa", "Germany", "United Kingdom", "FR", "Canada", "IN"]
-STAGES = ["seed", "series_a", "Series B", "series_c", "growth", "public", ""]
-STACKS = ["Adobe Experience Manager", "Sitecore", "Contentful", "Custom CMS", "WordPress",
-          "React", "Salesforce", "HubSpot"]
-
-
-def _account(rng: random.Random, i: int) -> dict[str, object]:
-    data: dict[str, object] = {
-        "name": f"Company {i}",
-        "domain": f"company{i}.example",
-        "industry": rng.choice(INDUSTRIES),
-        "country": rng.choice(COUNTRIES),
-        "employees": int(rng.lognormvariate(4, 1.5)),
-    }
-    if rng.random() < 0.8:
-        data["funding_stage"] = rng.choice(STAGES)
-        data["total_funding"] = round(rng.lognormvariate(15, 1.5))
-    if rng.random() < 0.7:
-        data["tech_stack"] = rng.sample(STACKS, rng.randint(1, 3))
-    if rng.random() < 0.6:
-        data["attributes"] = {"has_inhouse_seo": rng.random() < 0.4,
-                              "is_competitor": rng.random() < 0.01}
-    data["open_deals"] = rng.choice([0, 0, 0, 1, 2])
-    return data
 
 
 def _load(conninfo: str) -> None:
-    rng = random.Random(7)
     connection_id = uuid.uuid4()
     with psycopg.connect(conninfo) as connection:
         connection.execute(
@@ -66,10 +39,16 @@ def _load(conninfo: str) -> None:
         with connection.cursor().copy(
             "COPY accounts (connection_id, external_id, name, domain, data) FROM STDIN"
         ) as copy:
-            for i in range(ACCOUNTS):
-                data = _account(rng, i)
-                copy.write_row((connection_id, str(i), data["name"], data["domain"],
-                                orjson.dumps(data).decode()))
+            for external_id, data in demo_accounts(7, ACCOUNTS):
+                copy.write_row(
+                    (
+                        connection_id,
+                        external_id,
+                        data["name"],
+                        data["domain"],
+                        orjson.dumps(data).decode(),
+                    )
+                )
         connection.execute("ANALYZE accounts")
 
 
@@ -98,16 +77,27 @@ def run() -> list[str]:
         started = time.perf_counter()
         _load(libpq_conninfo(url))
         load_s = time.perf_counter() - started
-        settings = Settings(database_url=url.render_as_string(hide_password=False),
-                            data_dir=Path(data_dir), _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(
+            database_url=url.render_as_string(hide_password=False),
+            data_dir=Path(data_dir),
+            _env_file=None,
+        )  # type: ignore[call-arg]
         icp = yaml.safe_load((EXAMPLES / "icp.yaml").read_text())
-        changed = dict(icp, criteria=[dict(c, weight=c["weight"] + (5 if c["weight"] > 0 else -5))
-                                      for c in icp["criteria"]])
+        changed = dict(
+            icp,
+            criteria=[
+                dict(c, weight=c["weight"] + (5 if c["weight"] > 0 else -5))
+                for c in icp["criteria"]
+            ],
+        )
 
         async def passes() -> list[tuple[float, dict[str, int]]]:
             async with open_job_queue(url, max_size=2):
-                results = [await _rescore(settings, icp), await _rescore(settings, changed),
-                           await _rescore(settings, None)]
+                results = [
+                    await _rescore(settings, icp),
+                    await _rescore(settings, changed),
+                    await _rescore(settings, None),
+                ]
             await close_database()
             return results
 

@@ -1,0 +1,5 @@
+"""``python -m app`` is ``icp-sync``."""
+
+from app.cli import main
+
+main()
