@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy import Boolean, Select, and_, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -104,18 +104,18 @@ class AccountRepository:
             }
             for a in accounts
         ]
-        statement = insert(Account).values(rows)
-        statement = statement.on_conflict_do_update(
+        insert_rows = insert(Account).values(rows)
+        statement = insert_rows.on_conflict_do_update(
             index_elements=["connection_id", "external_id"],
             set_={
-                "name": statement.excluded.name,
-                "domain": statement.excluded.domain,
-                "data": statement.excluded.data,
-                "archived": statement.excluded.archived,
-                "crm_updated_at": statement.excluded.crm_updated_at,
-                "updated_at": statement.excluded.updated_at,
+                "name": insert_rows.excluded.name,
+                "domain": insert_rows.excluded.domain,
+                "data": insert_rows.excluded.data,
+                "archived": insert_rows.excluded.archived,
+                "crm_updated_at": insert_rows.excluded.crm_updated_at,
+                "updated_at": insert_rows.excluded.updated_at,
             },
-        ).returning(Account.id, literal_column("xmax = 0"))
+        ).returning(Account.id, literal_column("xmax = 0", Boolean))
         result = await self.session.execute(statement)
         return [(row[0], bool(row[1])) for row in result.all()]
 
@@ -126,7 +126,9 @@ class AccountRepository:
         down to ``fields`` in the database: less to send and to parse than whole records."""
         connection = await driver_connection(self.session)
         projection = (
-            "jsonb_build_object(" + ", ".join("%s, data->%s" for _ in fields) + ")::text"
+            "jsonb_build_object("
+            + ", ".join("%s::text, data->%s::text" for _ in fields)
+            + ")::text"
             if fields
             else "'{}'"
         )
@@ -210,7 +212,7 @@ class AccountRepository:
             await cursor.execute("TRUNCATE score_stage")
         return ScoreWriteCounts(changed=changed, history=history)
 
-    def _list_query(self, filters: AccountFilters) -> Select[Any]:
+    def _list_query(self, filters: AccountFilters) -> Select[Account, AccountScore]:
         query = select(Account, AccountScore).outerjoin(
             AccountScore, AccountScore.account_id == Account.id
         )
@@ -230,7 +232,7 @@ class AccountRepository:
             conditions.append(or_(Account.name.ilike(pattern), Account.domain.ilike(pattern)))
         return query.where(and_(*conditions)) if conditions else query
 
-    async def list(
+    async def page(
         self, filters: AccountFilters, *, after_id: int | None, limit: int
     ) -> list[tuple[Account, AccountScore | None]]:
         """One page of accounts in id order (keyset pagination: stable under inserts)."""

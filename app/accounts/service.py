@@ -238,7 +238,7 @@ async def list_accounts(
 ) -> tuple[list[tuple[Account, AccountScore | None]], str | None]:
     """One page of accounts and the cursor of the next (None on the last page)."""
     after_id = decode_cursor(cursor) if cursor else None
-    rows = await AccountRepository(session).list(filters, after_id=after_id, limit=limit + 1)
+    rows = await AccountRepository(session).page(filters, after_id=after_id, limit=limit + 1)
     next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
 

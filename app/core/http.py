@@ -99,7 +99,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [problem(_location(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
+        errors = exc.errors()
+        problems = [problem(_location(tuple(e["loc"])), e["msg"]) for e in errors]
+        if any(e["type"] == "json_invalid" for e in errors):
+            # Not parseable at all: a 400, as distinct from parseable-but-wrong (422).
+            return error_response(400, "BadRequest", problems)
         return error_response(422, "ValidationFailed", problems)
 
     @app.exception_handler(StarletteHTTPException)

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 TASK_MODULES = ["app.jobs.periodic", "app.accounts.tasks"]
 
 
-
 class _PoolSettings:
     """Where procrastinate's pool connects; set by ``open_job_queue`` before opening."""
 

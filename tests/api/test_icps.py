@@ -252,3 +252,13 @@ async def test_a_body_over_5_mb_is_413(app_client, write_headers):
     )
     assert response.status_code == 413
     assert response.json()["error"] == "PayloadTooLarge"
+
+
+async def test_what_if_with_malformed_json_is_400(app_client, read_headers):
+    response = await app_client.post(
+        "/api/v1/score",
+        content=b'{"accounts": [{"name": "x"',
+        headers=read_headers | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "BadRequest"

@@ -1,0 +1,154 @@
+"""Value normalisation shared by the CRM edge and the scoring core.
+
+CRMs send numbers, booleans and lists as strings ("1,200", "true", "a;b;c") and countries as
+free text ("United States", "U.S."). These functions turn such values into typed ones, and
+nothing here imports ``app``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import pycountry
+
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+
+# Common spellings that ISO 3166 (and so pycountry) does not know, keyed without dots or
+# spaces, casefolded. Kept small on purpose: anything else can go into a connection's mapping.
+_COUNTRY_ALIASES = {
+    "uk": "GB",
+    "greatbritain": "GB",
+    "britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northernireland": "GB",
+    "us": "US",
+    "usa": "US",
+    "america": "US",
+    "unitedstatesofamerica": "US",
+    "deutschland": "DE",
+    "holland": "NL",
+    "thenetherlands": "NL",
+    "russia": "RU",
+    "turkey": "TR",
+    "southkorea": "KR",
+    "korea": "KR",
+    "ivorycoast": "CI",
+    "macedonia": "MK",
+    "brunei": "BN",
+    "capeverde": "CV",
+    "swaziland": "SZ",
+    "vatican": "VA",
+    "drcongo": "CD",
+    "uae": "AE",
+    "kosovo": "XK",
+}
+_DOTS_AND_SPACES = re.compile(r"[.\s]+")
+
+
+def to_float(v: Any) -> float | None:
+    """A finite float from a number or a numeric string ("1,200", "3.5e6"); None for None/""."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        raise ValueError(f"expected a number, got the boolean {v!r}")
+    if isinstance(v, int | float | Decimal):
+        number = float(v)
+    elif isinstance(v, str):
+        text = v.strip().replace(",", "")
+        if not text:
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"expected a number, got {v!r}") from None
+    else:
+        raise ValueError(f"expected a number, got {type(v).__name__} {v!r}")
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {v!r}")
+    return number
+
+
+def to_int(v: Any) -> int | None:
+    """A whole number from a number or a numeric string ("1,200", "1e3"); None for None/""."""
+    if type(v) is int:
+        return v
+    if isinstance(v, str):
+        text = v.strip().replace(",", "")
+        if not text:
+            return None
+        if text.lstrip("+-").isdecimal():
+            return int(text)
+    number = to_float(v)
+    if number is None:
+        return None
+    if not number.is_integer():
+        raise ValueError(f"expected a whole number, got {v!r}")
+    return int(number)
+
+
+def to_bool(v: Any) -> bool | None:
+    """A boolean from a bool, 0/1, or "true"/"false"/"yes"/"no"/"1"/"0" (any case); None for ""."""
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, int) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str):
+        text = v.strip().casefold()
+        if not text:
+            return None
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise ValueError(f"expected a boolean (true/false, yes/no, 1/0), got {v!r}")
+
+
+def to_country(v: Any) -> str | None:
+    """ISO alpha-2 code from a country name or code ("U.S.", "USA" → "US"); unknown: upper-cased."""
+    if v is None:
+        return None
+    return _country_code(str(v).strip())
+
+
+@lru_cache(maxsize=4096)
+def _country_code(text: str) -> str | None:
+    if not text:
+        return None
+    squeezed = _DOTS_AND_SPACES.sub("", text).casefold()
+    alias = _COUNTRY_ALIASES.get(squeezed)
+    if alias is not None:
+        return alias
+    for candidate in (text, squeezed):
+        try:
+            return str(pycountry.countries.lookup(candidate).alpha_2)
+        except LookupError:
+            continue
+    return text.upper()
+
+
+def to_str_list(v: Any) -> list[str] | None:
+    """Trimmed strings from a list or a ";"-separated string; None when nothing is left."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        items = v.split(";")
+    elif isinstance(v, list | tuple):
+        items = [str(item) for item in v if item is not None]
+    elif isinstance(v, set | frozenset):
+        items = sorted(str(item) for item in v if item is not None)
+    else:
+        items = [str(v)]
+    cleaned = [text for item in items if (text := item.strip())]
+    return cleaned or None
+
+
+def norm_enum(v: str) -> str:
+    """An enumeration value as compared: trimmed and casefolded."""
+    return v.strip().casefold()

@@ -1,0 +1,182 @@
+"""Value normalisation at the CRM edge: what CRMs send, and what we make of it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from connectors.normalize import norm_enum, to_bool, to_country, to_float, to_int, to_str_list
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (42, 42),
+        (42.0, 42),
+        ("42", 42),
+        (" 42 ", 42),
+        ("1,200", 1200),
+        ("-7", -7),
+        ("+7", 7),
+        ("1e3", 1000),
+        ("42.0", 42),
+        ("12345678901234567890", 12345678901234567890),
+        (Decimal("12"), 12),
+    ],
+)
+def test_to_int_reads_numbers_and_numeric_strings(raw, expected):
+    assert to_int(raw) == expected
+    assert type(to_int(raw)) is int
+
+
+@pytest.mark.parametrize("raw", [None, "", "   "])
+def test_to_int_maps_nothing_to_none(raw):
+    assert to_int(raw) is None
+
+
+@pytest.mark.parametrize("raw", ["abc", "12 staff", True, False, 3.5, "3.5", [1], float("nan")])
+def test_to_int_refuses_garbage_booleans_and_fractions(raw):
+    with pytest.raises(ValueError, match="expected a"):
+        to_int(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (3, 3.0),
+        (3.25, 3.25),
+        ("3.5e6", 3_500_000.0),
+        ("1,200", 1200.0),
+        ("1,234,567.89", 1_234_567.89),
+        (" 42 ", 42.0),
+        ("-0.5", -0.5),
+        (Decimal("2.5"), 2.5),
+    ],
+)
+def test_to_float_reads_numbers_and_numeric_strings(raw, expected):
+    assert to_float(raw) == expected
+    assert type(to_float(raw)) is float
+
+
+@pytest.mark.parametrize("raw", [None, "", "  "])
+def test_to_float_maps_nothing_to_none(raw):
+    assert to_float(raw) is None
+
+
+@pytest.mark.parametrize(
+    "raw", ["n/a", "$3M", True, "inf", "nan", float("inf"), {"a": 1}, ["1"], "1.2.3"]
+)
+def test_to_float_refuses_garbage_booleans_and_non_finite_values(raw):
+    with pytest.raises(ValueError, match="expected a"):
+        to_float(raw)
+
+
+def test_to_float_error_names_the_value():
+    with pytest.raises(ValueError, match="'lots'"):
+        to_float("lots")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (True, True),
+        (False, False),
+        ("true", True),
+        ("TRUE", True),
+        (" True ", True),
+        ("yes", True),
+        ("Yes", True),
+        ("1", True),
+        (1, True),
+        ("false", False),
+        ("False", False),
+        ("no", False),
+        ("NO", False),
+        ("0", False),
+        (0, False),
+        ("", None),
+        ("  ", None),
+        (None, None),
+    ],
+)
+def test_to_bool_reads_crm_spellings(raw, expected):
+    assert to_bool(raw) is expected
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", 2, 1.0, [True]])
+def test_to_bool_refuses_garbage(raw):
+    with pytest.raises(ValueError, match="expected a boolean"):
+        to_bool(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("US", "US"),
+        ("us", "US"),
+        (" us ", "US"),
+        ("USA", "US"),
+        ("usa", "US"),
+        ("United States", "US"),
+        ("united states", "US"),
+        ("United States of America", "US"),
+        ("U.S.", "US"),
+        ("U.S.A.", "US"),
+        ("GB", "GB"),
+        ("GBR", "GB"),
+        ("United Kingdom", "GB"),
+        ("UK", "GB"),
+        ("U.K.", "GB"),
+        ("Great Britain", "GB"),
+        ("Deutschland", "DE"),
+        ("Germany", "DE"),
+        ("DEU", "DE"),
+        ("France", "FR"),
+        ("French Republic", "FR"),  # official name
+        ("South Korea", "KR"),  # common name
+        ("Czechia", "CZ"),
+        ("Russia", "RU"),
+        ("The Netherlands", "NL"),
+        (840, "US"),  # ISO numeric code
+    ],
+)
+def test_to_country_reads_names_codes_and_common_aliases(raw, expected):
+    assert to_country(raw) == expected
+
+
+def test_to_country_returns_unknown_values_trimmed_and_upper_cased():
+    assert to_country("  Atlantis ") == "ATLANTIS"
+
+
+@pytest.mark.parametrize("raw", [None, "", "   "])
+def test_to_country_maps_nothing_to_none(raw):
+    assert to_country(raw) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a;b;c", ["a", "b", "c"]),
+        (" Sitecore ; WordPress ;; ", ["Sitecore", "WordPress"]),
+        (["Sitecore", " React ", "", None], ["Sitecore", "React"]),
+        (("a", "b"), ["a", "b"]),
+        ({"b", "a"}, ["a", "b"]),
+        ("single", ["single"]),
+        (7, ["7"]),
+        ("", None),
+        (";;", None),
+        ([], None),
+        (None, None),
+    ],
+)
+def test_to_str_list_splits_on_semicolons_trims_and_drops_empties(raw, expected):
+    assert to_str_list(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(" Online Media ", "online media"), ("SERIES_A", "series_a"), ("Straße", "strasse")],
+)
+def test_norm_enum_trims_and_casefolds(raw, expected):
+    assert norm_enum(raw) == expected
