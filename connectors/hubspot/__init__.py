@@ -1,0 +1,1 @@
+"""HubSpot: the connector (official hubspot-api-client) and its sandbox."""

@@ -1,0 +1,839 @@
+"""Property definitions (the properties API) and the checks HubSpot applies to property values.
+
+Values are strings on the wire and in the store. Writes are normalised the way HubSpot does it:
+booleans to ``true``/``false``, datetimes to ISO 8601 with milliseconds and ``Z``, dates to
+``YYYY-MM-DD``; an empty string or ``null`` clears the property.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+
+from connectors.hubspot.sandbox.errors import HubSpotError
+
+__all__ = [
+    "PropertyCatalog",
+    "format_datetime",
+    "industry_value",
+    "option_value",
+    "parse_datetime_ms",
+]
+
+SANDBOX_EPOCH: Final = "2020-01-01T00:00:00.000Z"  # createdAt of every built-in definition
+
+TYPES: Final = frozenset(
+    {"string", "number", "date", "datetime", "enumeration", "bool", "phone_number"}
+)
+FIELD_TYPES: Final = frozenset(
+    {
+        "text",
+        "textarea",
+        "number",
+        "date",
+        "select",
+        "radio",
+        "checkbox",
+        "booleancheckbox",
+        "calculation_equation",
+        "html",
+        "phonenumber",
+        "file",
+    }
+)
+_NAME_RE: Final = re.compile(r"^[a-z][a-z0-9_]*$")
+_MAX_STRING: Final = 65_536
+
+
+def format_datetime(value: datetime) -> str:
+    """``2024-05-01T12:00:00.123Z``: how HubSpot writes datetimes."""
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(days_since_epoch: int) -> str:
+    return (date(1970, 1, 1) + timedelta(days=days_since_epoch)).isoformat()
+
+
+def format_epoch_ms(millis: int) -> str:
+    """:func:`format_datetime` from epoch milliseconds, without a datetime (seeding is hot)."""
+    days, in_day = divmod(millis, 86_400_000)
+    seconds, ms = divmod(in_day, 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{_day(days)}T{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}Z"
+
+
+def parse_datetime_ms(raw: Any) -> int | None:
+    """Epoch milliseconds from epoch ms (number or digits) or ISO 8601, else None."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        return int(raw) if math.isfinite(raw) else None
+    text = str(raw).strip()
+    if not text:
+        return None
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp() * 1000)
+
+
+@functools.lru_cache(maxsize=1024)
+def option_value(label: str) -> str:
+    """``Adobe Experience Manager`` → ``adobe_experience_manager``: HubSpot-style option values."""
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+
+
+@functools.lru_cache(maxsize=1024)
+def industry_value(label: str) -> str:
+    """``Hospital & Health Care`` → ``HOSPITAL_HEALTH_CARE``: the industry property's values."""
+    return re.sub(r"[^A-Z0-9]+", "_", label.upper()).strip("_")
+
+
+def _options(pairs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [
+        {"label": label, "value": value, "description": "", "displayOrder": order, "hidden": False}
+        for order, (value, label) in enumerate(pairs)
+    ]
+
+
+_BOOL_OPTIONS: Final = (("true", "Yes"), ("false", "No"))
+INDUSTRY_LABELS: Final = (
+    "Accounting",
+    "Banking",
+    "Biotechnology",
+    "Broadcast Media",
+    "Computer Software",
+    "Consumer Goods",
+    "E-Learning",
+    "Education Management",
+    "Entertainment",
+    "Financial Services",
+    "Hospital & Health Care",
+    "Information Technology and Services",
+    "Insurance",
+    "Internet",
+    "Logistics and Supply Chain",
+    "Management Consulting",
+    "Marketing and Advertising",
+    "Mechanical or Industrial Engineering",
+    "Media Production",
+    "Newspapers",
+    "Nonprofit Organization Management",
+    "Online Media",
+    "Publishing",
+    "Real Estate",
+    "Retail",
+    "Telecommunications",
+)
+WEB_TECHNOLOGY_LABELS: Final = (
+    "Adobe Experience Manager",
+    "Akamai",
+    "Amazon Web Services",
+    "Cloudflare",
+    "Contentful",
+    "Custom CMS",
+    "Drupal",
+    "Fastly",
+    "Google Analytics",
+    "Google Tag Manager",
+    "Hotjar",
+    "HubSpot CMS",
+    "Intercom",
+    "Marketo",
+    "Next.js",
+    "Optimizely",
+    "React",
+    "Salesforce",
+    "Segment",
+    "Shopify",
+    "Sitecore",
+    "Squarespace",
+    "Stripe",
+    "Webflow",
+    "Wix",
+    "WordPress",
+    "Zendesk",
+)
+LIFECYCLE_STAGES: Final = (
+    ("subscriber", "Subscriber"),
+    ("lead", "Lead"),
+    ("marketingqualifiedlead", "Marketing Qualified Lead"),
+    ("salesqualifiedlead", "Sales Qualified Lead"),
+    ("opportunity", "Opportunity"),
+    ("customer", "Customer"),
+    ("evangelist", "Evangelist"),
+    ("other", "Other"),
+)
+DEAL_STAGES: Final = (
+    ("appointmentscheduled", "Appointment Scheduled"),
+    ("qualifiedtobuy", "Qualified To Buy"),
+    ("presentationscheduled", "Presentation Scheduled"),
+    ("decisionmakerboughtin", "Decision Maker Bought-In"),
+    ("contractsent", "Contract Sent"),
+    ("closedwon", "Closed Won"),
+    ("closedlost", "Closed Lost"),
+)
+
+# name, label, type, fieldType, group, options, read-only value, calculated, hubspot-defined
+_Spec = tuple[str, str, str, str, str, tuple[tuple[str, str], ...], bool, bool, bool]
+_SYSTEM: Final = (
+    ("createdate", "Create Date", "datetime", "date", "", (), False, False, True),
+    ("hs_lastmodifieddate", "Last Modified Date", "datetime", "date", "", (), True, False, True),
+    ("hs_object_id", "Record ID", "number", "number", "", (), True, False, True),
+)
+_COMPANY_SPECS: Final[tuple[_Spec, ...]] = (
+    ("name", "Company name", "string", "text", "companyinformation", (), False, False, True),
+    (
+        "domain",
+        "Company Domain Name",
+        "string",
+        "text",
+        "companyinformation",
+        (),
+        False,
+        False,
+        True,
+    ),
+    (
+        "industry",
+        "Industry",
+        "enumeration",
+        "select",
+        "companyinformation",
+        tuple((industry_value(label), label) for label in INDUSTRY_LABELS),
+        False,
+        False,
+        True,
+    ),
+    (
+        "numberofemployees",
+        "Number of Employees",
+        "number",
+        "number",
+        "companyinformation",
+        (),
+        False,
+        False,
+        True,
+    ),
+    (
+        "annualrevenue",
+        "Annual Revenue",
+        "number",
+        "number",
+        "companyinformation",
+        (),
+        False,
+        False,
+        True,
+    ),
+    ("country", "Country/Region", "string", "text", "companyinformation", (), False, False, True),
+    ("state", "State/Region", "string", "text", "companyinformation", (), False, False, True),
+    ("city", "City", "string", "text", "companyinformation", (), False, False, True),
+    (
+        "total_money_raised",
+        "Total Money Raised",
+        "number",
+        "number",
+        "companyinformation",
+        (),
+        False,
+        False,
+        True,
+    ),
+    (
+        "founded_year",
+        "Year Founded",
+        "string",
+        "text",
+        "companyinformation",
+        (),
+        False,
+        False,
+        True,
+    ),
+    (
+        "web_technologies",
+        "Web Technologies",
+        "enumeration",
+        "checkbox",
+        "companyinformation",
+        tuple((option_value(label), label) for label in WEB_TECHNOLOGY_LABELS),
+        False,
+        False,
+        True,
+    ),
+    (
+        "lifecyclestage",
+        "Lifecycle Stage",
+        "enumeration",
+        "radio",
+        "companyinformation",
+        LIFECYCLE_STAGES,
+        False,
+        False,
+        True,
+    ),
+    (
+        "hs_ideal_customer_profile",
+        "Ideal Customer Profile Tier",
+        "enumeration",
+        "radio",
+        "companyinformation",
+        (("tier_1", "Tier 1"), ("tier_2", "Tier 2"), ("tier_3", "Tier 3")),
+        False,
+        False,
+        True,
+    ),
+    (
+        "hs_num_open_deals",
+        "Number of open deals",
+        "number",
+        "number",
+        "deal_information",
+        (),
+        True,
+        True,
+        True,
+    ),
+    (
+        "total_revenue",
+        "Total Revenue",
+        "number",
+        "number",
+        "deal_information",
+        (),
+        True,
+        True,
+        True,
+    ),
+    (
+        "funding_stage",
+        "Funding stage",
+        "string",
+        "text",
+        "demo_enrichment",
+        (),
+        False,
+        False,
+        False,
+    ),
+    (
+        "has_inhouse_seo",
+        "Has in-house SEO",
+        "bool",
+        "booleancheckbox",
+        "demo_enrichment",
+        _BOOL_OPTIONS,
+        False,
+        False,
+        False,
+    ),
+    (
+        "is_competitor",
+        "Is a competitor",
+        "bool",
+        "booleancheckbox",
+        "demo_enrichment",
+        _BOOL_OPTIONS,
+        False,
+        False,
+        False,
+    ),
+    ("nps_score", "NPS score", "number", "number", "demo_enrichment", (), False, False, False),
+)
+_COMPANY_GROUPS: Final = (
+    ("companyinformation", "Company information"),
+    ("deal_information", "Deal information"),
+    ("demo_enrichment", "Demo enrichment (sandbox)"),
+)
+_DEAL_SPECS: Final[tuple[_Spec, ...]] = (
+    ("dealname", "Deal Name", "string", "text", "dealinformation", (), False, False, True),
+    ("amount", "Amount", "number", "number", "dealinformation", (), False, False, True),
+    (
+        "dealstage",
+        "Deal Stage",
+        "enumeration",
+        "radio",
+        "dealinformation",
+        DEAL_STAGES,
+        False,
+        False,
+        True,
+    ),
+    (
+        "pipeline",
+        "Pipeline",
+        "enumeration",
+        "select",
+        "dealinformation",
+        (("default", "Sales Pipeline"),),
+        False,
+        False,
+        True,
+    ),
+    ("closedate", "Close Date", "datetime", "date", "dealinformation", (), False, False, True),
+    (
+        "dealtype",
+        "Deal Type",
+        "enumeration",
+        "radio",
+        "dealinformation",
+        (("newbusiness", "New Business"), ("existingbusiness", "Existing Business")),
+        False,
+        False,
+        True,
+    ),
+    (
+        "hs_is_closed_won",
+        "Is Closed Won",
+        "bool",
+        "booleancheckbox",
+        "dealinformation",
+        _BOOL_OPTIONS,
+        True,
+        True,
+        True,
+    ),
+    (
+        "hs_is_closed",
+        "Is Deal Closed?",
+        "bool",
+        "booleancheckbox",
+        "dealinformation",
+        _BOOL_OPTIONS,
+        True,
+        True,
+        True,
+    ),
+)
+_DEAL_GROUPS: Final = (("dealinformation", "Deal information"),)
+
+# Returned when a read names no properties.
+DEFAULT_PROPERTIES: Final = {
+    "companies": ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
+    "deals": (
+        "amount",
+        "closedate",
+        "createdate",
+        "dealname",
+        "dealstage",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "pipeline",
+    ),
+}
+# Always returned, whatever was asked for.
+ALWAYS_RETURNED: Final = ("createdate", "hs_lastmodifieddate", "hs_object_id")
+
+
+def _definition(spec: _Spec, group: str, order: int) -> dict[str, Any]:
+    name, label, type_, field_type, spec_group, options, read_only, calculated, hubspot_defined = (
+        spec
+    )
+    return {
+        "updatedAt": SANDBOX_EPOCH,
+        "createdAt": SANDBOX_EPOCH,
+        "name": name,
+        "label": label,
+        "type": type_,
+        "fieldType": field_type,
+        "description": "",
+        "groupName": spec_group or group,
+        "options": _options(options),
+        "displayOrder": order if not hubspot_defined else -1,
+        "calculated": calculated,
+        "externalOptions": False,
+        "hasUniqueValue": name == "hs_object_id",
+        "hidden": False,
+        "hubspotDefined": hubspot_defined,
+        "modificationMetadata": {
+            "archivable": not hubspot_defined,
+            "readOnlyDefinition": hubspot_defined,
+            "readOnlyValue": read_only,
+        },
+        "formField": not read_only,
+        "archived": False,
+    }
+
+
+def _problem(name: str, message: str, error: str) -> dict[str, Any]:
+    return {
+        "isValid": False,
+        "message": message,
+        "error": error,
+        "name": name,
+        "localizedErrorMessage": message,
+    }
+
+
+class PropertyCatalog:
+    """The property definitions and groups of one object type, and the value rules they imply."""
+
+    def __init__(self, object_type: str) -> None:
+        self.object_type = object_type
+        specs, groups = (
+            (_COMPANY_SPECS, _COMPANY_GROUPS)
+            if object_type == "companies"
+            else (_DEAL_SPECS, _DEAL_GROUPS)
+        )
+        default_group = groups[0][0]
+        self.groups: dict[str, dict[str, Any]] = {
+            name: {"name": name, "label": label, "displayOrder": order, "archived": False}
+            for order, (name, label) in enumerate(groups)
+        }
+        self.definitions: dict[str, dict[str, Any]] = {}
+        for order, spec in enumerate(_SYSTEM + specs):
+            self.definitions[spec[0]] = _definition(spec, default_group, order)
+        self._rules: dict[str, tuple[str, str, frozenset[str], bool]] = {}
+        self._refresh_rules()
+
+    def _refresh_rules(self) -> None:
+        self._rules = {
+            name: (
+                d["type"],
+                d["fieldType"],
+                frozenset(o["value"] for o in d["options"]),
+                d["modificationMetadata"]["readOnlyValue"],
+            )
+            for name, d in self.definitions.items()
+            if not d["archived"]
+        }
+
+    def exists(self, name: str) -> bool:
+        """Whether ``name`` is a live (not archived) property."""
+        return name in self._rules
+
+    def type_of(self, name: str) -> str:
+        """The property's type (``string``, ``number``, ``datetime``, ...)."""
+        return self._rules[name][0]
+
+    # -- properties API ------------------------------------------------------------------------
+
+    def list_definitions(self, *, archived: bool = False) -> list[dict[str, Any]]:
+        """Every definition, live or archived."""
+        return [d for d in self.definitions.values() if d["archived"] == archived]
+
+    def get_definition(self, name: str) -> dict[str, Any]:
+        """One definition, or 404 as HubSpot words it."""
+        definition = self.definitions.get(name)
+        if definition is None or definition["archived"]:
+            raise HubSpotError.not_found(
+                f"Unable to find property {name} for object type {self.object_type}"
+            )
+        return definition
+
+    def create_definition(self, payload: dict[str, Any], *, now: str) -> dict[str, Any]:
+        """``POST /crm/v3/properties/{objectType}``: 201 with the definition, 409 if it exists."""
+        name = payload.get("name")
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise HubSpotError.validation(
+                f"Property name {name!r} is invalid: use lowercase letters, digits and "
+                "underscores, starting with a letter."
+            )
+        if name in self.definitions and not self.definitions[name]["archived"]:
+            raise HubSpotError(
+                409,
+                f"A property named '{name}' already exists.",
+                "OBJECT_ALREADY_EXISTS",
+                sub_category="PropertyValidationError.PROPERTY_ALREADY_EXISTS",
+                context={"name": [name]},
+            )
+        missing = [
+            key for key in ("label", "type", "fieldType", "groupName") if not payload.get(key)
+        ]
+        if missing:
+            raise HubSpotError.validation(
+                f"Missing required fields for property {name}: {', '.join(missing)}"
+            )
+        definition = self._checked_definition(name, payload, base=None, now=now)
+        self.definitions[name] = definition
+        self._refresh_rules()
+        return definition
+
+    def update_definition(self, name: str, payload: dict[str, Any], *, now: str) -> dict[str, Any]:
+        """``PATCH /crm/v3/properties/{objectType}/{name}``."""
+        base = self.get_definition(name)
+        if base["hubspotDefined"] and {"type", "fieldType"} & payload.keys():
+            changes = {k for k in ("type", "fieldType") if k in payload and payload[k] != base[k]}
+            if changes:
+                raise HubSpotError.validation(
+                    f"Can't change the type of HubSpot-defined property {name}"
+                )
+        definition = self._checked_definition(name, {**base, **payload}, base=base, now=now)
+        self.definitions[name] = definition
+        self._refresh_rules()
+        return definition
+
+    def _checked_definition(
+        self, name: str, payload: dict[str, Any], *, base: dict[str, Any] | None, now: str
+    ) -> dict[str, Any]:
+        type_, field_type, group = payload["type"], payload["fieldType"], payload["groupName"]
+        if type_ not in TYPES:
+            raise HubSpotError.validation(
+                f"Invalid property type {type_!r}; expected one of {sorted(TYPES)}"
+            )
+        if field_type not in FIELD_TYPES:
+            raise HubSpotError.validation(
+                f"Invalid field type {field_type!r}; expected one of {sorted(FIELD_TYPES)}"
+            )
+        if group not in self.groups or self.groups[group]["archived"]:
+            raise HubSpotError.validation(f"Property group {group} does not exist")
+        raw_options = payload.get("options") or []
+        if type_ == "bool" and not raw_options:
+            raw_options = [{"label": label, "value": value} for value, label in _BOOL_OPTIONS]
+        if type_ == "enumeration" and not raw_options:
+            raise HubSpotError.validation(f"Enumeration property {name} needs at least one option")
+        options = []
+        seen: set[str] = set()
+        for order, option in enumerate(raw_options):
+            if (
+                not isinstance(option, dict)
+                or not option.get("label")
+                or option.get("value") in (None, "")
+            ):
+                raise HubSpotError.validation(
+                    f"Every option of property {name} needs a label and a value"
+                )
+            value = str(option["value"])
+            if value in seen:
+                raise HubSpotError.validation(
+                    f"Duplicate option value {value!r} for property {name}"
+                )
+            seen.add(value)
+            options.append(
+                {
+                    "label": str(option["label"]),
+                    "value": value,
+                    "description": str(option.get("description") or ""),
+                    "displayOrder": int(option.get("displayOrder", order)),
+                    "hidden": bool(option.get("hidden", False)),
+                }
+            )
+        metadata = (
+            base["modificationMetadata"]
+            if base
+            else {
+                "archivable": True,
+                "readOnlyDefinition": False,
+                "readOnlyValue": False,
+            }
+        )
+        return {
+            "updatedAt": now,
+            "createdAt": base["createdAt"] if base else now,
+            "name": name,
+            "label": str(payload["label"]),
+            "type": type_,
+            "fieldType": field_type,
+            "description": str(payload.get("description") or ""),
+            "groupName": group,
+            "options": options,
+            "displayOrder": int(payload.get("displayOrder", -1)),
+            "calculated": bool(base and base["calculated"]),
+            "externalOptions": False,
+            "hasUniqueValue": bool(payload.get("hasUniqueValue", False)),
+            "hidden": bool(payload.get("hidden", False)),
+            "hubspotDefined": bool(base and base["hubspotDefined"]),
+            "modificationMetadata": metadata,
+            "formField": bool(payload.get("formField", True)),
+            "archived": False,
+        }
+
+    def archive_definition(self, name: str, *, now: str) -> None:
+        """``DELETE /crm/v3/properties/{objectType}/{name}``: HubSpot's own properties refuse."""
+        definition = self.get_definition(name)
+        if not definition["modificationMetadata"]["archivable"]:
+            raise HubSpotError.validation(
+                f"Property {name} is HubSpot-defined and cannot be archived"
+            )
+        definition["archived"] = True
+        definition["archivedAt"] = now
+        self._refresh_rules()
+
+    def update_group(self, name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """``PATCH /crm/v3/properties/{objectType}/groups/{groupName}``: label and display order."""
+        group = self.get_group(name)
+        if "label" in payload:
+            group["label"] = str(payload["label"])
+        if "displayOrder" in payload:
+            group["displayOrder"] = int(payload["displayOrder"])
+        return group
+
+    def get_group(self, name: str) -> dict[str, Any]:
+        """One live group, or 404."""
+        group = self.groups.get(name)
+        if group is None or group["archived"]:
+            raise HubSpotError.not_found(f"Unable to find property group {name}")
+        return group
+
+    def archive_group(self, name: str) -> None:
+        """``DELETE .../groups/{groupName}``: only a group without live properties."""
+        group = self.get_group(name)
+        if any(d["groupName"] == name and not d["archived"] for d in self.definitions.values()):
+            raise HubSpotError.validation(f"Property group {name} still has properties")
+        group["archived"] = True
+
+    def create_group(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """``POST /crm/v3/properties/{objectType}/groups``: 201, or 409 if the group exists."""
+        name, label = payload.get("name"), payload.get("label")
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise HubSpotError.validation(f"Property group name {name!r} is invalid")
+        if not label:
+            raise HubSpotError.validation(
+                f"Missing required field for property group {name}: label"
+            )
+        if name in self.groups and not self.groups[name]["archived"]:
+            raise HubSpotError(
+                409,
+                f"A property group named '{name}' already exists.",
+                "OBJECT_ALREADY_EXISTS",
+                context={"name": [name]},
+            )
+        group = {
+            "name": name,
+            "label": str(label),
+            "displayOrder": int(payload.get("displayOrder", -1)),
+            "archived": False,
+        }
+        self.groups[name] = group
+        return group
+
+    # -- values ----------------------------------------------------------------------------------
+
+    def normalize_values(
+        self, values: Any, *, allow_read_only: bool = False
+    ) -> tuple[dict[str, str | None], list[dict[str, Any]]]:
+        """Check values to write; return them as stored strings (None clears) and the problems."""
+        if not isinstance(values, dict):
+            return {}, [_problem("properties", "properties must be an object", "INVALID_INPUT")]
+        normalized: dict[str, str | None] = {}
+        problems: list[dict[str, Any]] = []
+        rules = self._rules
+        for name, raw in values.items():
+            rule = rules.get(name)
+            if rule is None:
+                problems.append(
+                    _problem(name, f'Property "{name}" does not exist', "PROPERTY_DOESNT_EXIST")
+                )
+                continue
+            type_, field_type, options, read_only = rule
+            if read_only and not allow_read_only:
+                problems.append(
+                    _problem(
+                        name,
+                        f'"{name}" is a read only property; its value cannot be set.',
+                        "READ_ONLY_VALUE",
+                    )
+                )
+                continue
+            if raw is None or raw == "":
+                normalized[name] = None
+                continue
+            try:
+                normalized[name] = _normalize(type_, field_type, options, raw)
+            except ValueError as exc:
+                code, message = exc.args if len(exc.args) == 2 else ("INVALID_INPUT", str(exc))
+                problems.append(_problem(name, message, code))
+            except (OverflowError, OSError):
+                problems.append(_problem(name, f'"{raw}" is out of range', "INVALID_DATE"))
+        return normalized, problems
+
+    def checked_values(
+        self, values: Any, *, allow_read_only: bool = False
+    ) -> dict[str, str | None]:
+        """:meth:`normalize_values`, raising HubSpot's 400 when any value is refused."""
+        normalized, problems = self.normalize_values(values, allow_read_only=allow_read_only)
+        if problems:
+            raise property_error(problems)
+        return normalized
+
+
+def property_error(problems: list[dict[str, Any]]) -> HubSpotError:
+    """The 400 HubSpot answers when property values are refused."""
+    from connectors.hubspot.sandbox.errors import validation_message
+
+    return HubSpotError.validation(
+        validation_message(problems),
+        errors=[
+            {"message": p["message"], "code": p["error"], "context": {"propertyName": [p["name"]]}}
+            for p in problems
+        ],
+    )
+
+
+def _normalize(type_: str, field_type: str, options: frozenset[str], raw: Any) -> str:
+    if type_ == "string" or type_ == "phone_number":
+        text = raw if isinstance(raw, str) else _json_scalar(raw)
+        if len(text) > _MAX_STRING:
+            raise ValueError("MAX_CHARACTERS", f"Value is longer than {_MAX_STRING} characters")
+        return text
+    if type_ == "number":
+        if isinstance(raw, bool):
+            raise ValueError("INVALID_DECIMAL", f"{raw!r} is not a valid number")
+        if isinstance(raw, int):
+            return str(raw)
+        if isinstance(raw, float):
+            if not math.isfinite(raw):
+                raise ValueError("INVALID_DECIMAL", f"{raw!r} is not a valid number")
+            return str(int(raw)) if raw.is_integer() else repr(raw)
+        text = str(raw).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError("INVALID_DECIMAL", f'"{text}" is not a valid number') from None
+        if not math.isfinite(number):
+            raise ValueError("INVALID_DECIMAL", f'"{text}" is not a valid number')
+        return text
+    if type_ == "bool":
+        text = _json_scalar(raw).strip().lower()
+        if text not in ("true", "false"):
+            raise ValueError(
+                "INVALID_OPTION", f'"{raw}" was not one of the allowed options: [true, false]'
+            )
+        return text
+    if type_ == "enumeration":
+        text = raw if isinstance(raw, str) else _json_scalar(raw)
+        parts = text.split(";") if field_type == "checkbox" else [text]
+        for part in parts:
+            if part not in options:
+                allowed = ", ".join(sorted(options))
+                raise ValueError(
+                    "INVALID_OPTION", f'"{part}" was not one of the allowed options: [{allowed}]'
+                )
+        return text
+    if type_ in ("datetime", "date"):
+        millis = parse_datetime_ms(raw)
+        if millis is None:
+            raise ValueError(
+                "INVALID_DATE", f'"{raw}" is not a valid date; use epoch milliseconds or ISO 8601'
+            )
+        moment = datetime.fromtimestamp(millis / 1000, tz=UTC)
+        if type_ == "datetime":
+            return format_datetime(moment)
+        if millis % 86_400_000:
+            raise ValueError(
+                "INVALID_DATE", f'"{raw}" is not midnight UTC, as a date property requires'
+            )
+        return moment.strftime("%Y-%m-%d")
+    raise ValueError("INVALID_INPUT", f"unsupported property type {type_}")
+
+
+def _json_scalar(raw: Any) -> str:
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, int | float | str):
+        return str(raw)
+    raise ValueError("INVALID_INPUT", f"{raw!r} is not a valid property value")

@@ -1,0 +1,1 @@
+"""What the CRM fakes share: demo data, fault injection and call counting, the server runner."""
