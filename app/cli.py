@@ -18,6 +18,7 @@ from app.core.db import Database, close_database, database_url, open_database
 from app.core.errors import IcpSyncError
 from app.core.logging import configure_logging
 from app.core.migrations import upgrade_to_head
+from app.core.security import configure_secrets
 
 cli = typer.Typer(
     name="icp-sync",
@@ -43,6 +44,7 @@ async def opened_database(settings: Settings) -> AsyncIterator[Database]:
     if settings.embedded:
         await asyncio.to_thread(upgrade_to_head, url)
     database = open_database(settings)
+    configure_secrets(settings)
     try:
         async with open_job_queue(url, max_size=2):
             yield database
@@ -195,7 +197,8 @@ def import_csv(
 
     report = run_with_database(work)
     typer.echo(
-        f"imported {report.imported} ({report.created} new, {report.updated} updated), "
+        f"imported {report.imported} ({report.created} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged), "
         f"scored {report.scored}, refused {len(report.failed)}"
     )
     for failure in report.failed:

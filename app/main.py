@@ -13,13 +13,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.accounts.router import router as accounts_router
+from app.connections.router import router as connections_router
 from app.core.config import Settings, get_settings
 from app.core.db import close_database, database_url, open_database
 from app.core.http import BodyLimitMiddleware, MetricsMiddleware, install_error_handlers
 from app.core.logging import configure_logging
 from app.core.migrations import current_revisions, head_revisions, upgrade_to_head
+from app.core.security import configure_secrets
 from app.icps.router import router as icps_router
 from app.jobs.runtime import background_worker, open_job_queue
+from app.sync.router import router as sync_router
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ def create_app(
         if settings.embedded if migrate is None else migrate:
             await asyncio.to_thread(upgrade_to_head, url)
         app.state.database = open_database(settings)
+        configure_secrets(settings)
         app.state.head_revisions = head_revisions(url)
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(open_job_queue(url))
@@ -58,6 +62,8 @@ def create_app(
     install_error_handlers(app)
     app.include_router(icps_router)
     app.include_router(accounts_router)
+    app.include_router(connections_router)
+    app.include_router(sync_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

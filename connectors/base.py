@@ -111,9 +111,16 @@ class Page:
     cursor: dict[str, Any]
 
 
+# The verdict fields written back to the CRM (DESIGN §3.4), by their canonical key. Each
+# connector maps them to its own field names (icp_fit_score, ICP_Fit_Score__c, ...).
+WRITEBACK_FIELDS = ("score", "tier", "is_mql", "is_sql", "reasons", "version", "scored_at")
+
+
 @dataclass(slots=True, frozen=True)
 class WriteBack:
-    """The ``icp_*`` values to write onto one CRM record."""
+    """The verdict to write onto one CRM record: ``values`` keyed by WRITEBACK_FIELDS
+    (score int, tier "A"-"D", is_mql/is_sql bool, reasons str, version str, scored_at
+    ISO 8601 str), plus ``"lifecycle_stage"`` when the connection promotes stages."""
 
     external_id: str
     values: dict[str, Any]
@@ -157,6 +164,18 @@ class RetriableError(ConnectorError):
 
 class FatalError(ConnectorError):
     """Retrying will not help until someone fixes something: 400, 401, 403, missing fields."""
+
+
+class RateLimiter(Protocol):
+    """Spaces a connection's API calls; shared by every worker of that connection."""
+
+    def acquire(self) -> None:
+        """Block until one more call may be made now."""
+        ...
+
+    def penalise(self, seconds: float) -> None:
+        """The CRM said 'slow down' (429): make every worker wait ``seconds``."""
+        ...
 
 
 class Connector(Protocol):

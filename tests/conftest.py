@@ -17,9 +17,14 @@ from sqlalchemy import URL, make_url
 from app.core.config import Settings
 from app.core.db import Database, libpq_conninfo, start_embedded_postgres
 from app.core.migrations import upgrade_to_head
+from app.core.security import configure_secrets
 
 # Emptied between tests; procrastinate's queue too, so no job leaks into the next test.
 TABLES = [
+    "writeback_outbox",
+    "account_writebacks",
+    "connection_rate_limits",
+    "sync_runs",
     "account_score_history",
     "account_scores",
     "accounts",
@@ -60,12 +65,14 @@ def settings(database_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Set
     from app.core import db
 
     db._resolved_url = database_url
-    return Settings(
+    settings = Settings(
         database_url=database_url.render_as_string(hide_password=False),
         data_dir=tmp_path_factory.mktemp("data"),
         max_body_bytes=5 * 1024 * 1024,
         _env_file=None,  # type: ignore[call-arg]
     )
+    configure_secrets(settings)
+    return settings
 
 
 @pytest.fixture(autouse=True)

@@ -71,14 +71,14 @@ def test_import_reports_refused_rows_and_exits_2(runner, tmp_path):
     path.write_text("external_id,name,employees\na,Alpha,10\nb,Beta,many\n")
     result = runner.invoke(cli, ["import", str(path)])
     assert result.exit_code == 2
-    assert "imported 1 (1 new, 0 updated)" in result.output
+    assert "imported 1 (1 new, 0 updated, 0 unchanged)" in result.output
     assert "line 3" in result.output
 
 
 def test_import_of_the_sample_csv_refuses_nothing(runner):
     result = runner.invoke(cli, ["import", str(EXAMPLES / "accounts.csv")])
     assert result.exit_code == 0, result.output
-    assert "imported 400 (400 new, 0 updated)" in result.output
+    assert "imported 400 (400 new, 0 updated, 0 unchanged)" in result.output
     assert "refused 0" in result.output
 
 

@@ -25,6 +25,7 @@ from app.models import (
     AccountScoreHistory,
     Connection,
 )
+from app.writeback.repository import enqueue_changed_from_stage
 
 
 @dataclass(slots=True, frozen=True)
@@ -39,6 +40,15 @@ class ScoreRow:
     excluded: bool
     coverage: float
     reasons: str
+
+
+@dataclass(slots=True, frozen=True)
+class UpsertedAccount:
+    """An account an upsert created or changed."""
+
+    id: int
+    external_id: str
+    created: bool
 
 
 @dataclass(slots=True, frozen=True)
@@ -88,8 +98,10 @@ class AccountRepository:
 
     async def upsert(
         self, connection_id: uuid.UUID, accounts: Sequence[dict[str, Any]]
-    ) -> list[tuple[int, bool]]:
-        """Insert or update accounts by (connection, external id); ``(id, created)`` each."""
+    ) -> list[UpsertedAccount]:
+        """Insert or update accounts by (connection, external id). Only rows that are new or
+        whose data or archived flag changed are written and returned: the rest need no
+        rescoring."""
         if not accounts:
             return []
         rows = [
@@ -105,19 +117,22 @@ class AccountRepository:
             for a in accounts
         ]
         insert_rows = insert(Account).values(rows)
+        excluded = insert_rows.excluded
         statement = insert_rows.on_conflict_do_update(
             index_elements=["connection_id", "external_id"],
             set_={
-                "name": insert_rows.excluded.name,
-                "domain": insert_rows.excluded.domain,
-                "data": insert_rows.excluded.data,
-                "archived": insert_rows.excluded.archived,
-                "crm_updated_at": insert_rows.excluded.crm_updated_at,
-                "updated_at": insert_rows.excluded.updated_at,
+                "name": excluded.name,
+                "domain": excluded.domain,
+                "data": excluded.data,
+                "archived": excluded.archived,
+                "crm_updated_at": excluded.crm_updated_at,
+                "updated_at": excluded.updated_at,
             },
-        ).returning(Account.id, literal_column("xmax = 0", Boolean))
+            where=Account.data.is_distinct_from(excluded.data)
+            | Account.archived.is_distinct_from(excluded.archived),
+        ).returning(Account.id, Account.external_id, literal_column("xmax = 0", Boolean))
         result = await self.session.execute(statement)
-        return [(row[0], bool(row[1])) for row in result.all()]
+        return [UpsertedAccount(row[0], row[1], bool(row[2])) for row in result.all()]
 
     async def scoring_batch(
         self, *, after_id: int, limit: int, fields: Sequence[str]
@@ -152,7 +167,8 @@ class AccountRepository:
         self, rows: Sequence[ScoreRow], *, icp_version_id: uuid.UUID, scored_at: datetime
     ) -> ScoreWriteCounts:
         """Store verdicts in bulk; a history row for every account whose score, tier or a flag
-        changed (or that had none). Unchanged verdicts are not rewritten."""
+        changed (or that had none), and a CRM write queued wherever the verdict differs from
+        what the CRM last confirmed. Unchanged verdicts are not rewritten."""
         if not rows:
             return ScoreWriteCounts(changed=0, history=0)
         connection = await driver_connection(self.session)
@@ -191,6 +207,7 @@ class AccountRepository:
                 """
             )
             history = cursor.rowcount
+            await enqueue_changed_from_stage(cursor)
             await cursor.execute(
                 f"""
                 INSERT INTO account_scores ({_STAGE_COLUMNS})

@@ -96,5 +96,6 @@ class ImportReportOut(BaseModel):
     imported: int
     created: int
     updated: int
+    unchanged: int
     scored: int
     failed: list[ImportFailure]

@@ -6,6 +6,7 @@ import base64
 import binascii
 import csv
 import io
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from app.accounts.repository import (
     AccountRepository,
     ScoreRow,
     ScoreWriteCounts,
+    UpsertedAccount,
 )
 from app.core.errors import BadRequest, NotFound, ValidationFailed, problem
 from app.core.metrics import ACCOUNTS_SCORED
@@ -39,6 +41,7 @@ class ImportReport:
     imported: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     scored: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
 
@@ -200,20 +203,43 @@ async def import_accounts_csv(session: AsyncSession, *, content: bytes) -> Impor
         return report
     repository = AccountRepository(session)
     connection_id = await repository.import_connection_id()
-    stored: list[tuple[int, bool]] = []
-    for start in range(0, len(good), 1000):
-        stored += await repository.upsert(connection_id, good[start : start + 1000])
-    report.imported = len(stored)
-    report.created = sum(1 for _, created in stored if created)
-    report.updated = report.imported - report.created
-    version = await IcpRepository(session).get_active()
-    if version is not None:
-        pairs = [
-            (account_id, row["data"]) for (account_id, _), row in zip(stored, good, strict=True)
-        ]
-        await score_stored_accounts(session, accounts=pairs, version=version, trigger="import")
-        report.scored = len(pairs)
+    changed = await upsert_and_score(session, connection_id=connection_id, accounts=good)
+    report.imported = len(good)
+    report.created = sum(1 for account in changed.accounts if account.created)
+    report.updated = len(changed.accounts) - report.created
+    report.unchanged = report.imported - len(changed.accounts)
+    report.scored = changed.scored
     return report
+
+
+@dataclass(slots=True)
+class UpsertOutcome:
+    """Accounts an upsert created or changed, and how many of them were scored."""
+
+    accounts: list[UpsertedAccount]
+    scored: int
+
+
+async def upsert_and_score(
+    session: AsyncSession, *, connection_id: uuid.UUID, accounts: Sequence[dict[str, Any]]
+) -> UpsertOutcome:
+    """Store accounts (``{"external_id", "data", "archived", "crm_updated_at"}``) and score
+    the ones that are new or changed with the active ICP; their CRM writes are queued."""
+    repository = AccountRepository(session)
+    changed: list[UpsertedAccount] = []
+    for start in range(0, len(accounts), 1000):
+        changed += await repository.upsert(connection_id, accounts[start : start + 1000])
+    version = await IcpRepository(session).get_active()
+    if version is None or not changed:
+        return UpsertOutcome(changed, 0)
+    data_of = {a["external_id"]: a for a in accounts}
+    live = [
+        (account.id, data_of[account.external_id]["data"])
+        for account in changed
+        if not data_of[account.external_id].get("archived")
+    ]
+    await score_stored_accounts(session, accounts=live, version=version, trigger="sync")
+    return UpsertOutcome(changed, len(live))
 
 
 def encode_cursor(account_id: int) -> str:

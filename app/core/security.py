@@ -62,3 +62,22 @@ def _local_secret_key(data_dir: Path) -> bytes:
         path.write_bytes(Fernet.generate_key())
         path.chmod(0o600)
     return path.read_bytes().strip()
+
+
+_cipher: MultiFernet | None = None
+
+
+def configure_secrets(settings: Settings) -> None:
+    """Load the credential keys once per process (the app, the CLI and workers call it)."""
+    global _cipher
+    _cipher = credential_cipher(settings)
+
+
+def secrets_cipher() -> MultiFernet:
+    """The process's credential cipher (from the environment's settings if not configured)."""
+    if _cipher is None:
+        from app.core.config import get_settings
+
+        configure_secrets(get_settings())
+    assert _cipher is not None
+    return _cipher

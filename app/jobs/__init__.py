@@ -13,7 +13,12 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 # Task modules register themselves on import; workers import them all.
-TASK_MODULES = ["app.jobs.periodic", "app.accounts.tasks"]
+TASK_MODULES = [
+    "app.jobs.periodic",
+    "app.accounts.tasks",
+    "app.sync.tasks",
+    "app.writeback.tasks",
+]
 
 
 class _PoolSettings:
@@ -36,7 +41,13 @@ job_app = procrastinate.App(
 
 
 async def defer_in_transaction(
-    session: AsyncSession, task: procrastinate.tasks.Task[Any, Any, Any], **kwargs: Any
+    session: AsyncSession,
+    task: procrastinate.tasks.Task[Any, Any, Any],
+    *,
+    lock: str | None = None,
+    queueing_lock: str | None = None,
+    schedule_in: dict[str, int] | None = None,
+    **kwargs: Any,
 ) -> int | None:
     """Defer ``task`` on the session's own transaction (transactional outbox): the job
     exists if and only if the caller's writes commit.
@@ -52,7 +63,14 @@ async def defer_in_transaction(
         # connection): without it, a refused deferral would abort the caller's transaction
         # and its COMMIT would silently roll back.
         async with connection.transaction():
-            job_id: int = await task.configure(connection=connection).defer_async(**kwargs)
+            options: dict[str, Any] = {"connection": connection}
+            if lock is not None:
+                options["lock"] = lock
+            if queueing_lock is not None:
+                options["queueing_lock"] = queueing_lock
+            if schedule_in is not None:
+                options["schedule_in"] = schedule_in
+            job_id: int = await task.configure(**options).defer_async(**kwargs)
             return job_id
     except procrastinate.exceptions.AlreadyEnqueued:
         return None

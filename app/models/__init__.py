@@ -5,15 +5,20 @@ from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.connection import IMPORT_CONNECTION_NAME, Connection
 from app.models.icp import IcpStatus, IcpVersion
+from app.models.sync import AccountWriteback, ConnectionRateLimit, SyncRun, WritebackOutbox
 
 __all__ = [
     "IMPORT_CONNECTION_NAME",
     "Account",
     "AccountScore",
     "AccountScoreHistory",
+    "AccountWriteback",
     "ApiKey",
     "Base",
     "Connection",
+    "ConnectionRateLimit",
     "IcpStatus",
     "IcpVersion",
+    "SyncRun",
+    "WritebackOutbox",
 ]

@@ -32,6 +32,7 @@ async def test_csv_import_stores_and_scores_every_good_row(
         "imported": 3,
         "created": 3,
         "updated": 0,
+        "unchanged": 0,
         "scored": 3,
         "failed": [],
     }
@@ -88,7 +89,14 @@ async def test_reimport_updates_instead_of_duplicating(app_client, write_headers
     again = await app_client.post(
         "/api/v1/accounts/import", content=GOOD_CSV, headers=write_headers | CSV
     )
-    assert again.json()["created"] == 0 and again.json()["updated"] == 3
+    assert again.json()["created"] == 0
+    assert again.json()["unchanged"] == 3
+    changed = GOOD_CSV.replace(b"Tiny Blog", b"Tiny Blog Inc")
+    third = await app_client.post(
+        "/api/v1/accounts/import", content=changed, headers=write_headers | CSV
+    )
+    assert third.json()["updated"] == 1
+    assert third.json()["unchanged"] == 2
     page = (await app_client.get("/api/v1/accounts", headers=write_headers)).json()
     assert len(page["items"]) == 3
 

@@ -1,0 +1,162 @@
+"""Connection rules: credentials validated per CRM and encrypted at rest, never returned."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import URL
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.connections.registry import CONNECTOR_KINDS, ConnectorKind
+from app.connections.repository import ConnectionRepository
+from app.connections.schemas import ConnectionCreate, ConnectionPatch
+from app.core.db import libpq_conninfo
+from app.core.errors import Conflict, NotFound, ValidationFailed, problem
+from app.core.ratelimit import PostgresRateLimiter
+from app.core.security import secrets_cipher
+from app.models import Connection
+from connectors.base import Connector
+
+
+def connector_kind(kind: str) -> ConnectorKind:
+    """The registry entry of ``kind``, or a 422 naming the kinds there are."""
+    try:
+        return CONNECTOR_KINDS[kind]
+    except KeyError:
+        raise ValidationFailed(
+            [problem("kind", f"unknown kind {kind!r}; use one of {', '.join(CONNECTOR_KINDS)}")]
+        ) from None
+
+
+def _sealed_credentials(kind: ConnectorKind, credentials: dict[str, Any]) -> bytes:
+    try:
+        valid = kind.credentials.model_validate(credentials)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            [
+                problem("credentials." + ".".join(str(p) for p in e["loc"]), e["msg"])
+                for e in exc.errors()
+            ]
+        ) from exc
+    return secrets_cipher().encrypt(orjson.dumps(valid.model_dump(exclude_none=True)))
+
+
+def open_credentials(connection: Connection) -> dict[str, Any]:
+    """The decrypted credentials (for the worker talking to the CRM; never for responses)."""
+    if connection.credentials is None:
+        return {}
+    credentials: dict[str, Any] = orjson.loads(secrets_cipher().decrypt(connection.credentials))
+    return credentials
+
+
+async def create_connection(session: AsyncSession, *, body: ConnectionCreate) -> Connection:
+    """Register a CRM connection."""
+    kind = connector_kind(body.kind)
+    repository = ConnectionRepository(session)
+    if await repository.by_name(body.name) is not None:
+        raise Conflict(f"a connection named {body.name!r} exists already")
+    return await repository.add(
+        Connection(
+            kind=body.kind,
+            name=body.name,
+            base_url=body.base_url or kind.default_base_url,
+            credentials=_sealed_credentials(kind, body.credentials),
+            settings=body.settings.model_dump(),
+        )
+    )
+
+
+async def get_connection(session: AsyncSession, *, connection_id: uuid.UUID) -> Connection:
+    """One CRM connection, or NotFound."""
+    connection = await ConnectionRepository(session).get(connection_id)
+    if connection is None:
+        raise NotFound(f"no connection {connection_id}")
+    return connection
+
+
+async def list_connections(session: AsyncSession) -> Sequence[Connection]:
+    """Every CRM connection."""
+    return await ConnectionRepository(session).all()
+
+
+async def update_connection(
+    session: AsyncSession, *, connection_id: uuid.UUID, patch: ConnectionPatch
+) -> Connection:
+    """Change name, credentials, base URL or settings."""
+    repository = ConnectionRepository(session)
+    connection = await repository.get(connection_id, for_update=True)
+    if connection is None:
+        raise NotFound(f"no connection {connection_id}")
+    if patch.name is not None and patch.name != connection.name:
+        if await repository.by_name(patch.name) is not None:
+            raise Conflict(f"a connection named {patch.name!r} exists already")
+        connection.name = patch.name
+    if patch.credentials is not None:
+        connection.credentials = _sealed_credentials(
+            connector_kind(connection.kind), patch.credentials
+        )
+    if patch.base_url is not None:
+        connection.base_url = patch.base_url
+    if patch.settings is not None:
+        connection.settings = patch.settings.model_dump()
+    await session.flush()
+    await session.refresh(connection)
+    return connection
+
+
+async def delete_connection(session: AsyncSession, *, connection_id: uuid.UUID) -> None:
+    """Forget a connection and everything synced from it."""
+    repository = ConnectionRepository(session)
+    connection = await repository.get(connection_id, for_update=True)
+    if connection is None:
+        raise NotFound(f"no connection {connection_id}")
+    await repository.delete(connection)
+
+
+def reseal_credentials(connection: Connection) -> bool:
+    """Re-encrypt with the newest key (key rotation); True when it changed."""
+    if connection.credentials is None:
+        return False
+    rotated = secrets_cipher().rotate(connection.credentials)
+    changed = rotated != connection.credentials
+    connection.credentials = rotated
+    return changed
+
+
+@dataclass(slots=True)
+class OpenConnector:
+    """A connector built for one connection, and the rate limiter it draws from."""
+
+    connector: Connector
+    rate_limiter: PostgresRateLimiter | None
+
+    def close(self) -> None:
+        """Release the rate limiter's database connection."""
+        if self.rate_limiter is not None:
+            self.rate_limiter.close()
+
+
+def open_connector(connection: Connection, *, database_url: URL) -> OpenConnector:
+    """The connection's connector, pacing its calls with the shared rate limit."""
+    kind = connector_kind(connection.kind)
+    configured = connection.settings.get("rate_limit_per_10s")
+    calls_per_10s = kind.default_calls_per_10s if configured is None else int(configured)
+    limiter = (
+        PostgresRateLimiter(
+            libpq_conninfo(database_url), connection.id, calls_per_10s=calls_per_10s
+        )
+        if calls_per_10s > 0
+        else None
+    )
+    connector = kind.build(
+        open_credentials(connection),
+        connection.base_url or kind.default_base_url,
+        connection.settings,
+        limiter,
+    )
+    return OpenConnector(connector, limiter)

@@ -1,0 +1,196 @@
+"""Sync rules: pull pages → upsert → score what changed → queue writes → write back.
+
+A run commits after every page (accounts, verdicts, queued writes, and where to resume),
+so a run that dies is picked up where it stopped, and memory stays one page deep whatever
+the number of companies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.service import upsert_and_score
+from app.connections.repository import ConnectionRepository
+from app.connections.service import get_connection, open_connector
+from app.core.db import Database
+from app.core.errors import NotFound, ValidationFailed, problem
+from app.jobs import defer_in_transaction
+from app.models import SyncRun
+from app.sync.repository import SyncRunRepository
+from app.sync.schemas import COUNT_NAMES
+from app.writeback.service import flush_outbox
+from connectors.base import AccountRecord, FatalError, Page
+
+log = logging.getLogger(__name__)
+
+SYNC_MODES = ("incremental", "full")
+
+
+def connection_lock(connection_id: uuid.UUID) -> str:
+    """The procrastinate lock that keeps one connection's syncs and write-backs in line."""
+    return f"connection:{connection_id}"
+
+
+async def request_sync(session: AsyncSession, *, connection_id: uuid.UUID, mode: str) -> SyncRun:
+    """Queue a sync run (deferred in this transaction); reuse one already waiting."""
+    from app.sync.tasks import sync_connection
+
+    if mode not in SYNC_MODES:
+        raise ValidationFailed([problem("mode", "mode is 'incremental' or 'full'")])
+    await get_connection(session, connection_id=connection_id)
+    runs = SyncRunRepository(session)
+    await runs.lock_connection(connection_id)
+    waiting = await runs.waiting(connection_id)
+    if waiting is not None:
+        if mode == "full":
+            waiting.mode = "full"
+        return waiting
+    run = await runs.add(SyncRun(connection_id=connection_id, mode=mode, status="queued"))
+    await defer_in_transaction(
+        session,
+        sync_connection,
+        lock=connection_lock(connection_id),
+        sync_run_id=str(run.id),
+    )
+    return run
+
+
+async def get_sync_run(session: AsyncSession, *, run_id: uuid.UUID) -> SyncRun:
+    """One run, or NotFound."""
+    run = await SyncRunRepository(session).get(run_id)
+    if run is None:
+        raise NotFound(f"no sync run {run_id}")
+    return run
+
+
+def _account_rows(records: list[AccountRecord]) -> list[dict[str, Any]]:
+    return [
+        {
+            "external_id": record.external_id,
+            "data": {k: v for k, v in record.fields.items() if v is not None},
+            "archived": record.archived,
+            "crm_updated_at": record.crm_updated_at,
+        }
+        for record in records
+    ]
+
+
+class SyncFailed(Exception):
+    """The run ended in failure; the message is the run's error."""
+
+
+async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
+    """Carry out one sync run; FatalError fails it, RetriableError propagates (the job
+    retries and the run resumes from its last committed page)."""
+    async with database.transaction() as session:
+        run = await SyncRunRepository(session).get(run_id, for_update=True)
+        if run is None or run.status in ("succeeded", "failed"):
+            raise NotFound(f"no runnable sync run {run_id}")
+        connection = await get_connection(session, connection_id=run.connection_id)
+        run.status = "running"
+        run.started_at = run.started_at or datetime.now(UTC)
+        resume = connection.sync_state.get("resume") or {}
+        resuming = resume.get("run_id") == str(run.id)
+        counts = {name: int(run.counts.get(name, 0)) for name in COUNT_NAMES}
+    opened = open_connector(connection, database_url=database.url)
+    connector = opened.connector
+    calls_before = connector.api_calls
+    try:
+        schema = await asyncio.to_thread(connector.ensure_schema)
+        if not schema.ok:
+            missing = "; ".join(f"{name}: {how}" for name, how in schema.missing.items())
+            raise FatalError(f"the CRM lacks icp-sync's fields: {missing}")
+        full = run.mode == "full" or not connection.sync_state.get("cursor")
+        cursor = resume.get("cursor") if resuming else connection.sync_state.get("cursor")
+        pages: Iterator[Page] = connector.read_pages(
+            cursor=None if full and not resuming else cursor, full=full
+        )
+        final_cursor = connection.sync_state.get("cursor")
+        while (page := await asyncio.to_thread(next, pages, None)) is not None:
+            async with database.transaction() as session:
+                outcome = await upsert_and_score(
+                    session, connection_id=connection.id, accounts=_account_rows(page.records)
+                )
+                counts["fetched"] += len(page.records)
+                counts["upserted"] += len(outcome.accounts)
+                counts["scored"] += outcome.scored
+                counts["api_calls"] = int(run.counts.get("api_calls", 0)) + (
+                    connector.api_calls - calls_before
+                )
+                await _save_progress(session, run.id, connection.id, counts, page.cursor)
+            final_cursor = page.cursor
+            flushed = await flush_outbox(database, connection_id=connection.id, connector=connector)
+            counts["written"] += flushed.written
+            counts["write_failed"] += flushed.failed
+        counts["api_calls"] = int(run.counts.get("api_calls", 0)) + (
+            connector.api_calls - calls_before
+        )
+        async with database.transaction() as session:
+            return await _finish(session, run.id, connection.id, counts, final_cursor, error=None)
+    except FatalError as exc:
+        counts["api_calls"] = int(run.counts.get("api_calls", 0)) + (
+            connector.api_calls - calls_before
+        )
+        async with database.transaction() as session:
+            await _finish(session, run.id, connection.id, counts, None, error=str(exc))
+        raise SyncFailed(str(exc)) from exc
+    finally:
+        opened.close()
+
+
+async def _save_progress(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    counts: dict[str, int],
+    cursor: dict[str, Any],
+) -> None:
+    run = await SyncRunRepository(session).get(run_id, for_update=True)
+    connection = await ConnectionRepository(session).get(connection_id, for_update=True)
+    assert run is not None and connection is not None
+    run.counts = dict(counts)
+    connection.sync_state = {
+        **connection.sync_state,
+        "resume": {"run_id": str(run_id), "cursor": cursor},
+    }
+
+
+async def _finish(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    counts: dict[str, int],
+    cursor: dict[str, Any] | None,
+    *,
+    error: str | None,
+) -> SyncRun:
+    run = await SyncRunRepository(session).get(run_id, for_update=True)
+    connection = await ConnectionRepository(session).get(connection_id, for_update=True)
+    assert run is not None and connection is not None
+    run.counts = dict(counts)
+    run.finished_at = datetime.now(UTC)
+    run.status = "failed" if error else "succeeded"
+    run.error = error
+    state = {k: v for k, v in connection.sync_state.items() if k != "resume"}
+    if cursor is not None and not error:
+        state["cursor"] = cursor
+    connection.sync_state = state
+    await session.flush()
+    return run
+
+
+async def mark_failed(database: Database, *, run_id: uuid.UUID, error: str) -> None:
+    """Give up on a run after its last retry."""
+    async with database.transaction() as session:
+        run = await SyncRunRepository(session).get(run_id, for_update=True)
+        if run is not None and run.status not in ("succeeded", "failed"):
+            run.status = "failed"
+            run.error = error
+            run.finished_at = datetime.now(UTC)

@@ -1,0 +1,55 @@
+"""Sync jobs: one run per job, under the connection's lock; incremental syncs on schedule."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import procrastinate
+from procrastinate import JobContext
+
+from app.core.db import get_database
+from app.jobs import job_app
+from app.sync.repository import SyncRunRepository
+from app.sync.service import SyncFailed, mark_failed, request_sync, run_sync
+from connectors.base import RetriableError
+
+log = logging.getLogger(__name__)
+
+SYNC_RETRY = procrastinate.RetryStrategy(
+    max_attempts=8, wait=5, exponential_wait=3, retry_exceptions={RetriableError}
+)
+
+
+@job_app.task(queue="sync", retry=SYNC_RETRY, pass_context=True)
+async def sync_connection(context: JobContext, sync_run_id: str) -> dict[str, int]:
+    """Run one sync; a CRM that keeps failing (429/5xx/timeouts) is retried with backoff,
+    resuming at the last committed page."""
+    database = get_database()
+    run_id = uuid.UUID(sync_run_id)
+    try:
+        run = await run_sync(database, run_id=run_id)
+    except SyncFailed as exc:
+        log.warning("sync run %s failed: %s", run_id, exc)
+        return {"failed": 1}
+    except RetriableError as exc:
+        attempts = (context.job.attempts or 0) + 1
+        if attempts >= SYNC_RETRY.max_attempts:  # type: ignore[operator]
+            await mark_failed(
+                database, run_id=run_id, error=f"gave up after {attempts} tries: {exc}"
+            )
+        else:
+            log.warning("sync run %s will be retried (try %d): %s", run_id, attempts, exc)
+        raise
+    return dict(run.counts)
+
+
+@job_app.periodic(cron="* * * * *", periodic_id="schedule-incremental-syncs")
+@job_app.task(queue="maintenance", queueing_lock="schedule_incremental_syncs")
+async def schedule_incremental_syncs(timestamp: int) -> int:
+    """Queue an incremental sync for every connection whose interval has passed."""
+    async with get_database().transaction() as session:
+        due = await SyncRunRepository(session).due_for_incremental()
+        for connection_id in due:
+            await request_sync(session, connection_id=connection_id, mode="incremental")
+    return len(due)

@@ -1,0 +1,187 @@
+"""Queries on the write-back outbox and on what the CRM last confirmed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from psycopg import AsyncCursor
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import driver_connection
+
+# The verdict fields whose change costs a CRM write (reasons alone do not: DESIGN §3.4).
+_VERDICT = "icp_version_id, score, tier, is_mql, is_sql"
+
+
+@dataclass(slots=True, frozen=True)
+class PendingWrite:
+    """An outbox row with what the CRM needs to receive."""
+
+    account_id: int
+    revision: int
+    external_id: str
+    icp_version_id: uuid.UUID
+    icp_label: str
+    score: int
+    tier: str
+    is_mql: bool
+    is_sql: bool
+    reasons: str
+    scored_at: datetime
+    lifecycle_stage: str | None
+
+
+async def enqueue_changed_from_stage(cursor: AsyncCursor[object]) -> None:
+    """Queue a write for every staged verdict (``score_stage``, see AccountRepository
+    .write_scores) of a CRM account that differs from what the CRM last confirmed; drop
+    pending writes whose account went back to the confirmed verdict."""
+    await cursor.execute(
+        """
+        DELETE FROM writeback_outbox o
+        USING score_stage s JOIN account_writebacks w ON w.account_id = s.account_id
+        WHERE o.account_id = s.account_id
+          AND (w.icp_version_id, w.score, w.tier, w.is_mql, w.is_sql)
+              IS NOT DISTINCT FROM (s.icp_version_id, s.score, s.tier, s.is_mql, s.is_sql)
+        """
+    )
+    await cursor.execute(
+        f"""
+        INSERT INTO writeback_outbox (account_id, connection_id, {_VERDICT}, reasons, scored_at)
+        SELECT s.account_id, a.connection_id, s.icp_version_id, s.score, s.tier, s.is_mql,
+               s.is_sql, s.reasons, s.scored_at
+        FROM score_stage s
+        JOIN accounts a ON a.id = s.account_id AND NOT a.archived
+        JOIN connections c ON c.id = a.connection_id AND c.kind <> 'import'
+        LEFT JOIN account_writebacks w ON w.account_id = s.account_id
+        WHERE w.account_id IS NULL
+           OR (w.icp_version_id, w.score, w.tier, w.is_mql, w.is_sql)
+              IS DISTINCT FROM (s.icp_version_id, s.score, s.tier, s.is_mql, s.is_sql)
+        ON CONFLICT (account_id) DO UPDATE SET
+            icp_version_id = EXCLUDED.icp_version_id, score = EXCLUDED.score,
+            tier = EXCLUDED.tier, is_mql = EXCLUDED.is_mql, is_sql = EXCLUDED.is_sql,
+            reasons = EXCLUDED.reasons, scored_at = EXCLUDED.scored_at,
+            revision = nextval('writeback_revision_seq'), attempts = 0, last_error = NULL,
+            next_attempt_at = now()
+        WHERE ({", ".join("writeback_outbox." + c for c in _VERDICT.split(", "))})
+              IS DISTINCT FROM
+              ({", ".join("EXCLUDED." + c for c in _VERDICT.split(", "))})
+        """
+    )
+
+
+class WritebackRepository:
+    """Every SQL statement about the outbox and confirmed write-backs."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def due(self, connection_id: uuid.UUID, *, limit: int) -> list[PendingWrite]:
+        """Pending writes of a connection whose time has come, oldest account first."""
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            """
+            SELECT o.account_id, o.revision, a.external_id, o.icp_version_id,
+                   v.name || ' v' || v.version, o.score, o.tier, o.is_mql, o.is_sql,
+                   o.reasons, o.scored_at, a.data->>'lifecycle_stage'
+            FROM writeback_outbox o
+            JOIN accounts a ON a.id = o.account_id
+            JOIN icp_versions v ON v.id = o.icp_version_id
+            WHERE o.connection_id = %s AND o.next_attempt_at <= now() AND NOT a.archived
+            ORDER BY o.account_id
+            LIMIT %s
+            """,
+            (connection_id, limit),
+        )
+        return [PendingWrite(*row) for row in await cursor.fetchall()]  # type: ignore[misc]
+
+    async def confirm(self, writes: Sequence[PendingWrite]) -> None:
+        """Record what the CRM now holds; drop the outbox rows unless a newer verdict
+        replaced them meanwhile (then that one is still to be written)."""
+        if not writes:
+            return
+        connection = await driver_connection(self.session)
+        columns = list(
+            zip(
+                *[
+                    (
+                        w.account_id,
+                        w.revision,
+                        w.icp_version_id,
+                        w.score,
+                        w.tier,
+                        w.is_mql,
+                        w.is_sql,
+                    )
+                    for w in writes
+                ],
+                strict=True,
+            )
+        )
+        await connection.execute(
+            """
+            INSERT INTO account_writebacks (account_id, icp_version_id, score, tier, is_mql,
+                                            is_sql, written_at)
+            SELECT * , now() FROM unnest(%s::bigint[], %s::uuid[], %s::smallint[],
+                                         %s::char(1)[], %s::boolean[], %s::boolean[])
+            ON CONFLICT (account_id) DO UPDATE SET
+                icp_version_id = EXCLUDED.icp_version_id, score = EXCLUDED.score,
+                tier = EXCLUDED.tier, is_mql = EXCLUDED.is_mql, is_sql = EXCLUDED.is_sql,
+                written_at = EXCLUDED.written_at
+            """,
+            (columns[0], columns[2], columns[3], columns[4], columns[5], columns[6]),
+        )
+        await connection.execute(
+            """
+            DELETE FROM writeback_outbox o
+            USING unnest(%s::bigint[], %s::bigint[]) AS c(account_id, revision)
+            WHERE o.account_id = c.account_id AND o.revision = c.revision
+            """,
+            (columns[0], columns[1]),
+        )
+
+    async def fail(
+        self, failures: Sequence[tuple[PendingWrite, str]], *, retry_at: Sequence[datetime]
+    ) -> None:
+        """Keep failed writes in the outbox with their error, to be retried at ``retry_at``."""
+        if not failures:
+            return
+        connection = await driver_connection(self.session)
+        await connection.execute(
+            """
+            UPDATE writeback_outbox o SET attempts = o.attempts + 1, last_error = f.error,
+                                          next_attempt_at = f.retry_at
+            FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::timestamptz[])
+                 AS f(account_id, revision, error, retry_at)
+            WHERE o.account_id = f.account_id AND o.revision = f.revision
+            """,
+            (
+                [w.account_id for w, _ in failures],
+                [w.revision for w, _ in failures],
+                [error[:1000] for _, error in failures],
+                list(retry_at),
+            ),
+        )
+
+    async def attempts(self, account_ids: Sequence[int]) -> dict[int, int]:
+        """Failed attempts so far per pending account."""
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            "SELECT account_id, attempts FROM writeback_outbox WHERE account_id = ANY(%s)",
+            (list(account_ids),),
+        )
+        return {row[0]: row[1] for row in await cursor.fetchall()}  # type: ignore[index]
+
+    async def pending(self, connection_id: uuid.UUID) -> tuple[int, datetime | None]:
+        """How many writes are pending for a connection, and when the next one is due."""
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            "SELECT count(*), min(next_attempt_at) FROM writeback_outbox "
+            "WHERE connection_id = %s AND next_attempt_at < 'infinity'",
+            (connection_id,),
+        )
+        row = await cursor.fetchone()
+        assert row is not None
+        return row[0], row[1]  # type: ignore[index]
