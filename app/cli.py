@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -167,8 +168,6 @@ def icp_export(
     ] = None,
 ) -> None:
     """Print an ICP version's definition as YAML."""
-    import uuid
-
     from app.icps.service import get_active_icp, get_icp
 
     async def work(database: Database) -> dict[str, Any]:
@@ -208,14 +207,81 @@ def import_csv(
 
 
 @cli.command()
+def sync(
+    connection_id: Annotated[str, typer.Argument(help="the connection's id")],
+    full: Annotated[
+        bool, typer.Option("--full", help="read every company, not just changes")
+    ] = False,
+) -> None:
+    """Sync a CRM connection now, with a progress bar; exits 1 if the run fails."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from app.sync.service import follow_sync_run, request_sync
+
+    async def work(database: Database) -> Any:
+        async with database.transaction() as session:
+            run = await request_sync(
+                session,
+                connection_id=uuid.UUID(connection_id),
+                mode="full" if full else "incremental",
+            )
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()
+        ) as progress:
+            task = progress.add_task("queued", total=None)
+
+            def show(state: dict[str, Any]) -> None:
+                progress.update(
+                    task,
+                    description=(
+                        f"{state['status']}: fetched {state.get('fetched', 0):,} · "
+                        f"scored {state.get('scored', 0):,} · "
+                        f"written {state.get('written', 0):,} · "
+                        f"API calls {state.get('api_calls', 0):,}"
+                    ),
+                )
+
+            return await follow_sync_run(database, run.id, show=show)
+
+    run = run_with_database(work)
+    counts = ", ".join(f"{k} {v:,}" for k, v in run.counts.items())
+    typer.echo(f"sync {run.status}: {counts}")
+    if run.status != "succeeded":
+        typer.echo(f"error: {run.error}", err=True)
+        raise typer.Exit(1)
+
+
+@cli.command()
+def sandbox(
+    port: Annotated[int, typer.Option(help="HubSpot's port (Salesforce: port + 1)")] = 8900,
+    token: Annotated[str, typer.Option(help="the access token the fakes accept")] = "sandbox-token",
+    client_secret: Annotated[str, typer.Option(help="signs HubSpot webhooks")] = "sandbox-secret",
+    companies: Annotated[int, typer.Option(help="demo companies to seed")] = 1000,
+    seed: Annotated[int, typer.Option(help="seed of the demo data")] = 1,
+) -> None:
+    """Serve the local CRM stand-ins until interrupted."""
+    from connectors.sandbox.server import run_sandbox
+
+    def ready(running: list[Any]) -> None:
+        for fake, server in running:
+            typer.echo(f"{fake.name} sandbox: {server.url}  (token {token!r})")
+        typer.echo("admin: POST /_sandbox/reset, GET /_sandbox/stats, ... (Ctrl+C stops)")
+
+    run_sandbox(port, token, client_secret, seed, companies, ready=ready)
+
+
+@cli.command()
 def demo(
     once: Annotated[bool, typer.Option("--once", help="set up, print, and exit")] = False,
     port: Annotated[int | None, typer.Option(help="port to serve on")] = None,
+    sandbox_port: Annotated[int, typer.Option(help="the HubSpot sandbox's port (0: any)")] = 8900,
 ) -> None:
-    """Set up a working instance (example ICP, sample accounts, an admin key) and serve it."""
-    from app.demo import prepare_demo
+    """Start the HubSpot sandbox, connect it, apply the example ICP, import the sample CSV,
+    run a full sync, print what happened, then serve (``--once``: exit instead)."""
+    from app.demo import prepare_demo, start_demo_sandbox
 
-    summary = run_with_database(prepare_demo)
+    sandbox_server = start_demo_sandbox(port=sandbox_port)
+    summary = run_with_database(lambda database: prepare_demo(database, sandbox_server.url))
     settings = get_settings()
     url = f"http://{settings.host}:{port or settings.port}"
     typer.echo(summary.render(url))

@@ -267,25 +267,33 @@ class AccountRepository:
         row = result.first()
         return (row[0], row[1]) if row else None
 
-    async def tier_counts(self) -> dict[str, int]:
-        """How many live accounts stand in each tier."""
-        result = await self.session.execute(
+    async def tier_counts(self, *, connection_id: uuid.UUID | None = None) -> dict[str, int]:
+        """How many live accounts (of one connection, or all) stand in each tier."""
+        query = (
             select(AccountScore.tier, func.count())
             .join(Account, Account.id == AccountScore.account_id)
             .where(Account.archived.is_(False))
             .group_by(AccountScore.tier)
         )
+        if connection_id is not None:
+            query = query.where(Account.connection_id == connection_id)
+        result = await self.session.execute(query)
         return {row[0]: row[1] for row in result.all()}
 
-    async def top_scored(self, limit: int) -> list[tuple[Account, AccountScore]]:
-        """The best-fitting live accounts."""
-        result = await self.session.execute(
+    async def top_scored(
+        self, limit: int, *, connection_id: uuid.UUID | None = None
+    ) -> list[tuple[Account, AccountScore]]:
+        """The best-fitting live accounts (of one connection, or all)."""
+        query = (
             select(Account, AccountScore)
             .join(AccountScore, AccountScore.account_id == Account.id)
             .where(Account.archived.is_(False))
             .order_by(AccountScore.score.desc(), Account.id)
             .limit(limit)
         )
+        if connection_id is not None:
+            query = query.where(Account.connection_id == connection_id)
+        result = await self.session.execute(query)
         return [(row[0], row[1]) for row in result.all()]
 
     async def history(self, account_id: int, *, limit: int = 100) -> list[AccountScoreHistory]:

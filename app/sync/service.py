@@ -8,9 +8,10 @@ the number of companies.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -194,3 +195,27 @@ async def mark_failed(database: Database, *, run_id: uuid.UUID, error: str) -> N
             run.status = "failed"
             run.error = error
             run.finished_at = datetime.now(UTC)
+
+
+async def follow_sync_run(
+    database: Database, run_id: uuid.UUID, *, show: Callable[[dict[str, Any]], None]
+) -> SyncRun:
+    """Work the queue in this process until sync run ``run_id`` ends (a separate worker may
+    take it instead; either way the run row tells), calling ``show`` with its progress."""
+    from app.jobs.runtime import run_worker
+
+    worker = asyncio.create_task(run_worker(concurrency=2))
+    try:
+        while True:
+            async with database.transaction() as session:
+                run = await get_sync_run(session, run_id=run_id)
+            show({"status": run.status, **run.counts})
+            if run.status in ("succeeded", "failed"):
+                return run
+            if worker.done():
+                worker.result()
+            await asyncio.sleep(0.25)
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker

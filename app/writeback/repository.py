@@ -185,3 +185,11 @@ class WritebackRepository:
         row = await cursor.fetchone()
         assert row is not None
         return row[0], row[1]  # type: ignore[index]
+
+    async def connections_with_due_writes(self) -> list[uuid.UUID]:
+        """CRM connections that have writes whose time has come."""
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            "SELECT DISTINCT connection_id FROM writeback_outbox WHERE next_attempt_at <= now()"
+        )
+        return [row[0] for row in await cursor.fetchall()]  # type: ignore[index]

@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import orjson
 import psycopg
-import yaml
 
-from app.core.config import Settings
-from app.core.db import close_database, libpq_conninfo, open_database, start_embedded_postgres
-from app.core.migrations import upgrade_to_head
-from app.jobs.runtime import open_job_queue
+from app.core.db import Database, libpq_conninfo
 from connectors.sandbox.demo_accounts import demo_accounts
+from tests.bench.harness import bench_database, example_icp
 
 ACCOUNTS = int(os.environ.get("BENCH_RESCORE_ACCOUNTS", 1_000_000))
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _load(conninfo: str) -> None:
@@ -53,13 +47,12 @@ def _load(conninfo: str) -> None:
 
 
 async def _rescore(
-    settings: Settings, definition: dict[str, object] | None
+    database: Database, definition: dict[str, object] | None
 ) -> tuple[float, dict[str, int]]:
     """Activate ``definition`` as a new version (None: keep the active one), then rescore."""
     from app.accounts.tasks import rescore_all_accounts
     from app.icps.service import activate_icp, create_icp
 
-    database = open_database(settings)
     if definition is not None:
         async with database.transaction() as session:
             version = await create_icp(session, source=definition, content_type="application/json")
@@ -69,45 +62,36 @@ async def _rescore(
     return time.perf_counter() - started, counts
 
 
-def run() -> list[str]:
-    """Load, then time three rescore passes."""
-    with tempfile.TemporaryDirectory(prefix="icp-bench-") as data_dir:
-        url = start_embedded_postgres(Path(data_dir))
-        upgrade_to_head(url)
+async def _passes() -> tuple[float, list[tuple[float, dict[str, int]]]]:
+    async with bench_database() as (database, _):
         started = time.perf_counter()
-        _load(libpq_conninfo(url))
+        _load(libpq_conninfo(database.url))
         load_s = time.perf_counter() - started
-        settings = Settings(
-            database_url=url.render_as_string(hide_password=False),
-            data_dir=Path(data_dir),
-            _env_file=None,
-        )  # type: ignore[call-arg]
-        icp = yaml.safe_load((EXAMPLES / "icp.yaml").read_text())
+        icp = example_icp()
         changed = dict(
             icp,
             criteria=[
                 dict(c, weight=c["weight"] + (5 if c["weight"] > 0 else -5))
-                for c in icp["criteria"]
+                for c in icp["criteria"]  # type: ignore[attr-defined]
             ],
         )
+        return load_s, [
+            await _rescore(database, icp),
+            await _rescore(database, changed),
+            await _rescore(database, None),
+        ]
 
-        async def passes() -> list[tuple[float, dict[str, int]]]:
-            async with open_job_queue(url, max_size=2):
-                results = [
-                    await _rescore(settings, icp),
-                    await _rescore(settings, changed),
-                    await _rescore(settings, None),
-                ]
-            await close_database()
-            return results
 
-        (first_s, first), (changed_s, second), (same_s, third) = asyncio.run(passes())
+def run() -> list[str]:
+    """Load, then time three rescore passes."""
+    load_s, ((first_s, first), (changed_s, second), (same_s, third)) = asyncio.run(_passes())
     target = "target ≤ 60 s"
     return [
         f"rescore, first verdicts: {ACCOUNTS:,} accounts in {first_s:.1f} s "
         f"({ACCOUNTS / first_s:,.0f}/s; {first['history']:,} history rows) — {target}",
         f"rescore, changed ICP: {ACCOUNTS:,} accounts in {changed_s:.1f} s "
-        f"({second['changed']:,} verdicts rewritten, {second['history']:,} history rows) — {target}",
+        f"({second['changed']:,} verdicts rewritten, {second['history']:,} history rows) "
+        f"— {target}",
         f"rescore, unchanged ICP: {ACCOUNTS:,} accounts in {same_s:.1f} s "
         f"({third['changed']:,} rewritten)",
         f"(loading {ACCOUNTS:,} accounts with COPY took {load_s:.1f} s; not part of the figure)",

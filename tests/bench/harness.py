@@ -1,0 +1,98 @@
+"""What the benchmarks share: a fresh embedded PostgreSQL with the service's database open,
+and a CRM sandbox in its own process (so the service and the fake each get a core)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import yaml
+
+from app.core.config import Settings
+from app.core.db import Database, close_database, open_database, start_embedded_postgres
+from app.core.migrations import upgrade_to_head
+from app.core.security import configure_secrets
+from app.jobs.runtime import open_job_queue
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@contextlib.asynccontextmanager
+async def bench_database() -> AsyncIterator[tuple[Database, Settings]]:
+    """A migrated embedded PostgreSQL in a temporary data dir, opened as the service does."""
+    from app.core import db
+
+    with tempfile.TemporaryDirectory(prefix="icp-bench-") as data_dir:
+        url = start_embedded_postgres(Path(data_dir))
+        upgrade_to_head(url)
+        db._resolved_url = url
+        settings = Settings(
+            database_url=url.render_as_string(hide_password=False),
+            data_dir=Path(data_dir),
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        configure_secrets(settings)
+        database = open_database(settings)
+        try:
+            async with open_job_queue(url, max_size=2):
+                yield database, settings
+        finally:
+            await close_database()
+            db.reset_database_url()
+
+
+def example_icp() -> dict[str, object]:
+    """examples/icp.yaml as a dict."""
+    loaded: dict[str, object] = yaml.safe_load((EXAMPLES / "icp.yaml").read_text())
+    return loaded
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def sandbox_process() -> Iterator[str]:
+    """``python -m connectors.sandbox`` on a free port, empty; yields its HubSpot URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "connectors.sandbox", "--port", str(port), "--companies", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/_sandbox/stats", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_note() -> str:
+    """How many cores the figures had."""
+    return f"{os.cpu_count()} cores"

@@ -1,0 +1,118 @@
+"""End to end: the service's pipeline, the official HubSpot client, the HubSpot sandbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hubspot import HubSpot
+
+from connectors.hubspot.sandbox import create_app
+from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.server import RunningServer, start_server
+
+TOKEN = "sandbox-token"
+CLIENT_SECRET = "sandbox-secret"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+ICP_PROPERTIES = [
+    "icp_fit_score",
+    "icp_tier",
+    "icp_is_mql",
+    "icp_is_sql",
+    "icp_fit_reasons",
+    "icp_version",
+    "icp_scored_at",
+]
+
+
+@pytest.fixture(scope="session")
+def hubspot_sandbox() -> Iterator[RunningServer]:
+    with start_server(create_app(token=TOKEN, client_secret=CLIENT_SECRET)) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(hubspot_sandbox: RunningServer) -> Iterator[SandboxAdmin]:
+    """An empty, fault-free, unthrottled sandbox; tests seed what they need."""
+    with SandboxAdmin(hubspot_sandbox.url) as admin:
+        admin.faults()
+        admin.rate_limit(0)
+        admin.webhooks(None)
+        admin.reset(seed=3, companies=0)
+        yield admin
+
+
+@pytest.fixture
+def hubspot(sandbox: SandboxAdmin) -> HubSpot:
+    """The official client, for reading back what icp-sync wrote."""
+    return HubSpot(access_token=TOKEN, host=sandbox.url)
+
+
+async def make_connection(database, url: str, *, token: str = TOKEN, **settings: Any) -> uuid.UUID:
+    """A HubSpot connection to the sandbox (unthrottled unless ``rate_limit_per_10s``)."""
+    from app.connections.schemas import ConnectionCreate, ConnectionSettings
+    from app.connections.service import create_connection
+
+    options = {
+        "field_map": {"funding_stage": "funding_stage", "nps": "nps_score"},
+        "extra_properties": ["has_inhouse_seo", "is_competitor"],
+        "rate_limit_per_10s": 0,
+        "lookback_seconds": 0,
+    } | settings
+    async with database.transaction() as session:
+        connection = await create_connection(
+            session,
+            body=ConnectionCreate(
+                kind="hubspot",
+                name=f"sandbox {uuid.uuid4().hex[:6]}",
+                credentials={"access_token": token, "client_secret": CLIENT_SECRET},
+                base_url=url,
+                settings=ConnectionSettings(**options),
+            ),
+        )
+    return connection.id
+
+
+async def activate_example_icp(database, path: Path = EXAMPLES / "icp.yaml"):
+    from app.icps.service import activate_icp, apply_icp
+
+    async with database.transaction() as session:
+        version, _ = await apply_icp(
+            session, source=path.read_bytes(), content_type="application/yaml"
+        )
+        return await activate_icp(session, icp_id=version.id)
+
+
+async def sync(database, connection_id: uuid.UUID, mode: str = "full"):
+    """Queue a run and carry it out in this process, as a worker would."""
+    from app.sync.service import request_sync, run_sync
+
+    async with database.transaction() as session:
+        run = await request_sync(session, connection_id=connection_id, mode=mode)
+    return await run_sync(database, run_id=run.id)
+
+
+def read_back(hubspot: HubSpot) -> dict[str, dict[str, Any]]:
+    """Every company's icp_* properties as the sandbox holds them, by HubSpot id."""
+    found: dict[str, dict[str, Any]] = {}
+    after = None
+    while True:
+        page = hubspot.crm.companies.basic_api.get_page(
+            limit=100, after=after, properties=ICP_PROPERTIES
+        )
+        for company in page.results:
+            found[company.id] = company.properties
+        if page.paging is None:
+            return found
+        after = page.paging.next.after
+
+
+def calls(sandbox: SandboxAdmin, key: str) -> int:
+    """Calls the sandbox counted for one ``METHOD /path/template``."""
+    return int(sandbox.stats()["calls"].get(key, 0))
+
+
+BATCH_UPDATE = "POST /crm/v3/objects/companies/batch/update"

@@ -1,0 +1,237 @@
+"""HubSpot end to end: sync, score and write back through hubspot-api-client and the sandbox."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from app.core.db import libpq_conninfo
+from tests.e2e.conftest import (
+    EXAMPLES,
+    BATCH_UPDATE,
+    activate_example_icp,
+    calls,
+    make_connection,
+    read_back,
+    sync,
+)
+
+
+def _stored(database_url, connection_id) -> dict[str, tuple]:
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        rows = connection.execute(
+            """
+            SELECT a.external_id, s.score, s.tier, s.is_mql, s.is_sql, a.archived
+            FROM accounts a LEFT JOIN account_scores s ON s.account_id = a.id
+            WHERE a.connection_id = %s
+            """,
+            (connection_id,),
+        ).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def _outbox(database_url) -> int:
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        return connection.execute("SELECT count(*) FROM writeback_outbox").fetchone()[0]
+
+
+def _assert_crm_matches(hubspot, stored) -> None:
+    crm = read_back(hubspot)
+    live = {k: v for k, v in stored.items() if not v[4]}
+    assert set(live) <= set(crm)
+    for external_id, (score, tier, is_mql, is_sql, _) in live.items():
+        properties = crm[external_id]
+        assert properties["icp_fit_score"] == str(score), external_id
+        assert properties["icp_tier"] == tier
+        assert properties["icp_is_mql"] == ("true" if is_mql else "false")
+        assert properties["icp_is_sql"] == ("true" if is_sql else "false")
+        assert properties["icp_version"] == "US new media, post-Series A v1"
+        assert properties["icp_fit_reasons"].startswith(f"{tier} {score}")
+
+
+@pytest.mark.slow
+async def test_full_sync_of_5000_companies_writes_every_verdict_back(
+    database, database_url, sandbox, hubspot
+):
+    sandbox.reset(seed=3, companies=5000)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, sandbox.url)
+
+    run = await sync(database, connection_id)
+
+    assert run.status == "succeeded", run.error
+    assert run.counts["fetched"] == 5000
+    assert run.counts["scored"] == 5000
+    assert run.counts["written"] == 5000
+    assert run.counts["write_failed"] == 0
+    stored = _stored(database_url, connection_id)
+    assert len(stored) == 5000
+    _assert_crm_matches(hubspot, stored)
+    assert _outbox(database_url) == 0
+    tiers = {v[1] for v in stored.values()}
+    assert {"A", "D"} <= tiers  # the demo data has real fits and misfits
+
+
+async def test_incremental_right_after_a_full_sync_writes_nothing(database, sandbox):
+    sandbox.reset(seed=3, companies=300)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, sandbox.url)
+    await sync(database, connection_id)
+    writes_before = calls(sandbox, BATCH_UPDATE)
+
+    run = await sync(database, connection_id, mode="incremental")
+
+    assert run.status == "succeeded", run.error
+    assert calls(sandbox, BATCH_UPDATE) == writes_before
+    assert run.counts["written"] == 0
+
+
+async def test_three_edited_companies_are_picked_up_and_written_in_one_batch(
+    database, database_url, sandbox, hubspot
+):
+    sandbox.reset(seed=3, companies=300)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, sandbox.url)
+    await sync(database, connection_id)
+    ids = sorted(_stored(database_url, connection_id))[:3]
+    # Make each of them a perfect fit, so their verdicts change.
+    sandbox.edits(
+        ids=ids,
+        properties={
+            "country": "United States",
+            "industry": "ONLINE_MEDIA",
+            "funding_stage": "series_b",
+            "total_money_raised": "9000000",
+            "has_inhouse_seo": "true",
+            "web_technologies": "contentful",
+            "numberofemployees": "120",
+        },
+    )
+    writes_before = calls(sandbox, BATCH_UPDATE)
+
+    run = await sync(database, connection_id, mode="incremental")
+
+    assert run.status == "succeeded", run.error
+    assert run.counts["upserted"] == 3
+    assert run.counts["written"] == 3
+    assert calls(sandbox, BATCH_UPDATE) == writes_before + 1
+    crm = read_back(hubspot)
+    assert all(crm[i]["icp_tier"] == "A" for i in ids)
+
+
+def _changed_icp(tmp_path):
+    """The example ICP with different weights: every verdict moves."""
+    path = tmp_path / "icp.yaml"
+    text = (EXAMPLES / "icp.yaml").read_text().replace("weight: 25", "weight: 35")
+    path.write_text(text)
+    return path
+
+
+async def _rescore_and_flush(database, connection_id):
+    from app.accounts.tasks import rescore_all_accounts
+    from app.writeback.tasks import flush_writebacks
+
+    await rescore_all_accounts(icp_version_id="test")
+    return await flush_writebacks(connection_id=str(connection_id))
+
+
+async def test_archived_company_is_marked_archived_and_no_longer_written(
+    database, database_url, sandbox, hubspot, tmp_path
+):
+    sandbox.reset(seed=3, companies=120)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, sandbox.url)
+    await sync(database, connection_id)
+    victim = sorted(_stored(database_url, connection_id))[0]
+    hubspot.crm.companies.basic_api.archive(victim)
+
+    await sync(database, connection_id, mode="full")
+    assert _stored(database_url, connection_id)[victim][4] is True
+
+    await activate_example_icp(database, _changed_icp(tmp_path))
+    flushed = await _rescore_and_flush(database, connection_id)
+
+    assert flushed == {"written": 119, "failed": 0}
+    assert _outbox(database_url) == 0
+
+
+async def test_partial_batch_failure_keeps_the_refused_writes_and_retries_them(
+    database, database_url, sandbox, hubspot, tmp_path
+):
+    sandbox.reset(seed=3, companies=150)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, sandbox.url)
+    await sync(database, connection_id)
+    gone = sorted(_stored(database_url, connection_id))[:2]
+    for company_id in gone:  # deleted in HubSpot; icp-sync has not heard yet
+        hubspot.crm.companies.basic_api.archive(company_id)
+
+    await activate_example_icp(database, _changed_icp(tmp_path))
+    flushed = await _rescore_and_flush(database, connection_id)
+
+    assert flushed == {"written": 148, "failed": 2}
+    with psycopg.connect(libpq_conninfo(database_url), autocommit=True) as connection:
+        pending = connection.execute(
+            "SELECT a.external_id, o.attempts, o.last_error FROM writeback_outbox o "
+            "JOIN accounts a ON a.id = o.account_id ORDER BY 1"
+        ).fetchall()
+        assert [(p[0], p[1]) for p in pending] == [(gone[0], 1), (gone[1], 1)]
+        assert all(p[2] for p in pending)
+        connection.execute("UPDATE writeback_outbox SET next_attempt_at = now()")
+    from app.writeback.tasks import flush_writebacks
+
+    assert await flush_writebacks(connection_id=str(connection_id)) == {"written": 0, "failed": 2}
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        attempts = connection.execute("SELECT attempts FROM writeback_outbox").fetchall()
+    assert attempts == [(2,), (2,)]
+
+
+@pytest.mark.slow
+async def test_incremental_sync_loses_no_company_when_25000_share_one_timestamp(
+    database, database_url, sandbox
+):
+    sandbox.reset(seed=3, companies=25_000, same_timestamp=True, deals_per_company=0)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, sandbox.url)
+    # No cursor yet: the first incremental sync reads everything through search.
+    from app.connections.repository import ConnectionRepository
+
+    async with database.transaction() as session:
+        connection = await ConnectionRepository(session).get(connection_id)
+        connection.sync_state = {"cursor": {"modified_since": "2000-01-01T00:00:00+00:00"}}
+
+    run = await sync(database, connection_id, mode="incremental")
+
+    assert run.status == "succeeded", run.error
+    assert run.counts["fetched"] == 25_000
+    assert len(_stored(database_url, connection_id)) == 25_000
+
+
+async def test_invalid_token_fails_the_run_clearly_and_loses_nothing(
+    database, database_url, sandbox
+):
+    sandbox.reset(seed=3, companies=50)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, sandbox.url, token="wrong-token")
+
+    run = await sync(database, connection_id)
+
+    assert run.status == "failed"
+    assert "token" in (run.error or "").lower()
+    assert _stored(database_url, connection_id) == {}
+
+
+async def test_sync_completes_with_20_percent_429_and_5xx(database, database_url, sandbox, hubspot):
+    sandbox.reset(seed=3, companies=1000)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, sandbox.url)
+    sandbox.faults(error_rate=0.2, status_codes=[429, 500, 502, 503])
+
+    run = await sync(database, connection_id)
+
+    sandbox.faults()
+    assert run.status == "succeeded", run.error
+    assert run.counts["written"] == 1000
+    assert run.counts["api_calls"] > 20  # retries are counted
+    assert _outbox(database_url) == 0
+    _assert_crm_matches(hubspot, _stored(database_url, connection_id))
