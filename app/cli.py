@@ -281,12 +281,19 @@ def demo(
     from app.demo import prepare_demo, start_demo_sandbox
 
     sandbox_server = start_demo_sandbox(port=sandbox_port)
-    summary = run_with_database(lambda database: prepare_demo(database, sandbox_server.url))
+    try:
+        summary = run_with_database(lambda database: prepare_demo(database, sandbox_server.url))
+    except BaseException:
+        sandbox_server.stop()
+        raise
     settings = get_settings()
     url = f"http://{settings.host}:{port or settings.port}"
     typer.echo(summary.render(url))
-    if not once:
-        serve(host=None, port=port, no_worker=False)
+    try:
+        if not once:
+            serve(host=None, port=port, no_worker=False)
+    finally:
+        sandbox_server.stop()
 
 
 def main() -> None:

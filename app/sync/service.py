@@ -83,13 +83,10 @@ def _account_rows(records: list[AccountRecord]) -> list[dict[str, Any]]:
     ]
 
 
-class SyncFailed(Exception):
-    """The run ended in failure; the message is the run's error."""
-
-
 async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
-    """Carry out one sync run; FatalError fails it, RetriableError propagates (the job
-    retries and the run resumes from its last committed page)."""
+    """Carry out one sync run and return it. A FatalError (bad token, missing fields) ends it
+    as failed with the reason; a RetriableError propagates (the job retries and the run
+    resumes from its last committed page)."""
     async with database.transaction() as session:
         run = await SyncRunRepository(session).get(run_id, for_update=True)
         if run is None or run.status in ("succeeded", "failed"):
@@ -102,7 +99,11 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
         counts = {name: int(run.counts.get(name, 0)) for name in COUNT_NAMES}
     opened = open_connector(connection, database_url=database.url)
     connector = opened.connector
-    calls_before = connector.api_calls
+    calls_before, calls_of_earlier_tries = connector.api_calls, counts["api_calls"]
+
+    def calls_so_far() -> int:
+        return calls_of_earlier_tries + connector.api_calls - calls_before
+
     try:
         schema = await asyncio.to_thread(connector.ensure_schema)
         if not schema.ok:
@@ -122,26 +123,19 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
                 counts["fetched"] += len(page.records)
                 counts["upserted"] += len(outcome.accounts)
                 counts["scored"] += outcome.scored
-                counts["api_calls"] = int(run.counts.get("api_calls", 0)) + (
-                    connector.api_calls - calls_before
-                )
+                counts["api_calls"] = calls_so_far()
                 await _save_progress(session, run.id, connection.id, counts, page.cursor)
             final_cursor = page.cursor
             flushed = await flush_outbox(database, connection_id=connection.id, connector=connector)
             counts["written"] += flushed.written
             counts["write_failed"] += flushed.failed
-        counts["api_calls"] = int(run.counts.get("api_calls", 0)) + (
-            connector.api_calls - calls_before
-        )
+        counts["api_calls"] = calls_so_far()
         async with database.transaction() as session:
             return await _finish(session, run.id, connection.id, counts, final_cursor, error=None)
     except FatalError as exc:
-        counts["api_calls"] = int(run.counts.get("api_calls", 0)) + (
-            connector.api_calls - calls_before
-        )
+        counts["api_calls"] = calls_so_far()
         async with database.transaction() as session:
-            await _finish(session, run.id, connection.id, counts, None, error=str(exc))
-        raise SyncFailed(str(exc)) from exc
+            return await _finish(session, run.id, connection.id, counts, None, error=str(exc))
     finally:
         opened.close()
 

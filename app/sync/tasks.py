@@ -11,7 +11,7 @@ from procrastinate import JobContext
 from app.core.db import get_database
 from app.jobs import job_app
 from app.sync.repository import SyncRunRepository
-from app.sync.service import SyncFailed, mark_failed, request_sync, run_sync
+from app.sync.service import mark_failed, request_sync, run_sync
 from connectors.base import RetriableError
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,6 @@ async def sync_connection(context: JobContext, sync_run_id: str) -> dict[str, in
     run_id = uuid.UUID(sync_run_id)
     try:
         run = await run_sync(database, run_id=run_id)
-    except SyncFailed as exc:
-        log.warning("sync run %s failed: %s", run_id, exc)
-        return {"failed": 1}
     except RetriableError as exc:
         attempts = (context.job.attempts or 0) + 1
         if attempts >= SYNC_RETRY.max_attempts:  # type: ignore[operator]
@@ -41,6 +38,8 @@ async def sync_connection(context: JobContext, sync_run_id: str) -> dict[str, in
         else:
             log.warning("sync run %s will be retried (try %d): %s", run_id, attempts, exc)
         raise
+    if run.status == "failed":
+        log.warning("sync run %s failed: %s", run_id, run.error)
     return dict(run.counts)
 
 

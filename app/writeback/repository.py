@@ -103,22 +103,15 @@ class WritebackRepository:
         if not writes:
             return
         connection = await driver_connection(self.session)
-        columns = list(
-            zip(
-                *[
-                    (
-                        w.account_id,
-                        w.revision,
-                        w.icp_version_id,
-                        w.score,
-                        w.tier,
-                        w.is_mql,
-                        w.is_sql,
-                    )
-                    for w in writes
-                ],
-                strict=True,
-            )
+        # One list per column: psycopg sends a list as an array (a tuple would be a record).
+        account_ids = [w.account_id for w in writes]
+        verdicts = (
+            account_ids,
+            [w.icp_version_id for w in writes],
+            [w.score for w in writes],
+            [w.tier for w in writes],
+            [w.is_mql for w in writes],
+            [w.is_sql for w in writes],
         )
         await connection.execute(
             """
@@ -131,7 +124,7 @@ class WritebackRepository:
                 tier = EXCLUDED.tier, is_mql = EXCLUDED.is_mql, is_sql = EXCLUDED.is_sql,
                 written_at = EXCLUDED.written_at
             """,
-            (columns[0], columns[2], columns[3], columns[4], columns[5], columns[6]),
+            verdicts,
         )
         await connection.execute(
             """
@@ -139,7 +132,7 @@ class WritebackRepository:
             USING unnest(%s::bigint[], %s::bigint[]) AS c(account_id, revision)
             WHERE o.account_id = c.account_id AND o.revision = c.revision
             """,
-            (columns[0], columns[1]),
+            (account_ids, [w.revision for w in writes]),
         )
 
     async def fail(

@@ -79,10 +79,9 @@ async def make_connection(database, url: str, *, token: str = TOKEN, **settings:
 async def activate_example_icp(database, path: Path = EXAMPLES / "icp.yaml"):
     from app.icps.service import activate_icp, apply_icp
 
+    source = path.read_bytes()  # noqa: ASYNC240 - a small local file
     async with database.transaction() as session:
-        version, _ = await apply_icp(
-            session, source=path.read_bytes(), content_type="application/yaml"
-        )
+        version, _ = await apply_icp(session, source=source, content_type="application/yaml")
         return await activate_icp(session, icp_id=version.id)
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from app.core.db import libpq_conninfo
 from tests.e2e.conftest import (
-    EXAMPLES,
     BATCH_UPDATE,
+    EXAMPLES,
     activate_example_icp,
     calls,
     make_connection,

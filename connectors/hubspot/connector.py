@@ -1,0 +1,537 @@
+"""The HubSpot connector: companies in and ``icp_*`` verdicts out, through hubspot-api-client.
+
+Reads
+    ``full``: the companies list (``GET /crm/v3/objects/companies``, 100 a page), then the
+    archived list, so records deleted in HubSpot come back with ``archived=True``.
+    Incremental: search for ``hs_lastmodifieddate >= since - lookback``, sorted by
+    ``hs_object_id`` and paged by keyset (each page asks for ``hs_object_id > last id``), so the
+    10,000-result cap of one search is never reached however many companies share a timestamp.
+    Search never returns archived companies: deletions arrive by webhook, and the next full sync
+    marks any that were missed.
+
+Cursors are small JSON dicts. Between syncs: ``{"modified_since": "<ISO 8601>"}``. Inside a
+read, each page's cursor resumes right after it::
+
+    {"phase": "live" | "archived", "after": "<list paging token or null>", ...}
+    {"phase": "changed", "since": "<ISO, lookback applied>", "after_id": "<id or null>", ...}
+
+both with ``"started_at"`` and ``"max_modified"`` (ISO or null). The last page of every read
+(possibly empty) carries the resting cursor: the latest ``hs_lastmodifieddate`` seen, capped at
+the read's start so changes made while it ran are read next time; the start time if nothing
+was seen.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Final
+
+from hubspot import HubSpot
+from hubspot.crm.companies import (
+    BatchInputSimplePublicObjectBatchInput,
+    BatchReadInputSimplePublicObjectId,
+    Filter,
+    FilterGroup,
+    PublicObjectSearchRequest,
+    SimplePublicObjectBatchInput,
+    SimplePublicObjectId,
+)
+from hubspot.crm.properties import OptionInput, PropertyCreate, PropertyGroupCreate
+
+from connectors.base import (
+    AccountRecord,
+    FatalError,
+    Page,
+    RateLimiter,
+    SchemaReport,
+    WriteBack,
+    WriteResult,
+)
+from connectors.hubspot.mapping import (
+    ICP_GROUP,
+    ICP_PROPERTIES,
+    IDEAL_CUSTOMER_PROFILE_PROPERTY,
+    LIFECYCLE_PROPERTY,
+    MODIFIED_PROPERTY,
+    PropertyDefinitions,
+    PropertyInfo,
+    PropertyMapping,
+    PropertySpec,
+    parse_hubspot_datetime,
+    writeback_properties,
+)
+from connectors.hubspot.retry import HubSpotCaller, HubSpotRequestError
+
+__all__ = ["HubSpotConnector"]
+
+log = logging.getLogger(__name__)
+
+OBJECT_TYPE: Final = "companies"
+LIST_LIMIT: Final = 100
+SEARCH_LIMIT: Final = 200
+BATCH_LIMIT: Final = 100
+DEFAULT_LOOKBACK_SECONDS: Final = 300.0
+# Per-record batch errors worth retrying; anything else (not found, invalid value) needs a fix.
+_TRANSIENT_CATEGORIES: Final = frozenset(
+    {"RATE_LIMITS", "INTERNAL_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT", "GATEWAY_TIMEOUT"}
+)
+# Types a property may already have and still take what icp-sync writes into it.
+_COMPATIBLE_TYPES: Final = {
+    "number": {"number"},
+    "enumeration": {"enumeration"},
+    "bool": {"bool", "enumeration"},  # older portals define booleans as enumerations
+    "string": {"string"},
+    "datetime": {"datetime"},
+}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _epoch_ms(moment: datetime) -> str:
+    return str(int(moment.timestamp() * 1000))
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class _Progress:
+    """Where a read is: its phase, paging position, start time and high-water mark."""
+
+    def __init__(self, cursor: Mapping[str, Any]) -> None:
+        self.phase: str = cursor["phase"]
+        self.after: str | None = cursor.get("after")
+        self.after_id: str | None = cursor.get("after_id")
+        self.since: str | None = cursor.get("since")
+        self.started_at: str = cursor["started_at"]
+        self.max_modified: datetime | None = parse_hubspot_datetime(cursor.get("max_modified"))
+
+    def saw(self, records: Sequence[AccountRecord]) -> None:
+        for record in records:
+            moment = record.crm_updated_at
+            if moment is not None and (self.max_modified is None or moment > self.max_modified):
+                self.max_modified = moment
+
+    def cursor(self) -> dict[str, Any]:
+        """Resume right here."""
+        cursor: dict[str, Any] = {
+            "phase": self.phase,
+            "started_at": self.started_at,
+            "max_modified": _iso(self.max_modified) if self.max_modified else None,
+        }
+        if self.phase == "changed":
+            cursor.update(since=self.since, after_id=self.after_id)
+        else:
+            cursor["after"] = self.after
+        return cursor
+
+    def resting_cursor(self) -> dict[str, Any]:
+        """Where the next incremental read starts once this one is done."""
+        started = parse_hubspot_datetime(self.started_at)
+        assert started is not None
+        mark = min(self.max_modified, started) if self.max_modified else started
+        return {"modified_since": _iso(mark)}
+
+
+class HubSpotConnector:
+    """Companies of one HubSpot portal (private-app access token), per DESIGN §3.1 and §3.4.
+
+    Settings: ``field_map`` ({canonical field: property}, over the defaults; None unmaps),
+    ``extra_properties`` (read into ``attributes`` by property name, typed by definition),
+    ``lookback_seconds`` (300), ``write_ideal_customer_profile`` (also set the native
+    ``hs_ideal_customer_profile``: A→tier_1, B→tier_2, C→tier_3, D→unset) and
+    ``promote_lifecycle`` (move ``lifecyclestage`` forward to MQL/SQL, never backwards: the
+    write-back values must carry the stage as last read in ``current_lifecycle_stage``).
+    """
+
+    kind: ClassVar[str] = "hubspot"
+    max_write_batch: ClassVar[int] = BATCH_LIMIT
+
+    def __init__(
+        self,
+        *,
+        access_token: str,
+        base_url: str = "https://api.hubapi.com",
+        settings: Mapping[str, Any] | None = None,
+        rate_limiter: RateLimiter | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 6,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        settings = settings or {}
+        self.mapping = PropertyMapping.from_settings(settings)
+        self.lookback = timedelta(
+            seconds=float(settings.get("lookback_seconds", DEFAULT_LOOKBACK_SECONDS))
+        )
+        self.write_ideal_customer_profile = bool(settings.get("write_ideal_customer_profile"))
+        self.promote_lifecycle = bool(settings.get("promote_lifecycle"))
+        # retry=False: urllib3 must not retry behind our back (uncounted, and never for POST).
+        client = HubSpot(access_token=access_token, host=base_url.rstrip("/"), retry=False)
+        companies, properties = client.crm.companies, client.crm.properties
+        self._list_api = companies.basic_api
+        self._batch_api = companies.batch_api
+        self._search_api = companies.search_api
+        self._properties_api = properties.core_api
+        self._groups_api = properties.groups_api
+        self._call = HubSpotCaller(
+            rate_limiter=rate_limiter, sleep=sleep, max_attempts=max_attempts, timeout=timeout
+        )
+        self._definitions: PropertyDefinitions | None = None
+
+    @property
+    def api_calls(self) -> int:
+        """HTTP attempts made so far by this instance, retries included."""
+        return self._call.calls
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def read_pages(self, *, cursor: dict[str, Any] | None, full: bool) -> Iterator[Page]:
+        """Companies changed since ``cursor`` (or all, live then archived, when ``full`` or
+        when there is no cursor yet), page by page; a page's cursor resumes after it."""
+        progress = self._start(cursor, full=full)
+        if progress.phase == "changed":
+            yield from self._read_changed(progress)
+            return
+        if progress.phase == "live":
+            yield from self._read_list(progress, archived=False)
+        yield from self._read_list(progress, archived=True)
+
+    def _start(self, cursor: Mapping[str, Any] | None, *, full: bool) -> _Progress:
+        phase = (cursor or {}).get("phase")
+        # An interrupted full read always resumes; an interrupted incremental one unless a
+        # full read is asked for now.
+        if cursor and (phase in ("live", "archived") or (phase == "changed" and not full)):
+            return _Progress(cursor)
+        now = _iso(datetime.now(UTC))
+        since = parse_hubspot_datetime((cursor or {}).get("modified_since"))
+        if full or since is None:
+            return _Progress({"phase": "live", "started_at": now})
+        return _Progress(
+            {"phase": "changed", "started_at": now, "since": _iso(since - self.lookback)}
+        )
+
+    def _read_list(self, progress: _Progress, *, archived: bool) -> Iterator[Page]:
+        properties = self.mapping.properties_to_read()
+        definitions = self._property_definitions()
+        what = "archived companies list" if archived else "companies list"
+        while True:
+            response = self._read_json(
+                what,
+                self._list_api.get_page,
+                limit=LIST_LIMIT,
+                after=progress.after,
+                properties=properties,
+                archived=archived,
+            )
+            records = [self._record(item, definitions) for item in response.get("results") or []]
+            progress.saw(records)
+            progress.after = ((response.get("paging") or {}).get("next") or {}).get("after")
+            if progress.after is not None:
+                yield Page(records, progress.cursor())
+                continue
+            if archived:
+                yield Page(records, progress.resting_cursor())
+            else:
+                progress.phase = "archived"
+                yield Page(records, progress.cursor())
+            return
+
+    def _read_changed(self, progress: _Progress) -> Iterator[Page]:
+        properties = self.mapping.properties_to_read()
+        definitions = self._property_definitions()
+        since = parse_hubspot_datetime(progress.since)
+        assert since is not None
+        while True:
+            filters = [
+                Filter(property_name=MODIFIED_PROPERTY, operator="GTE", value=_epoch_ms(since))
+            ]
+            if progress.after_id is not None:
+                # Keyset paging: every page is a fresh search starting after the last id, so
+                # no search ever pages near the 10,000-result cap, and no offset can shift
+                # when companies change mid-read.
+                filters.insert(
+                    0, Filter(property_name="hs_object_id", operator="GT", value=progress.after_id)
+                )
+            request = PublicObjectSearchRequest(
+                filter_groups=[FilterGroup(filters=filters)],
+                sorts=[{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+                properties=properties,
+                limit=SEARCH_LIMIT,
+            )
+            response = self._read_json(
+                "companies search",
+                self._search_api.do_search,
+                public_object_search_request=request,
+            )
+            results = response.get("results") or []
+            records = [self._record(item, definitions) for item in results]
+            progress.saw(records)
+            if not results or not response.get("paging"):
+                yield Page(records, progress.resting_cursor())
+                return
+            last_id = str(results[-1]["id"])
+            if progress.after_id is not None and int(last_id) <= int(progress.after_id):
+                raise FatalError(
+                    f"HubSpot search did not advance past company {progress.after_id}; "
+                    "refusing to loop"
+                )
+            progress.after_id = last_id
+            yield Page(records, progress.cursor())
+
+    def read_by_ids(self, external_ids: Sequence[str]) -> list[AccountRecord]:
+        """The given companies as they are now, in the order asked; archived ones come back
+        with ``archived=True``, ids HubSpot does not know are left out."""
+        ids = list(dict.fromkeys(str(i) for i in external_ids))
+        found: dict[str, AccountRecord] = {}
+        for archived in (False, True):
+            wanted = [i for i in ids if i not in found]
+            for chunk in _chunks(wanted, BATCH_LIMIT):
+                found.update(self._batch_read(chunk, archived=archived))
+        return [found[i] for i in ids if i in found]
+
+    def _batch_read(self, ids: Sequence[str], *, archived: bool) -> dict[str, AccountRecord]:
+        definitions = self._property_definitions()
+        request = BatchReadInputSimplePublicObjectId(
+            inputs=[SimplePublicObjectId(id=i) for i in ids],
+            properties=self.mapping.properties_to_read(),
+            properties_with_history=[],
+        )
+        # A 207 lists the ids HubSpot could not find: those are simply not returned.
+        response = self._read_json(
+            "companies batch read",
+            self._batch_api.read,
+            batch_read_input_simple_public_object_id=request,
+            archived=archived,
+        )
+        records = (self._record(item, definitions) for item in response.get("results") or [])
+        return {record.external_id: record for record in records}
+
+    def _read_json(self, what: str, method: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+        """A read's JSON body as plain data. The generated models would double the cost of a
+        page (they parse every timestamp), and reads need nothing they offer."""
+        response = self._call(what, method, _preload_content=False, **kwargs)
+        body = json.loads(response.data)
+        if not isinstance(body, dict):
+            raise FatalError(f"HubSpot answered {what} with unexpected JSON: {body!r:.200}")
+        return body
+
+    def _record(self, item: Mapping[str, Any], definitions: PropertyDefinitions) -> AccountRecord:
+        return self.mapping.to_record(
+            str(item["id"]),
+            item.get("properties") or {},
+            archived=bool(item.get("archived")),
+            definitions=definitions,
+        )
+
+    def _property_definitions(self, *, refresh: bool = False) -> PropertyDefinitions:
+        """The portal's company properties, read once per instance (labels, types)."""
+        if self._definitions is None or refresh:
+            response = self._call(
+                "company properties read", self._properties_api.get_all, OBJECT_TYPE
+            )
+            self._definitions = PropertyDefinitions.from_api(response.results or [])
+            absent = [p for p in self.mapping.properties_to_read() if p not in self._definitions]
+            if absent:
+                log.warning("HubSpot has no company properties %s: they read as empty", absent)
+        return self._definitions
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write_batch(self, updates: Sequence[WriteBack]) -> list[WriteResult]:
+        """Write up to 100 verdicts in one batch update; one result per update, in order.
+
+        Raises RetriableError when HubSpot stays unavailable, FatalError when it refuses the
+        token. Values HubSpot would refuse fail their record without being sent.
+        """
+        if len(updates) > self.max_write_batch:
+            raise ValueError(
+                f"at most {self.max_write_batch} updates per batch, got {len(updates)}"
+            )
+        definitions = (
+            self._property_definitions() if self.promote_lifecycle else PropertyDefinitions()
+        )
+        refused: dict[int, WriteResult] = {}
+        # Duplicate ids would make HubSpot refuse the whole batch: merge them, later wins.
+        payload: dict[str, dict[str, str]] = {}
+        for index, update in enumerate(updates):
+            try:
+                properties = writeback_properties(
+                    update.values,
+                    ideal_customer_profile=self.write_ideal_customer_profile,
+                    promote_lifecycle=self.promote_lifecycle,
+                    definitions=definitions,
+                )
+            except ValueError as exc:
+                refused[index] = WriteResult(update.external_id, ok=False, error=str(exc))
+                continue
+            payload.setdefault(update.external_id, {}).update(properties)
+        outcomes = self._send_updates({i: p for i, p in payload.items() if p})
+        return [
+            refused.get(index)
+            or outcomes.get(update.external_id)
+            or WriteResult(update.external_id, ok=True)
+            for index, update in enumerate(updates)
+        ]
+
+    def _send_updates(self, payload: Mapping[str, dict[str, str]]) -> dict[str, WriteResult]:
+        if not payload:
+            return {}
+        request = BatchInputSimplePublicObjectBatchInput(
+            inputs=[
+                SimplePublicObjectBatchInput(id=object_id, properties=properties)
+                for object_id, properties in payload.items()
+            ]
+        )
+        try:
+            response = self._call(
+                "companies batch update",
+                self._batch_api.update,
+                batch_input_simple_public_object_batch_input=request,
+            )
+        except HubSpotRequestError as exc:
+            if exc.status in (401, 403):
+                raise
+            # HubSpot validates a batch as a whole: one bad value fails every record.
+            message = f"HubSpot refused the batch ({exc.status}): {exc.detail}"
+            return {i: WriteResult(i, ok=False, error=message) for i in payload}
+        failures: dict[str, WriteResult] = {}
+        unattributed: list[Any] = []
+        for error in getattr(response, "errors", None) or []:
+            ids = (error.context or {}).get("ids") or []
+            retriable = error.category in _TRANSIENT_CATEGORIES
+            if not ids:
+                unattributed.append(error)
+            for object_id in ids:
+                failures[str(object_id)] = WriteResult(
+                    str(object_id), ok=False, error=error.message, retriable=retriable
+                )
+        succeeded = {str(item.id) for item in response.results or []}
+        outcomes: dict[str, WriteResult] = {}
+        for object_id in payload:
+            if object_id in failures:
+                outcomes[object_id] = failures[object_id]
+            elif object_id in succeeded or not (unattributed or failures):
+                outcomes[object_id] = WriteResult(object_id, ok=True)
+            else:
+                message = unattributed[0].message if unattributed else "HubSpot returned no result"
+                outcomes[object_id] = WriteResult(
+                    object_id,
+                    ok=False,
+                    error=message,
+                    retriable=not unattributed or unattributed[0].category in _TRANSIENT_CATEGORIES,
+                )
+        return outcomes
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def ensure_schema(self) -> SchemaReport:
+        """Create the ``icp_sync`` group and ``icp_*`` properties that are missing (a 409 means
+        someone just did); report the native properties the settings rely on."""
+        report = SchemaReport()
+        definitions = self._property_definitions(refresh=True)
+        to_create: list[PropertySpec] = []
+        for spec in ICP_PROPERTIES.values():
+            existing = definitions.properties.get(spec.name)
+            if existing is None:
+                to_create.append(spec)
+            elif problem := _mismatch(spec, existing):
+                report.missing[spec.name] = problem
+            else:
+                report.present.append(spec.name)
+        if to_create:
+            blocked = self._create_group()
+            for spec in to_create:
+                if blocked:
+                    report.missing[spec.name] = blocked
+                else:
+                    self._create_property(spec, report)
+            self._definitions = None  # the new properties' options, on the next read
+        native = []
+        if self.write_ideal_customer_profile:
+            native.append(IDEAL_CUSTOMER_PROFILE_PROPERTY)
+        if self.promote_lifecycle:
+            native.append(LIFECYCLE_PROPERTY)
+        for name in native:
+            if name in definitions:
+                report.present.append(name)
+            else:
+                report.missing[name] = (
+                    f"HubSpot's own {name} property is not available on companies in this "
+                    "portal; turn off the setting that writes it"
+                )
+        return report
+
+    def _create_group(self) -> str | None:
+        """Create the ``icp_sync`` group; the reason nothing can be created, if so."""
+        name, label = ICP_GROUP
+        try:
+            self._call(
+                "property group create",
+                self._groups_api.create,
+                OBJECT_TYPE,
+                PropertyGroupCreate(name=name, label=label, display_order=-1),
+            )
+        except HubSpotRequestError as exc:
+            if exc.status == 409:
+                return None
+            if exc.status == 403:
+                return _MISSING_SCOPE
+            return f"could not create the property group {name} ({exc.status}): {exc.detail}"
+        return None
+
+    def _create_property(self, spec: PropertySpec, report: SchemaReport) -> None:
+        create = PropertyCreate(
+            name=spec.name,
+            label=spec.label,
+            type=spec.type,
+            field_type=spec.field_type,
+            group_name=ICP_GROUP[0],
+            description=spec.description,
+            options=[
+                OptionInput(label=label, value=value, display_order=order, hidden=False)
+                for order, (value, label) in enumerate(spec.options)
+            ],
+            form_field=False,
+            display_order=-1,
+        )
+        try:
+            self._call("property create", self._properties_api.create, OBJECT_TYPE, create)
+        except HubSpotRequestError as exc:
+            if exc.status == 409:
+                report.present.append(spec.name)
+            elif exc.status == 403:
+                report.missing[spec.name] = _MISSING_SCOPE
+            else:
+                report.missing[spec.name] = (
+                    f"could not create it ({exc.status}): {exc.detail}; create it by hand as "
+                    f"{spec.type}/{spec.field_type} in the {ICP_GROUP[1]} group"
+                )
+        else:
+            report.created.append(spec.name)
+
+
+_MISSING_SCOPE: Final = (
+    "the access token may not create properties: grant the private app the "
+    "crm.schemas.companies.write scope, or create the icp_* properties by hand"
+)
+
+
+def _mismatch(spec: PropertySpec, existing: PropertyInfo) -> str | None:
+    """Why an existing property cannot take what icp-sync writes, or None if it can."""
+    if existing.type not in _COMPATIBLE_TYPES[spec.type]:
+        return (
+            f"exists as a {existing.type} property, icp-sync writes a {spec.type}: delete it or "
+            "change its type in HubSpot's property settings"
+        )
+    if spec.type == "enumeration":
+        absent = [value for value, _ in spec.options if value not in existing.labels]
+        if absent:
+            return f"lacks the options {', '.join(absent)}: add them in HubSpot's property settings"
+    return None

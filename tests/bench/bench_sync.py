@@ -1,0 +1,125 @@
+"""HubSpot sync, end to end: the official client against the sandbox in its own process.
+
+- a full sync of 100,000 companies, unthrottled: companies/s (target ≥ 2,000) and API calls
+  per 1,000 companies against the minimum of 10 list + 10 batch-update calls (≤ 1.02×);
+- the sandbox at HubSpot's 190 calls per 10 s: share of the allowed rate used (≥ 90%) and
+  share of calls answered 429 (< 1%);
+- a full sync of 1,000,000 companies in a separate worker process: its peak RSS (≤ 300 MB).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+from connectors.sandbox.admin import SandboxAdmin
+from tests.bench.harness import bench_database, example_icp, sandbox_process
+
+COMPANIES = int(os.environ.get("BENCH_SYNC_COMPANIES", 100_000))
+THROTTLED_COMPANIES = int(os.environ.get("BENCH_SYNC_THROTTLED_COMPANIES", 5_000))
+RSS_COMPANIES = int(os.environ.get("BENCH_SYNC_RSS_COMPANIES", 1_000_000))
+DEMO_SETTINGS = {
+    "field_map": {"funding_stage": "funding_stage", "nps": "nps_score"},
+    "extra_properties": ["has_inhouse_seo", "is_competitor"],
+}
+
+
+async def _connect_and_sync(database: object, url: str, *, calls_per_10s: int) -> object:
+    from app.connections.schemas import ConnectionCreate, ConnectionSettings
+    from app.connections.service import create_connection
+    from app.icps.service import activate_icp, create_icp
+    from app.sync.service import request_sync, run_sync
+
+    async with database.transaction() as session:  # type: ignore[attr-defined]
+        version = await create_icp(session, source=example_icp(), content_type="application/json")
+        await activate_icp(session, icp_id=version.id)
+        connection = await create_connection(
+            session,
+            body=ConnectionCreate(
+                kind="hubspot",
+                name=f"bench {uuid.uuid4().hex[:6]}",
+                credentials={"access_token": "sandbox-token"},
+                base_url=url,
+                settings=ConnectionSettings(**DEMO_SETTINGS, rate_limit_per_10s=calls_per_10s),
+            ),
+        )
+        run = await request_sync(session, connection_id=connection.id, mode="full")
+    return await run_sync(database, run_id=run.id)  # type: ignore[arg-type]
+
+
+async def _unthrottled(url: str) -> tuple[float, dict[str, int], dict[str, object]]:
+    with SandboxAdmin(url) as admin:
+        admin.rate_limit(0)
+        admin.reset(seed=5, companies=COMPANIES, deals_per_company=0)
+        async with bench_database() as (database, _):
+            started = time.perf_counter()
+            run = await _connect_and_sync(database, url, calls_per_10s=0)
+            elapsed = time.perf_counter() - started
+        return elapsed, run.counts, admin.stats()  # type: ignore[attr-defined]
+
+
+async def _throttled(url: str) -> tuple[float, dict[str, int], dict[str, object]]:
+    with SandboxAdmin(url) as admin:
+        admin.rate_limit(190)
+        admin.reset(seed=6, companies=THROTTLED_COMPANIES, deals_per_company=0)
+        async with bench_database() as (database, _):
+            started = time.perf_counter()
+            run = await _connect_and_sync(database, url, calls_per_10s=190)
+            elapsed = time.perf_counter() - started
+        return elapsed, run.counts, admin.stats()  # type: ignore[attr-defined]
+
+
+def _worker_rss(url: str) -> dict[str, float]:
+    """Seed, then run the sync in a child process and read its peak RSS."""
+    with SandboxAdmin(url, timeout=600) as admin:
+        admin.rate_limit(0)
+        admin.reset(seed=7, companies=RSS_COMPANIES, deals_per_company=0)
+    output = subprocess.run(
+        [sys.executable, "-m", "tests.bench.sync_worker", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def run() -> list[str]:
+    """Three measurements, side by side with their limits."""
+    with sandbox_process() as url:
+        elapsed, counts, stats = asyncio.run(_unthrottled(url))
+        minimum = 20 * COMPANIES / 1000
+        total_calls = int(stats["total"])  # type: ignore[call-overload]
+        per_1000 = total_calls / (COMPANIES / 1000)
+        throttled_s, throttled_counts, throttled_stats = asyncio.run(_throttled(url))
+        throttled_calls = int(throttled_stats["total"])  # type: ignore[call-overload]
+        limited = int(throttled_stats["rate_limited"])  # type: ignore[call-overload]
+        used = throttled_calls / throttled_s / 19.0
+        lines = [
+            f"HubSpot full sync, unthrottled sandbox: {COMPANIES:,} companies in {elapsed:.1f} s"
+            f" = {COMPANIES / elapsed:,.0f} companies/s end to end (target ≥ 2,000/s; "
+            f"written {counts['written']:,})",
+            f"API calls: {total_calls:,} for {COMPANIES:,} companies = {per_1000:.2f} per 1,000;"
+            f" minimum 20.00 → {per_1000 / 20:.3f}× (target ≤ 1.02×; {minimum:,.0f} minimum)",
+            f"sandbox at 190 calls/10 s: {throttled_calls:,} calls in {throttled_s:.1f} s = "
+            f"{used:.1%} of the allowed rate (target ≥ 90%), {limited} answered 429 = "
+            f"{limited / max(1, throttled_calls):.2%} (target < 1%); "
+            f"{throttled_counts['written']:,} of {THROTTLED_COMPANIES:,} written",
+        ]
+        if RSS_COMPANIES:
+            rss = _worker_rss(url)
+            lines.append(
+                f"worker peak RSS during a {RSS_COMPANIES:,}-company full sync: "
+                f"{rss['peak_rss_mb']:.0f} MB (target ≤ 300 MB; {rss['seconds']:.0f} s, "
+                f"{RSS_COMPANIES / rss['seconds']:,.0f} companies/s)"
+            )
+    return lines
+
+
+if __name__ == "__main__":
+    for line in run():
+        print(line)
