@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Boolean, Select, and_, func, literal_column, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -101,38 +101,40 @@ class AccountRepository:
     ) -> list[UpsertedAccount]:
         """Insert or update accounts by (connection, external id). Only rows that are new or
         whose data or archived flag changed are written and returned: the rest need no
-        rescoring."""
-        if not accounts:
+        rescoring. A later duplicate of an external id in ``accounts`` wins."""
+        latest = {a["external_id"]: a for a in accounts}
+        if not latest:
             return []
-        rows = [
-            {
-                "connection_id": connection_id,
-                "external_id": a["external_id"],
-                "name": a["data"].get("name"),
-                "domain": a["data"].get("domain"),
-                "data": a["data"],
-                "archived": a.get("archived", False),
-                "crm_updated_at": a.get("crm_updated_at"),
-            }
-            for a in accounts
-        ]
-        insert_rows = insert(Account).values(rows)
-        excluded = insert_rows.excluded
-        statement = insert_rows.on_conflict_do_update(
-            index_elements=["connection_id", "external_id"],
-            set_={
-                "name": excluded.name,
-                "domain": excluded.domain,
-                "data": excluded.data,
-                "archived": excluded.archived,
-                "crm_updated_at": excluded.crm_updated_at,
-                "updated_at": excluded.updated_at,
-            },
-            where=Account.data.is_distinct_from(excluded.data)
-            | Account.archived.is_distinct_from(excluded.archived),
-        ).returning(Account.id, Account.external_id, literal_column("xmax = 0", Boolean))
-        result = await self.session.execute(statement)
-        return [UpsertedAccount(row[0], row[1], bool(row[2])) for row in result.all()]
+        rows = list(latest.values())
+        connection = await driver_connection(self.session)
+        # unnest() of column arrays: one statement of constant text, so PostgreSQL plans it
+        # once and nothing is compiled per row on our side; %b sends the arrays in binary
+        # (the text form escapes every element with a regular expression).
+        cursor = await connection.execute(
+            """
+            INSERT INTO accounts (connection_id, external_id, name, domain, data, archived,
+                                  crm_updated_at)
+            SELECT %b, * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]::jsonb[],
+                                     %b::boolean[], %b::timestamptz[])
+            ON CONFLICT (connection_id, external_id) DO UPDATE SET
+                name = EXCLUDED.name, domain = EXCLUDED.domain, data = EXCLUDED.data,
+                archived = EXCLUDED.archived, crm_updated_at = EXCLUDED.crm_updated_at,
+                updated_at = now()
+            WHERE accounts.data IS DISTINCT FROM EXCLUDED.data
+               OR accounts.archived IS DISTINCT FROM EXCLUDED.archived
+            RETURNING id, external_id, xmax = 0
+            """,
+            (
+                connection_id,
+                [a["external_id"] for a in rows],
+                [a["data"].get("name") for a in rows],
+                [a["data"].get("domain") for a in rows],
+                [orjson.dumps(a["data"]).decode() for a in rows],
+                [bool(a.get("archived", False)) for a in rows],
+                [a.get("crm_updated_at") for a in rows],
+            ),
+        )
+        return [UpsertedAccount(*row) for row in await cursor.fetchall()]  # type: ignore[misc]
 
     async def scoring_batch(
         self, *, after_id: int, limit: int, fields: Sequence[str]

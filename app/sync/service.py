@@ -26,12 +26,15 @@ from app.jobs import defer_in_transaction
 from app.models import SyncRun
 from app.sync.repository import SyncRunRepository
 from app.sync.schemas import COUNT_NAMES
-from app.writeback.service import flush_outbox
+from app.writeback.service import FlushCounts, flush_outbox
 from connectors.base import AccountRecord, FatalError, Page
 
 log = logging.getLogger(__name__)
 
 SYNC_MODES = ("incremental", "full")
+# Pages are stored in groups this large: one transaction, one scoring pass and one queue of
+# writes per thousand companies, not per page of a hundred.
+STORE_BATCH_RECORDS = 1_000
 
 
 def connection_lock(connection_id: uuid.UUID) -> str:
@@ -115,20 +118,57 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
             cursor=None if full and not resuming else cursor, full=full
         )
         final_cursor = connection.sync_state.get("cursor")
-        while (page := await asyncio.to_thread(next, pages, None)) is not None:
+        flushing: asyncio.Task[FlushCounts] | None = None
+
+        async def store(records: list[AccountRecord], cursor: dict[str, Any]) -> None:
             async with database.transaction() as session:
                 outcome = await upsert_and_score(
-                    session, connection_id=connection.id, accounts=_account_rows(page.records)
+                    session, connection_id=connection.id, accounts=_account_rows(records)
                 )
-                counts["fetched"] += len(page.records)
+                counts["fetched"] += len(records)
                 counts["upserted"] += len(outcome.accounts)
                 counts["scored"] += outcome.scored
                 counts["api_calls"] = calls_so_far()
-                await _save_progress(session, run.id, connection.id, counts, page.cursor)
-            final_cursor = page.cursor
-            flushed = await flush_outbox(database, connection_id=connection.id, connector=connector)
-            counts["written"] += flushed.written
-            counts["write_failed"] += flushed.failed
+                await _save_progress(session, run.id, connection.id, counts, cursor)
+
+        async def flushed(task: asyncio.Task[FlushCounts] | None) -> None:
+            if task is not None:
+                result = await task
+                counts["written"] += result.written
+                counts["write_failed"] += result.failed
+
+        # Three things overlap: the next page is fetched while a batch is stored, and the
+        # previous batch's verdicts are written back meanwhile (CRM and database each busy).
+        next_page = asyncio.ensure_future(asyncio.to_thread(next, pages, None))
+        records: list[AccountRecord] = []
+        try:
+            while (page := await next_page) is not None:
+                next_page = asyncio.ensure_future(asyncio.to_thread(next, pages, None))
+                records += page.records
+                final_cursor = page.cursor
+                if len(records) < STORE_BATCH_RECORDS:
+                    continue
+                await store(records, page.cursor)
+                records = []
+                await flushed(flushing)
+                flushing = asyncio.ensure_future(
+                    flush_outbox(database, connection_id=connection.id, connector=connector)
+                )
+            if records or final_cursor is not None:
+                await store(records, final_cursor or {})
+            await flushed(flushing)
+            flushing = None
+            await flushed(
+                asyncio.ensure_future(
+                    flush_outbox(database, connection_id=connection.id, connector=connector)
+                )
+            )
+        finally:
+            for task in (next_page, flushing):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
         counts["api_calls"] = calls_so_far()
         async with database.transaction() as session:
             return await _finish(session, run.id, connection.id, counts, final_cursor, error=None)

@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 # A write that failed this many times waits for an operator (it stays visible in the outbox).
 MAX_ATTEMPTS = 10
 FIRST_RETRY_SECONDS = 30.0
+# Write calls per round trip to the outbox: confirmations are recorded per round, so a crash
+# re-sends at most this many calls' worth (harmless: the same values again).
+CALLS_PER_ROUND = 10
 
 
 @dataclass(slots=True)
@@ -56,23 +59,28 @@ async def flush_outbox(
     """Write every due verdict of a connection, a CRM batch at a time. Confirmed writes
     leave the outbox; failed ones stay with their error and a later retry time."""
     counts = FlushCounts()
+    size = connector.max_write_batch
     while True:
         async with database.transaction() as session:
-            batch = await WritebackRepository(session).due(
-                connection_id, limit=connector.max_write_batch
+            due = await WritebackRepository(session).due(
+                connection_id, limit=size * CALLS_PER_ROUND
             )
-        if not batch:
+        if not due:
             return counts
-        results = await asyncio.to_thread(
-            connector.write_batch, [writeback_values(w) for w in batch]
-        )
-        by_id = {r.external_id: r for r in results}
-        confirmed = [w for w in batch if (r := by_id.get(w.external_id)) is not None and r.ok]
-        failed = [
-            (w, (by_id[w.external_id].error if w.external_id in by_id else None) or "no result")
-            for w in batch
-            if w not in confirmed
-        ]
+        confirmed: list[PendingWrite] = []
+        failed: list[tuple[PendingWrite, str]] = []
+        for start in range(0, len(due), size):
+            batch = due[start : start + size]
+            results = await asyncio.to_thread(
+                connector.write_batch, [writeback_values(w) for w in batch]
+            )
+            by_id = {r.external_id: r for r in results}
+            for write in batch:
+                result = by_id.get(write.external_id)
+                if result is not None and result.ok:
+                    confirmed.append(write)
+                else:
+                    failed.append((write, (result.error if result else None) or "no result"))
         async with database.transaction() as session:
             repository = WritebackRepository(session)
             await repository.confirm(confirmed)
@@ -89,7 +97,7 @@ async def flush_outbox(
             log.warning(
                 "%d of %d writes refused for connection %s, e.g. %s",
                 len(failed),
-                len(batch),
+                len(due),
                 connection_id,
                 failed[0][1],
             )
