@@ -21,7 +21,7 @@ from connectors.sandbox.admin import SandboxAdmin
 from tests.bench.harness import bench_database, example_icp, sandbox_process
 
 COMPANIES = int(os.environ.get("BENCH_SYNC_COMPANIES", 100_000))
-THROTTLED_COMPANIES = int(os.environ.get("BENCH_SYNC_THROTTLED_COMPANIES", 5_000))
+THROTTLED_COMPANIES = int(os.environ.get("BENCH_SYNC_THROTTLED_COMPANIES", 20_000))
 RSS_COMPANIES = int(os.environ.get("BENCH_SYNC_RSS_COMPANIES", 1_000_000))
 DEMO_SETTINGS = {
     "field_map": {"funding_stage": "funding_stage", "nps": "nps_score"},

@@ -235,3 +235,36 @@ async def test_sync_completes_with_20_percent_429_and_5xx(database, database_url
     assert run.counts["api_calls"] > 20  # retries are counted
     assert _outbox(database_url) == 0
     _assert_crm_matches(hubspot, _stored(database_url, connection_id))
+
+
+async def test_connections_due_for_their_interval_get_an_incremental_sync(
+    database, database_url, sandbox
+):
+    from app.sync.tasks import schedule_incremental_syncs
+
+    due = await make_connection(database, sandbox.url, sync_interval_minutes=5)
+    await make_connection(database, sandbox.url, sync_interval_minutes=None)
+
+    assert await schedule_incremental_syncs(timestamp=0) == 1
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        runs = connection.execute("SELECT connection_id, mode, status FROM sync_runs").fetchall()
+    assert runs == [(due, "incremental", "queued")]
+    # The run is recent now: nothing more is due.
+    assert await schedule_incremental_syncs(timestamp=0) == 0
+
+
+async def test_a_sync_through_the_job_queue_and_the_cli_progress(database, sandbox, settings):
+    """`icp-sync sync` queues the run and works the queue until the run ends."""
+    from app.sync.service import follow_sync_run, request_sync
+
+    sandbox.reset(seed=3, companies=250)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, sandbox.url)
+    async with database.transaction() as session:
+        run = await request_sync(session, connection_id=connection_id, mode="full")
+    seen: list[dict] = []
+    finished = await follow_sync_run(database, run.id, show=seen.append)
+
+    assert finished.status == "succeeded", finished.error
+    assert finished.counts["written"] == 250
+    assert seen[-1]["status"] == "succeeded"
