@@ -7,21 +7,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    CHAR,
     REAL,
     BigInteger,
     Boolean,
     ForeignKey,
     Identity,
     Index,
-    SmallInteger,
     Text,
     UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_at_column
+from app.models.base import Base, VerdictColumns, created_at_column
 
 
 class Account(Base):
@@ -44,7 +42,7 @@ class Account(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 
-class AccountScore(Base):
+class AccountScore(VerdictColumns, Base):
     """The current verdict of an ICP version on one account.
 
     The per-criterion breakdown is not stored: scoring is deterministic, so the detail
@@ -57,18 +55,13 @@ class AccountScore(Base):
     account_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
-    icp_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("icp_versions.id"))
-    score: Mapped[int] = mapped_column(SmallInteger)
-    tier: Mapped[str] = mapped_column(CHAR(1))
-    is_mql: Mapped[bool]
-    is_sql: Mapped[bool]
     excluded: Mapped[bool]
     coverage: Mapped[float] = mapped_column(REAL)
     reasons: Mapped[str] = mapped_column(Text)
     scored_at: Mapped[datetime]
 
 
-class AccountScoreHistory(Base):
+class AccountScoreHistory(VerdictColumns, Base):
     """A row each time an account's score, tier or a flag changes."""
 
     __tablename__ = "account_score_history"
@@ -78,10 +71,5 @@ class AccountScoreHistory(Base):
     account_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("accounts.id", ondelete="CASCADE")
     )
-    icp_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("icp_versions.id"))
-    score: Mapped[int] = mapped_column(SmallInteger)
-    tier: Mapped[str] = mapped_column(CHAR(1))
-    is_mql: Mapped[bool]
-    is_sql: Mapped[bool]
     excluded: Mapped[bool]
     scored_at: Mapped[datetime]

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import CHAR, DateTime, ForeignKey, MetaData, SmallInteger, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -37,3 +37,14 @@ def uuid_pk() -> Mapped[uuid.UUID]:
 def created_at_column() -> Mapped[datetime]:
     """Creation time, set by the database."""
     return mapped_column(server_default=func.now())
+
+
+class VerdictColumns:
+    """The columns of an ICP verdict, shared by current scores, their history, pending
+    CRM writes and what the CRM last confirmed."""
+
+    icp_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("icp_versions.id"))
+    score: Mapped[int] = mapped_column(SmallInteger)
+    tier: Mapped[str] = mapped_column(CHAR(1))
+    is_mql: Mapped[bool]
+    is_sql: Mapped[bool]

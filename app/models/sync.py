@@ -7,18 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    CHAR,
     BigInteger,
     ForeignKey,
     Index,
     Sequence,
-    SmallInteger,
     Text,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_at_column, uuid_pk
+from app.models.base import Base, VerdictColumns, created_at_column, uuid_pk
 
 WRITEBACK_REVISION = Sequence("writeback_revision_seq", metadata=Base.metadata)
 
@@ -42,7 +40,7 @@ class SyncRun(Base):
     finished_at: Mapped[datetime | None]
 
 
-class WritebackOutbox(Base):
+class WritebackOutbox(VerdictColumns, Base):
     """A verdict waiting to be written to the CRM; deleted once the CRM confirms it.
 
     One row per account: a newer verdict replaces a pending one (and bumps ``revision``,
@@ -58,11 +56,6 @@ class WritebackOutbox(Base):
     connection_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("connections.id", ondelete="CASCADE")
     )
-    icp_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("icp_versions.id"))
-    score: Mapped[int] = mapped_column(SmallInteger)
-    tier: Mapped[str] = mapped_column(CHAR(1))
-    is_mql: Mapped[bool]
-    is_sql: Mapped[bool]
     reasons: Mapped[str] = mapped_column(Text)
     scored_at: Mapped[datetime]
     revision: Mapped[int] = mapped_column(
@@ -73,7 +66,7 @@ class WritebackOutbox(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
-class AccountWriteback(Base):
+class AccountWriteback(VerdictColumns, Base):
     """The verdict the CRM last confirmed for an account: equal verdicts cost no API call."""
 
     __tablename__ = "account_writebacks"
@@ -81,11 +74,6 @@ class AccountWriteback(Base):
     account_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
-    icp_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("icp_versions.id"))
-    score: Mapped[int] = mapped_column(SmallInteger)
-    tier: Mapped[str] = mapped_column(CHAR(1))
-    is_mql: Mapped[bool]
-    is_sql: Mapped[bool]
     written_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

@@ -52,24 +52,16 @@ async def _connect_and_sync(database: object, url: str, *, calls_per_10s: int) -
     return await run_sync(database, run_id=run.id)  # type: ignore[arg-type]
 
 
-async def _unthrottled(url: str) -> tuple[float, dict[str, int], dict[str, object]]:
+async def _timed_sync(
+    url: str, *, companies: int, calls_per_10s: int, seed: int
+) -> tuple[float, dict[str, int], dict[str, object]]:
+    """Seed the sandbox with its limit set, full-sync it once; (seconds, counts, stats)."""
     with SandboxAdmin(url) as admin:
-        admin.rate_limit(0)
-        admin.reset(seed=5, companies=COMPANIES, deals_per_company=0)
+        admin.rate_limit(calls_per_10s)
+        admin.reset(seed=seed, companies=companies, deals_per_company=0)
         async with bench_database() as (database, _):
             started = time.perf_counter()
-            run = await _connect_and_sync(database, url, calls_per_10s=0)
-            elapsed = time.perf_counter() - started
-        return elapsed, run.counts, admin.stats()  # type: ignore[attr-defined]
-
-
-async def _throttled(url: str) -> tuple[float, dict[str, int], dict[str, object]]:
-    with SandboxAdmin(url) as admin:
-        admin.rate_limit(190)
-        admin.reset(seed=6, companies=THROTTLED_COMPANIES, deals_per_company=0)
-        async with bench_database() as (database, _):
-            started = time.perf_counter()
-            run = await _connect_and_sync(database, url, calls_per_10s=190)
+            run = await _connect_and_sync(database, url, calls_per_10s=calls_per_10s)
             elapsed = time.perf_counter() - started
         return elapsed, run.counts, admin.stats()  # type: ignore[attr-defined]
 
@@ -91,11 +83,15 @@ def _worker_rss(url: str) -> dict[str, float]:
 def run() -> list[str]:
     """Three measurements, side by side with their limits."""
     with sandbox_process() as url:
-        elapsed, counts, stats = asyncio.run(_unthrottled(url))
+        elapsed, counts, stats = asyncio.run(
+            _timed_sync(url, companies=COMPANIES, calls_per_10s=0, seed=5)
+        )
         minimum = 20 * COMPANIES / 1000
         total_calls = int(stats["total"])  # type: ignore[call-overload]
         per_1000 = total_calls / (COMPANIES / 1000)
-        throttled_s, throttled_counts, throttled_stats = asyncio.run(_throttled(url))
+        throttled_s, throttled_counts, throttled_stats = asyncio.run(
+            _timed_sync(url, companies=THROTTLED_COMPANIES, calls_per_10s=190, seed=6)
+        )
         throttled_calls = int(throttled_stats["total"])  # type: ignore[call-overload]
         limited = int(throttled_stats["rate_limited"])  # type: ignore[call-overload]
         used = throttled_calls / throttled_s / 19.0
