@@ -274,17 +274,25 @@ def sandbox(
 def demo(
     once: Annotated[bool, typer.Option("--once", help="set up, print, and exit")] = False,
     port: Annotated[int | None, typer.Option(help="port to serve on")] = None,
-    sandbox_port: Annotated[int, typer.Option(help="the HubSpot sandbox's port (0: any)")] = 8900,
+    sandbox_port: Annotated[
+        int, typer.Option(help="the HubSpot sandbox's port, Salesforce's is +1 (0: any)")
+    ] = 8900,
 ) -> None:
-    """Start the HubSpot sandbox, connect it, apply the example ICP, import the sample CSV,
-    run a full sync, print what happened, then serve (``--once``: exit instead)."""
-    from app.demo import prepare_demo, start_demo_sandbox
+    """Start the HubSpot and Salesforce sandboxes, connect them, apply the example ICP, import
+    the sample CSV, run a full sync of each, print what happened, then serve (``--once``:
+    exit instead)."""
+    from app.demo import prepare_demo, start_demo_sandboxes
 
-    sandbox_server = start_demo_sandbox(port=sandbox_port)
+    crms = start_demo_sandboxes(port=sandbox_port, data_dir=get_settings().data_dir)
+
+    def stop_sandboxes() -> None:
+        for crm in crms:
+            crm.server.stop()
+
     try:
-        summary = run_with_database(lambda database: prepare_demo(database, sandbox_server.url))
+        summary = run_with_database(lambda database: prepare_demo(database, crms))
     except BaseException:
-        sandbox_server.stop()
+        stop_sandboxes()
         raise
     settings = get_settings()
     url = f"http://{settings.host}:{port or settings.port}"
@@ -293,7 +301,7 @@ def demo(
         if not once:
             serve(host=None, port=port, no_worker=False)
     finally:
-        sandbox_server.stop()
+        stop_sandboxes()
 
 
 def main() -> None:

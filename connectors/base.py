@@ -5,7 +5,7 @@ Nothing here imports ``app``: a connector knows CRMs, not our database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -91,6 +91,18 @@ class CanonicalAccount(BaseModel):
     def scoring_view(self) -> dict[str, Any]:
         """The plain dict the scoring core reads (no Nones, JSON-ready)."""
         return self.model_dump(mode="json", exclude_none=True, exclude={"external_id"})
+
+
+def extra_attribute_sources(setting: Any) -> dict[str, str]:
+    """A connection's ``extra_properties`` as {attribute name: CRM property}: a list keeps the
+    CRM's names (``["Has_SEO__c"]`` → ``attributes.Has_SEO__c``), a dict renames
+    (``{"has_inhouse_seo": "Has_SEO__c"}`` → ``attributes.has_inhouse_seo``), so one ICP can
+    read the same fact from CRMs that name it differently."""
+    if not setting:
+        return {}
+    if isinstance(setting, Mapping):
+        return {str(name): str(source) for name, source in setting.items()}
+    return {str(source): str(source) for source in setting}
 
 
 @dataclass(slots=True)

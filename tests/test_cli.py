@@ -82,15 +82,21 @@ def test_import_of_the_sample_csv_refuses_nothing(runner):
     assert "refused 0" in result.output
 
 
-def test_demo_once_syncs_the_hubspot_sandbox_and_prints_tiers_top_accounts_and_a_key(runner):
+def test_demo_once_syncs_both_sandboxes_and_prints_tiers_top_accounts_and_a_key(runner):
     result = runner.invoke(cli, ["demo", "--once", "--sandbox-port", "0"])
     assert result.exit_code == 0, result.output
     assert "ICP: US new media, post-Series A v1 (active)" in result.output
     assert "CSV: 400 accounts imported" in result.output
-    assert "full sync succeeded: 2,000 companies read, 2,000 scored, 2,000 written back" in (
-        result.output
-    )
-    assert "HubSpot tiers: A:" in result.output
+    print(result.output)
+    for crm in ("HubSpot", "Salesforce"):
+        assert f"{crm} sandbox (demo) at" in result.output, result.output
+    assert (
+        result.output.count(
+            "full sync succeeded: 2,000 companies read, 2,000 scored, 2,000 written back"
+        )
+        == 2
+    ), result.output
+    assert result.output.count("  tiers: A:") == 2
     assert result.output.strip().splitlines()[-1].startswith("icps_")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.base import Connector, RateLimiter
 
@@ -19,6 +19,36 @@ class HubSpotCredentials(BaseModel):
 
     access_token: str = Field(min_length=1)
     client_secret: str | None = Field(default=None, min_length=1)
+
+
+class SalesforceCredentials(BaseModel):
+    """One of: a session (``instance_url`` + ``access_token``), a user login (``username`` +
+    ``password`` + ``security_token``, ``domain`` "login" or "test"), or a connected app's
+    refresh token (``instance_url`` + ``client_id`` + ``client_secret`` + ``refresh_token``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instance_url: str | None = Field(default=None, pattern=r"^https://")
+    access_token: str | None = Field(default=None, min_length=1)
+    username: str | None = Field(default=None, min_length=1)
+    password: str | None = Field(default=None, min_length=1)
+    security_token: str | None = None
+    domain: str | None = None
+    client_id: str | None = Field(default=None, min_length=1)
+    client_secret: str | None = Field(default=None, min_length=1)
+    refresh_token: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_complete_login(self) -> SalesforceCredentials:
+        session = self.instance_url and self.access_token
+        login = self.username and self.password
+        oauth = self.instance_url and self.client_id and self.client_secret and self.refresh_token
+        if not (session or login or oauth):
+            raise ValueError(
+                "give instance_url + access_token, or username + password + security_token, "
+                "or instance_url + client_id + client_secret + refresh_token"
+            )
+        return self
 
 
 @dataclass(slots=True, frozen=True)
@@ -47,6 +77,19 @@ def _hubspot(
     )
 
 
+def _salesforce(
+    credentials: Mapping[str, Any],
+    base_url: str,
+    settings: Mapping[str, Any],
+    rate_limiter: RateLimiter | None,
+) -> Connector:
+    from connectors.salesforce import SalesforceConnector
+
+    return SalesforceConnector(
+        credentials=credentials, settings=settings, rate_limiter=rate_limiter
+    )
+
+
 CONNECTOR_KINDS: dict[str, ConnectorKind] = {
     "hubspot": ConnectorKind(
         credentials=HubSpotCredentials,
@@ -54,5 +97,13 @@ CONNECTOR_KINDS: dict[str, ConnectorKind] = {
         # HubSpot's private-app limit: 190 calls per rolling 10 s (Professional).
         default_calls_per_10s=190,
         build=_hubspot,
+    ),
+    "salesforce": ConnectorKind(
+        credentials=SalesforceCredentials,
+        default_base_url="https://login.salesforce.com",
+        # Salesforce limits calls per 24 h, not per second; the connector watches the daily
+        # allocation itself. This only keeps bursts polite.
+        default_calls_per_10s=250,
+        build=_salesforce,
     ),
 }

@@ -19,8 +19,10 @@ class ConnectionSettings(BaseModel):
     field_map: dict[str, str] = Field(
         default_factory=dict, description="canonical field → CRM property"
     )
-    extra_properties: list[str] = Field(
-        default_factory=list, description="CRM properties read into attributes"
+    extra_properties: list[str] | dict[str, str] = Field(
+        default_factory=list,
+        description="CRM properties read into attributes: a list (attributes named as the "
+        "CRM names them) or {attribute name: CRM property}",
     )
     sync_interval_minutes: int | None = Field(
         default=60, ge=1, description="incremental sync period; null = only on demand"
@@ -32,6 +34,9 @@ class ConnectionSettings(BaseModel):
     write_ideal_customer_profile: bool = False
     promote_lifecycle: bool = False
     ca_bundle: str | None = Field(default=None, description="PEM of a private CA to trust")
+    daily_limit_share: float = Field(
+        default=0.8, gt=0, le=1, description="Salesforce: stop a sync past this share of the day"
+    )
 
     @field_validator("field_map")
     @classmethod
@@ -47,7 +52,7 @@ class ConnectionCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(description="hubspot")
+    kind: str = Field(description="hubspot or salesforce")
     name: str = Field(min_length=1, max_length=200)
     credentials: dict[str, Any]
     base_url: str | None = Field(default=None, pattern=r"^https?://")

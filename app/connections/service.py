@@ -136,7 +136,10 @@ class OpenConnector:
     rate_limiter: PostgresRateLimiter | None
 
     def close(self) -> None:
-        """Release the rate limiter's database connection."""
+        """Release the connector's HTTP session and the rate limiter's database connection."""
+        close_connector = getattr(self.connector, "close", None)
+        if callable(close_connector):
+            close_connector()
         if self.rate_limiter is not None:
             self.rate_limiter.close()
 

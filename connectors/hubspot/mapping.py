@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from connectors import normalize
-from connectors.base import WRITEBACK_FIELDS, AccountRecord, FatalError, domain_of
+from connectors.base import (
+    WRITEBACK_FIELDS,
+    AccountRecord,
+    FatalError,
+    domain_of,
+    extra_attribute_sources,
+)
 
 __all__ = [
     "ICP_GROUP",
@@ -192,7 +198,7 @@ class PropertyMapping:
     """One connection's read mapping: canonical field → property, plus extra properties."""
 
     sources: Mapping[str, str]
-    extra_properties: tuple[str, ...]
+    extra_properties: dict[str, str]  # attribute name → HubSpot property
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> PropertyMapping:
@@ -209,8 +215,8 @@ class PropertyMapping:
                 sources.pop(canonical, None)
             else:
                 sources[canonical] = str(prop)
-        extras = tuple(dict.fromkeys(str(p) for p in settings.get("extra_properties") or ()))
-        own = sorted(p for p in (*sources.values(), *extras) if p.startswith(_OWN_PREFIX))
+        extras = extra_attribute_sources(settings.get("extra_properties"))
+        own = sorted(p for p in (*sources.values(), *extras.values()) if p.startswith(_OWN_PREFIX))
         if own:
             raise FatalError(
                 f"field_map/extra_properties read {', '.join(own)}: icp_* properties are "
@@ -220,7 +226,7 @@ class PropertyMapping:
 
     def properties_to_read(self) -> list[str]:
         """Every property a read must ask for."""
-        return sorted({*self.sources.values(), *self.extra_properties, MODIFIED_PROPERTY})
+        return sorted({*self.sources.values(), *self.extra_properties.values(), MODIFIED_PROPERTY})
 
     def to_record(
         self,
@@ -244,10 +250,10 @@ class PropertyMapping:
                 log.debug("company %s: %s=%r is not a valid %s", external_id, prop, raw, canonical)
                 fields[canonical] = None
         attributes = {}
-        for prop in self.extra_properties:
+        for name, prop in self.extra_properties.items():
             value = definitions.typed(prop, properties.get(prop))
             if value is not None:
-                attributes[prop] = value
+                attributes[name] = value
         fields["attributes"] = attributes
         try:
             updated = parse_hubspot_datetime(properties.get(MODIFIED_PROPERTY))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import httpx
@@ -14,7 +15,9 @@ class SandboxAdmin:
 
     def __init__(self, base_url: str, *, timeout: float = 120.0, verify: bool | str = True) -> None:
         self.url = base_url.rstrip("/")
-        self.http = httpx.Client(base_url=self.url, timeout=timeout, verify=verify)
+        # A CA file (the Salesforce fake's) becomes an SSL context: httpx no longer takes paths.
+        trust = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+        self.http = httpx.Client(base_url=self.url, timeout=timeout, verify=trust)
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -72,6 +73,8 @@ def start_server(
         ssl_keyfile=ssl_keyfile,
         # Clients such as urllib3 keep connections in a pool between pages of a sync.
         timeout_keep_alive=60,
+        # ...and may never close them: stopping should not wait on idle ones.
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
@@ -109,10 +112,26 @@ def _hubspot_fake(*, token: str, client_secret: str, seed: int, companies: int) 
     return SandboxFake(name="HubSpot", port_offset=0, app=app)
 
 
-# Hook: the Salesforce fake (https at port + 1, with a local CA written to
-# $ICP_SYNC_DATA_DIR/sandbox-ca.pem, DESIGN §7) appends its factory here, with the same keyword
-# arguments, returning a SandboxFake with port_offset=1 and its ssl files.
-FAKE_FACTORIES: list[Callable[..., SandboxFake]] = [_hubspot_fake]
+def _salesforce_fake(*, token: str, client_secret: str, seed: int, companies: int) -> SandboxFake:
+    from connectors.salesforce.sandbox import create_app, tls_files
+
+    # Read directly: connectors do not import the app's settings (same default as the app).
+    data_dir = os.environ.get("ICP_SYNC_DATA_DIR") or ".icp-sync"
+    ca_file, cert_file, key_file = tls_files(data_dir)
+    app = create_app(token=token, client_secret=client_secret, seed=seed, accounts=companies)
+    return SandboxFake(
+        name="Salesforce",
+        port_offset=1,
+        app=app,
+        ssl_certfile=cert_file,
+        ssl_keyfile=key_file,
+        notes=[f"trust the sandbox CA: {os.path.abspath(ca_file)}"],
+    )
+
+
+# Each factory gets the same keyword arguments and returns the fake it serves; the Salesforce
+# fake is https at port + 1, with its local CA in $ICP_SYNC_DATA_DIR/sandbox-ca.pem (DESIGN §7).
+FAKE_FACTORIES: list[Callable[..., SandboxFake]] = [_hubspot_fake, _salesforce_fake]
 
 
 def run_sandbox(

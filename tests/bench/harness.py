@@ -7,11 +7,13 @@ import contextlib
 import os
 import resource
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -64,28 +66,60 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Sandboxes:
+    """Where the sandbox process serves each CRM."""
+
+    hubspot_url: str
+    salesforce_url: str
+    ca_file: str
+
+
 @contextlib.contextmanager
-def sandbox_process() -> Iterator[str]:
-    """``python -m connectors.sandbox`` on a free port, empty; yields its HubSpot URL."""
+def sandbox_process() -> Iterator[Sandboxes]:
+    """``python -m connectors.sandbox`` on free ports, empty (HubSpot at port, Salesforce at
+    port + 1 over https with its CA in a temporary data dir)."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "connectors.sandbox", "--port", str(port), "--companies", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{url}/_sandbox/stats", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(30)
+    while port + 1 > 65535 or not _port_free(port + 1):
+        port = free_port()
+    with tempfile.TemporaryDirectory(prefix="icp-bench-sandbox-") as data_dir:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "connectors.sandbox", "--port", str(port), "--companies", "0"],
+            env={**os.environ, "ICP_SYNC_DATA_DIR": data_dir},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        sandboxes = Sandboxes(
+            hubspot_url=f"http://127.0.0.1:{port}",
+            salesforce_url=f"https://127.0.0.1:{port + 1}",
+            ca_file=str(Path(data_dir) / "sandbox-ca.pem"),
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(f"{sandboxes.hubspot_url}/_sandbox/stats", timeout=1)
+                    httpx.get(
+                        f"{sandboxes.salesforce_url}/_sandbox/stats",
+                        timeout=1,
+                        verify=ssl.create_default_context(cafile=sandboxes.ca_file),
+                    )
+                    break
+                except (httpx.TransportError, OSError):
+                    time.sleep(0.2)
+            yield sandboxes
+        finally:
+            process.terminate()
+            process.wait(30)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def peak_rss_mb() -> float:

@@ -72,3 +72,15 @@ def make_connector(admin: SandboxAdmin, sleeps: list[float]) -> Callable[..., Hu
 def connector(make_connector: Callable[..., HubSpotConnector]) -> HubSpotConnector:
     """A connector on the sandbox with the demo settings."""
     return make_connector()
+
+
+# The Salesforce sandbox's fixtures live in their own module; importing them here registers them.
+from tests.connectors.salesforce_fixtures import (  # noqa: E402
+    make_sf_connector,
+    salesforce_server,
+    sf_admin,
+    sf_client,
+    sf_connector,
+)
+
+__all__ = ["make_sf_connector", "salesforce_server", "sf_admin", "sf_client", "sf_connector"]

@@ -53,15 +53,13 @@ def hubspot(sandbox: SandboxAdmin) -> HubSpot:
 
 async def make_connection(database, url: str, *, token: str = TOKEN, **settings: Any) -> uuid.UUID:
     """A HubSpot connection to the sandbox (unthrottled unless ``rate_limit_per_10s``)."""
-    from app.connections.schemas import ConnectionCreate, ConnectionSettings
+    from app.connections.schemas import ConnectionCreate
     from app.connections.service import create_connection
+    from app.demo import demo_settings
 
-    options = {
-        "field_map": {"funding_stage": "funding_stage", "nps": "nps_score"},
-        "extra_properties": ["has_inhouse_seo", "is_competitor"],
-        "rate_limit_per_10s": 0,
-        "lookback_seconds": 0,
-    } | settings
+    options = demo_settings("hubspot").model_copy(
+        update={"rate_limit_per_10s": 0, "lookback_seconds": 0} | settings
+    )
     async with database.transaction() as session:
         connection = await create_connection(
             session,
@@ -70,7 +68,7 @@ async def make_connection(database, url: str, *, token: str = TOKEN, **settings:
                 name=f"sandbox {uuid.uuid4().hex[:6]}",
                 credentials={"access_token": token, "client_secret": CLIENT_SECRET},
                 base_url=url,
-                settings=ConnectionSettings(**options),
+                settings=options,
             ),
         )
     return connection.id
@@ -79,7 +77,7 @@ async def make_connection(database, url: str, *, token: str = TOKEN, **settings:
 async def activate_example_icp(database, path: Path = EXAMPLES / "icp.yaml"):
     from app.icps.service import activate_icp, apply_icp
 
-    source = path.read_bytes()  # noqa: ASYNC240 - a small local file
+    source = path.read_bytes()
     async with database.transaction() as session:
         version, _ = await apply_icp(session, source=source, content_type="application/yaml")
         return await activate_icp(session, icp_id=version.id)

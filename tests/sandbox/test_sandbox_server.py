@@ -31,7 +31,10 @@ def test_start_server_listens_on_a_free_port_until_stopped() -> None:
     assert not server.thread.is_alive()
 
 
-def test_run_sandbox_serves_hubspot_at_its_port_with_its_token_and_seed() -> None:
+def test_run_sandbox_serves_both_crms_at_their_ports_with_its_token_and_seed(
+    monkeypatch, tmp_path
+) -> None:
+    monkeypatch.setenv("ICP_SYNC_DATA_DIR", str(tmp_path))
     port, stop, ready = _free_port(), threading.Event(), threading.Event()
     urls: list[str] = []
 
@@ -55,7 +58,8 @@ def test_run_sandbox_serves_hubspot_at_its_port_with_its_token_and_seed() -> Non
     try:
         assert ready.wait(30)
         client = HubSpot(access_token="tok", host=f"http://127.0.0.1:{port}")
-        assert urls == [f"http://127.0.0.1:{port}"]
+        assert urls == [f"http://127.0.0.1:{port}", f"https://127.0.0.1:{port + 1}"]
+        assert (tmp_path / "sandbox-ca.pem").exists()
         assert len(client.crm.companies.basic_api.get_page(limit=100).results) == 25
     finally:
         stop.set()

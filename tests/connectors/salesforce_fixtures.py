@@ -1,0 +1,132 @@
+"""The Salesforce sandbox over https on a free loopback port, and connectors pointed at it.
+
+Registered in ``conftest.py``; the names carry ``salesforce``/``sf`` so they sit next to the
+HubSpot fixtures without shadowing them.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from simple_salesforce import Salesforce
+
+from connectors.salesforce import SalesforceConnector
+from connectors.salesforce.sandbox import create_app, tls_files
+from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.server import RunningServer, start_server
+
+SF_TOKEN = "sandbox-token"
+SF_LOGIN = {
+    "username": "sandbox@example.com",
+    "password": "sandbox-password",
+    "security_token": "sandbox-security-token",
+}
+SF_OAUTH_CLIENT = {"client_id": "sandbox-client", "client_secret": "sandbox-secret"}
+SF_REFRESH_TOKEN = "sandbox-refresh-token"
+# What the demo connection uses (DESIGN §3.1: custom fields for funding, NPS, tech stack).
+SF_DEMO_SETTINGS: dict[str, Any] = {
+    "field_map": {
+        "funding_stage": "Funding_Stage__c",
+        "total_funding": "Total_Funding__c",
+        "nps": "NPS__c",
+        "tech_stack": "Tech_Stack__c",
+    },
+    "extra_properties": ["Has_Inhouse_SEO__c", "Is_Competitor__c"],
+}
+
+
+@dataclass(frozen=True)
+class SalesforceSandboxServer:
+    """The running fake and the CA its certificate chains to."""
+
+    server: RunningServer
+    ca_file: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def ca_pem(self) -> str:
+        return Path(self.ca_file).read_text()
+
+
+@pytest.fixture(scope="session")
+def salesforce_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SalesforceSandboxServer]:
+    ca_file, cert_file, key_file = tls_files(tmp_path_factory.mktemp("salesforce-tls"))
+    app = create_app(token=SF_TOKEN)
+    with start_server(app, ssl_certfile=cert_file, ssl_keyfile=key_file) as server:
+        yield SalesforceSandboxServer(server, ca_file)
+
+
+@pytest.fixture
+def sf_admin(salesforce_server: SalesforceSandboxServer) -> Iterator[SandboxAdmin]:
+    """A freshly seeded org (50 accounts, seed 7, ICP fields present): no faults, full allocation."""
+    trust = ssl.create_default_context(cafile=salesforce_server.ca_file)
+    with SandboxAdmin(salesforce_server.url, verify=trust) as admin:  # type: ignore[arg-type]
+        admin.faults()
+        admin.post("limits", {"used": 0, "max": 15000})
+        admin.reset(seed=7, companies=50, custom_fields=True)
+        yield admin
+
+
+@pytest.fixture
+def sf_client(
+    sf_admin: SandboxAdmin, salesforce_server: SalesforceSandboxServer
+) -> Iterator[Salesforce]:
+    """simple-salesforce on its own, to see what the org holds independently of the connector."""
+    session = requests.Session()
+    session.verify = salesforce_server.ca_file
+    session.trust_env = False  # else REQUESTS_CA_BUNDLE, when set, would win over verify
+    yield Salesforce(
+        instance_url=salesforce_server.url,
+        session_id=SF_TOKEN,
+        session=session,
+        object_pairs_hook=dict,
+    )
+    session.close()
+
+
+@pytest.fixture
+def make_sf_connector(
+    sf_admin: SandboxAdmin, salesforce_server: SalesforceSandboxServer, sleeps: list[float]
+) -> Iterator[Callable[..., SalesforceConnector]]:
+    """A connector on the sandbox (access token, demo settings, the sandbox's CA); keyword
+    arguments override, ``settings`` merges into the demo settings. Closed after the test: an
+    idle TLS connection would hold up the server's shutdown."""
+    made: list[SalesforceConnector] = []
+
+    def make(**overrides: Any) -> SalesforceConnector:
+        settings = {
+            **SF_DEMO_SETTINGS,
+            "ca_bundle": salesforce_server.ca_pem,
+            **overrides.pop("settings", {}),
+        }
+        options: dict[str, Any] = {
+            "credentials": {"instance_url": salesforce_server.url, "access_token": SF_TOKEN},
+            "settings": settings,
+            "sleep": sleeps.append,
+            "timeout": 10.0,
+            **overrides,
+        }
+        connector = SalesforceConnector(**options)
+        made.append(connector)
+        return connector
+
+    yield make
+    for connector in made:
+        connector.close()
+
+
+@pytest.fixture
+def sf_connector(make_sf_connector: Callable[..., SalesforceConnector]) -> SalesforceConnector:
+    """A connector on the sandbox with the demo settings."""
+    return make_sf_connector()
