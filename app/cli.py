@@ -120,6 +120,18 @@ def migrate() -> None:
     typer.echo("database is at the latest migration")
 
 
+@cli.command("rotate-secrets")
+def rotate_secrets() -> None:
+    """Re-encrypt stored CRM credentials with the first key of ICP_SYNC_SECRET_KEYS."""
+    from app.connections.service import reseal_all_credentials
+
+    async def work(database: Database) -> int:
+        async with database.transaction() as session:
+            return await reseal_all_credentials(session)
+
+    typer.echo(f"re-encrypted the credentials of {run_with_database(work)} connection(s)")
+
+
 @api_key_cli.command("create")
 def api_key_create(
     name: Annotated[str, typer.Option(help="who or what uses the key")],

@@ -5,7 +5,7 @@ Nothing here imports ``app``: a connector knows CRMs, not our database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -91,6 +91,37 @@ class CanonicalAccount(BaseModel):
     def scoring_view(self) -> dict[str, Any]:
         """The plain dict the scoring core reads (no Nones, JSON-ready)."""
         return self.model_dump(mode="json", exclude_none=True, exclude={"external_id"})
+
+
+def text_value(value: Any) -> str | None:
+    """A CRM value as trimmed text (a list joined with ``; ``); blank is None."""
+    if isinstance(value, list):
+        value = "; ".join(str(v) for v in value)
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+# How each mappable canonical field is parsed from a CRM value (enumeration codes already turned
+# into labels); external_id, archived and crm_updated_at come from each record's envelope.
+FIELD_PARSERS: Mapping[str, Callable[[Any], Any]] = {
+    "name": text_value,
+    "domain": domain_of,
+    "industry": text_value,
+    "employees": normalize.to_int,
+    "annual_revenue": normalize.to_float,
+    "country": normalize.to_country,
+    "region": text_value,
+    "city": text_value,
+    "funding_stage": text_value,
+    "total_funding": normalize.to_float,
+    "founded_year": normalize.to_int,
+    "tech_stack": normalize.to_str_list,
+    "lifecycle_stage": text_value,
+    "is_customer": normalize.to_bool,
+    "open_deals": normalize.to_int,
+    "lifetime_value": normalize.to_float,
+    "nps": normalize.to_int,
+}
 
 
 def extra_attribute_sources(setting: Any) -> dict[str, str]:

@@ -118,14 +118,20 @@ async def delete_connection(session: AsyncSession, *, connection_id: uuid.UUID) 
     await repository.delete(connection)
 
 
-def reseal_credentials(connection: Connection) -> bool:
-    """Re-encrypt with the newest key (key rotation); True when it changed."""
-    if connection.credentials is None:
-        return False
-    rotated = secrets_cipher().rotate(connection.credentials)
-    changed = rotated != connection.credentials
-    connection.credentials = rotated
-    return changed
+async def reseal_all_credentials(session: AsyncSession) -> int:
+    """Re-encrypt every connection's credentials with the newest key; how many changed.
+    Run after putting a new key in front of ICP_SYNC_SECRET_KEYS, then drop the old key."""
+    connections = [c for c in await ConnectionRepository(session).all() if c.credentials]
+    for connection in connections:
+        reseal_credentials(connection)
+    await session.flush()
+    return len(connections)
+
+
+def reseal_credentials(connection: Connection) -> None:
+    """Re-encrypt with the newest key (key rotation)."""
+    if connection.credentials is not None:
+        connection.credentials = secrets_cipher().rotate(connection.credentials)
 
 
 @dataclass(slots=True)

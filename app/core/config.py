@@ -31,9 +31,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     worker_concurrency: int = 4
     stalled_job_seconds: int = 60
-    bootstrap_admin_key: SecretStr | None = Field(
-        default=None, description="an admin API key accepted at start (hashed into the db)"
-    )
 
     @property
     def embedded(self) -> bool:

@@ -16,10 +16,10 @@ from typing import Any, Final
 
 from connectors import normalize
 from connectors.base import (
+    FIELD_PARSERS,
     WRITEBACK_FIELDS,
     AccountRecord,
     FatalError,
-    domain_of,
     extra_attribute_sources,
 )
 
@@ -57,35 +57,6 @@ DEFAULT_FIELD_MAP: Final[Mapping[str, str]] = {
     "lifetime_value": "total_revenue",
 }
 
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, list):
-        value = "; ".join(str(v) for v in value)
-    text = str(value).strip() if value is not None else ""
-    return text or None
-
-
-# How each mappable canonical field is parsed from what HubSpot sends (after enumeration codes
-# became labels). external_id, archived and crm_updated_at come from the record envelope.
-FIELD_PARSERS: Final[Mapping[str, Callable[[Any], Any]]] = {
-    "name": _text,
-    "domain": domain_of,
-    "industry": _text,
-    "employees": normalize.to_int,
-    "annual_revenue": normalize.to_float,
-    "country": normalize.to_country,
-    "region": _text,
-    "city": _text,
-    "funding_stage": _text,
-    "total_funding": normalize.to_float,
-    "founded_year": normalize.to_int,
-    "tech_stack": normalize.to_str_list,
-    "lifecycle_stage": _text,
-    "is_customer": normalize.to_bool,
-    "open_deals": normalize.to_int,
-    "lifetime_value": normalize.to_float,
-    "nps": normalize.to_int,
-}
 
 MODIFIED_PROPERTY: Final = "hs_lastmodifieddate"
 LIFECYCLE_PROPERTY: Final = "lifecyclestage"

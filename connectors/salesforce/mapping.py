@@ -22,12 +22,13 @@ from typing import Any, Final
 
 from connectors import normalize
 from connectors.base import (
+    FIELD_PARSERS,
     WRITEBACK_FIELDS,
     AccountRecord,
     FatalError,
     WriteResult,
-    domain_of,
     extra_attribute_sources,
+    text_value,
 )
 
 __all__ = [
@@ -69,35 +70,6 @@ DEFAULT_FIELD_MAP: Final[Mapping[str, str]] = {
     "is_customer": TYPE_FIELD,
 }
 
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, list):
-        value = "; ".join(str(v) for v in value)
-    text = str(value).strip() if value is not None else ""
-    return text or None
-
-
-# How each mappable canonical field is parsed from the JSON value Salesforce sends.
-# external_id, archived and crm_updated_at come from Id, IsDeleted and SystemModstamp.
-FIELD_PARSERS: Final[Mapping[str, Callable[[Any], Any]]] = {
-    "name": _text,
-    "domain": domain_of,
-    "industry": _text,
-    "employees": normalize.to_int,
-    "annual_revenue": normalize.to_float,
-    "country": normalize.to_country,
-    "region": _text,
-    "city": _text,
-    "funding_stage": _text,
-    "total_funding": normalize.to_float,
-    "founded_year": normalize.to_int,
-    "tech_stack": normalize.to_str_list,
-    "lifecycle_stage": _text,
-    "is_customer": normalize.to_bool,
-    "open_deals": normalize.to_int,
-    "lifetime_value": normalize.to_float,
-    "nps": normalize.to_int,
-}
 
 # An Account field's API name: also what keeps field names from smuggling SOQL into a query.
 _API_NAME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -257,7 +229,7 @@ class FieldMapping:
             raw = record.get(name)
             if canonical == "is_customer" and name == TYPE_FIELD:
                 # Salesforce's standard types are "Customer - Direct", "Customer - Channel".
-                text = _text(raw)
+                text = text_value(raw)
                 fields[canonical] = None if text is None else text.casefold().startswith("customer")
                 continue
             try:
