@@ -21,6 +21,7 @@ from app.core.security import configure_secrets
 
 # Emptied between tests; procrastinate's queue too, so no job leaks into the next test.
 TABLES = [
+    "webhook_inbox",
     "writeback_outbox",
     "account_writebacks",
     "connection_rate_limits",

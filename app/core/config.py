@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     worker_concurrency: int = 4
     stalled_job_seconds: int = 60
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="let outgoing webhooks reach private, loopback and link-local addresses",
+    )
+    webhook_max_body_bytes: int = 1024 * 1024
 
     @property
     def embedded(self) -> bool:

@@ -6,6 +6,7 @@ from app.models.base import Base
 from app.models.connection import IMPORT_CONNECTION_NAME, Connection
 from app.models.icp import IcpStatus, IcpVersion
 from app.models.sync import AccountWriteback, ConnectionRateLimit, SyncRun, WritebackOutbox
+from app.models.webhook import WebhookInbox
 
 __all__ = [
     "IMPORT_CONNECTION_NAME",
@@ -20,5 +21,6 @@ __all__ = [
     "IcpStatus",
     "IcpVersion",
     "SyncRun",
+    "WebhookInbox",
     "WritebackOutbox",
 ]

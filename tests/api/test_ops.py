@@ -20,11 +20,12 @@ async def test_readyz_is_503_when_migrations_are_pending(app_client, database_ur
     from app.core.db import libpq_conninfo
 
     with psycopg.connect(libpq_conninfo(database_url), autocommit=True) as connection:
+        (head,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
         connection.execute("UPDATE alembic_version SET version_num = '0001'")
         try:
             response = await app_client.get("/readyz")
         finally:
-            connection.execute("UPDATE alembic_version SET version_num = '0002'")
+            connection.execute("UPDATE alembic_version SET version_num = %s", (head,))
     assert response.status_code == 503
     assert "migrate" in response.json()["detail"]
 
