@@ -23,6 +23,7 @@ from app.core.security import configure_secrets
 from app.icps.router import router as icps_router
 from app.jobs.runtime import background_worker, open_job_queue
 from app.sync.router import router as sync_router
+from app.webhooks.router import router as webhooks_router
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def create_app(
     app.include_router(accounts_router)
     app.include_router(connections_router)
     app.include_router(sync_router)
+    app.include_router(webhooks_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -37,6 +37,9 @@ class SalesforceCredentials(BaseModel):
     client_id: str | None = Field(default=None, min_length=1)
     client_secret: str | None = Field(default=None, min_length=1)
     refresh_token: str | None = Field(default=None, min_length=1)
+    webhook_secret: str | None = Field(
+        default=None, min_length=16, description="the ?secret= of the Outbound Message URL"
+    )
 
     @model_validator(mode="after")
     def _one_complete_login(self) -> SalesforceCredentials:

@@ -34,6 +34,12 @@ class ConnectionSettings(BaseModel):
     write_ideal_customer_profile: bool = False
     promote_lifecycle: bool = False
     ca_bundle: str | None = Field(default=None, description="PEM of a private CA to trust")
+    accept_v2_signatures: bool = Field(
+        default=False, description="HubSpot: also accept v2 signatures (workflow webhooks)"
+    )
+    salesforce_organization_id: str | None = Field(
+        default=None, description="Salesforce: the org whose Outbound Messages are accepted"
+    )
     daily_limit_share: float = Field(
         default=0.8, gt=0, le=1, description="Salesforce: stop a sync past this share of the day"
     )

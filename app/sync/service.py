@@ -74,7 +74,8 @@ async def get_sync_run(session: AsyncSession, *, run_id: uuid.UUID) -> SyncRun:
     return run
 
 
-def _account_rows(records: list[AccountRecord]) -> list[dict[str, Any]]:
+def account_rows(records: list[AccountRecord]) -> list[dict[str, Any]]:
+    """Connector records as rows for ``upsert_and_score``."""
     return [
         {
             "external_id": record.external_id,
@@ -123,7 +124,7 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
         async def store(records: list[AccountRecord], cursor: dict[str, Any]) -> None:
             async with database.transaction() as session:
                 outcome = await upsert_and_score(
-                    session, connection_id=connection.id, accounts=_account_rows(records)
+                    session, connection_id=connection.id, accounts=account_rows(records)
                 )
                 counts["fetched"] += len(records)
                 counts["upserted"] += len(outcome.accounts)

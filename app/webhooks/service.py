@@ -1,0 +1,143 @@
+"""Webhooks in: verify, store in the inbox with the job that processes it, answer fast; the
+job reads the changed companies through the connector, rescores and writes back."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+import uuid
+from collections.abc import Mapping
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.service import upsert_and_score
+from app.connections.service import get_connection, open_connector, open_credentials
+from app.core.db import Database
+from app.core.errors import NotFound, PayloadTooLarge, Unauthorized
+from app.jobs import defer_in_transaction
+from app.sync.service import account_rows, connection_lock
+from app.webhooks.events import InboxEvent, hubspot_events, salesforce_outbound
+from app.webhooks.repository import WebhookInboxRepository
+from app.webhooks.signatures import hubspot_v2_valid, hubspot_v3_valid
+from app.writeback.service import flush_outbox
+
+INBOX_BATCH = 500
+DELETIONS = {"company.deletion"}
+
+
+def check_size(body: bytes, *, limit: int) -> None:
+    """413 for bodies over the webhook limit."""
+    if len(body) > limit:
+        raise PayloadTooLarge(f"webhook bodies are limited to {limit:,} bytes")
+
+
+async def _store(session: AsyncSession, connection_id: uuid.UUID, events: list[InboxEvent]) -> int:
+    from app.webhooks.tasks import process_webhook_inbox
+
+    added = await WebhookInboxRepository(session).add(connection_id, events)
+    if added:
+        await defer_in_transaction(
+            session,
+            process_webhook_inbox,
+            lock=connection_lock(connection_id),
+            queueing_lock=f"inbox:{connection_id}",
+            connection_id=str(connection_id),
+        )
+    return added
+
+
+async def accept_hubspot(
+    session: AsyncSession,
+    *,
+    connection_id: uuid.UUID,
+    method: str,
+    uri: str,
+    body: bytes,
+    headers: Mapping[str, str],
+) -> int:
+    """Verify a HubSpot delivery (v3, or v2 when the connection allows it) and store its
+    events; returns how many were new. No CRM call is made here."""
+    connection = await get_connection(session, connection_id=connection_id)
+    if connection.kind != "hubspot":
+        raise NotFound(f"connection {connection_id} is not a HubSpot connection")
+    secret = open_credentials(connection).get("client_secret")
+    if not secret:
+        raise Unauthorized("this connection has no client_secret to verify webhooks with")
+    problem = hubspot_v3_valid(
+        client_secret=secret,
+        method=method,
+        uri=uri,
+        body=body,
+        timestamp=headers.get("x-hubspot-request-timestamp"),
+        signature=headers.get("x-hubspot-signature-v3"),
+        now_ms=int(time.time() * 1000),
+    )
+    if (
+        problem
+        and connection.settings.get("accept_v2_signatures")
+        and "x-hubspot-signature" in headers
+    ):
+        problem = hubspot_v2_valid(
+            client_secret=secret,
+            method=method,
+            uri=uri,
+            body=body,
+            signature=headers.get("x-hubspot-signature"),
+        )
+    if problem:
+        raise Unauthorized(problem)
+    return await _store(session, connection_id, hubspot_events(body))
+
+
+async def accept_salesforce(
+    session: AsyncSession, *, connection_id: uuid.UUID, body: bytes, secret: str | None
+) -> int:
+    """Check an Outbound Message's URL secret and organisation, store its notifications."""
+    connection = await get_connection(session, connection_id=connection_id)
+    if connection.kind != "salesforce":
+        raise NotFound(f"connection {connection_id} is not a Salesforce connection")
+    expected = open_credentials(connection).get("webhook_secret")
+    if not expected or not secret or not hmac.compare_digest(expected, secret):
+        raise Unauthorized("wrong or missing ?secret= (credentials.webhook_secret)")
+    message = salesforce_outbound(body)
+    organization = connection.settings.get("salesforce_organization_id")
+    if organization and message.organization_id[:15] != str(organization)[:15]:
+        raise Unauthorized(f"OrganizationId {message.organization_id} is not this connection's")
+    return await _store(session, connection_id, message.events)
+
+
+async def process_inbox(database: Database, *, connection_id: uuid.UUID) -> dict[str, int]:
+    """Work the connection's inbox: ten changes to one company cost one read."""
+    processed = written = 0
+    async with database.transaction() as session:
+        connection = await get_connection(session, connection_id=connection_id)
+    opened = open_connector(connection, database_url=database.url)
+    try:
+        while True:
+            async with database.transaction() as session:
+                events = await WebhookInboxRepository(session).pending(
+                    connection_id, limit=INBOX_BATCH
+                )
+            if not events:
+                break
+            deleted = {e.object_id for e in events if e.event_type in DELETIONS}
+            changed = sorted({e.object_id for e in events} - deleted)
+            records = (
+                await asyncio.to_thread(opened.connector.read_by_ids, changed) if changed else []
+            )
+            async with database.transaction() as session:
+                inbox = WebhookInboxRepository(session)
+                await upsert_and_score(
+                    session, connection_id=connection_id, accounts=account_rows(records)
+                )
+                await inbox.archive(connection_id, sorted(deleted))
+                await inbox.mark_processed([e.id for e in events])
+            flushed = await flush_outbox(
+                database, connection_id=connection_id, connector=opened.connector
+            )
+            processed += len(events)
+            written += flushed.written
+    finally:
+        opened.close()
+    return {"processed": processed, "written": written}

@@ -1,0 +1,222 @@
+"""Webhooks in: signatures, freshness, deduplication, our own echoes, bad bodies."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+import psycopg
+import pytest
+
+from app.core.db import libpq_conninfo
+from app.webhooks.signatures import hubspot_v2_signature, hubspot_v3_signature
+
+SECRET = "app-client-secret"
+SF_SECRET = "outbound-secret-0123456789"
+ORG = "00D000000000001AAA"
+
+
+@pytest.fixture
+async def hubspot_id(app_client, admin_headers) -> str:
+    response = await app_client.post(
+        "/api/v1/connections",
+        json={
+            "kind": "hubspot",
+            "name": "hubspot",
+            "credentials": {"access_token": "t", "client_secret": SECRET},
+            "base_url": "http://127.0.0.1:9",
+            "settings": {"accept_v2_signatures": True},
+        },
+        headers=admin_headers,
+    )
+    return response.json()["id"]
+
+
+@pytest.fixture
+async def salesforce_id(app_client, admin_headers) -> str:
+    response = await app_client.post(
+        "/api/v1/connections",
+        json={
+            "kind": "salesforce",
+            "name": "salesforce",
+            "credentials": {
+                "instance_url": "https://127.0.0.1:9",
+                "access_token": "t",
+                "webhook_secret": SF_SECRET,
+            },
+            "settings": {"salesforce_organization_id": ORG},
+        },
+        headers=admin_headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def _events(*changes: tuple[int, str, str | None]) -> bytes:
+    return orjson.dumps(
+        [
+            {
+                "eventId": 100 + i,
+                "subscriptionId": 7,
+                "portalId": 1,
+                "appId": 2,
+                "occurredAt": 1_700_000_000_000 + i,
+                "subscriptionType": kind,
+                "attemptNumber": 0,
+                "objectId": object_id,
+                "propertyName": prop,
+                "propertyValue": "x",
+                "changeSource": "CRM_UI",
+            }
+            for i, (object_id, kind, prop) in enumerate(changes)
+        ]
+    )
+
+
+def _signed(url: str, body: bytes, *, secret: str = SECRET, age_ms: int = 0) -> dict[str, str]:
+    timestamp = str(int(time.time() * 1000) - age_ms)
+    return {
+        "X-HubSpot-Signature-v3": hubspot_v3_signature(secret, "POST", url, body, timestamp),
+        "X-HubSpot-Request-Timestamp": timestamp,
+        "Content-Type": "application/json",
+    }
+
+
+def _inbox(database_url) -> list[tuple[str, str]]:
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        return connection.execute(
+            "SELECT event_type, object_id FROM webhook_inbox ORDER BY id"
+        ).fetchall()
+
+
+def _jobs(database_url) -> int:
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE task_name LIKE '%process_webhook_inbox'"
+        ).fetchone()[0]
+
+
+async def test_a_signed_delivery_is_stored_with_its_job_and_answered_2xx(
+    app_client, hubspot_id, database_url
+):
+    url = f"http://test/webhooks/hubspot/{hubspot_id}"
+    body = _events((11, "company.propertyChange", "industry"), (12, "company.creation", None))
+    response = await app_client.post(url, content=body, headers=_signed(url, body))
+    assert response.status_code == 204
+    assert _inbox(database_url) == [("company.propertyChange", "11"), ("company.creation", "12")]
+    assert _jobs(database_url) == 1
+
+
+async def test_a_redelivery_is_dropped(app_client, hubspot_id, database_url):
+    url = f"http://test/webhooks/hubspot/{hubspot_id}"
+    body = _events((11, "company.propertyChange", "industry"))
+    for _ in range(3):
+        assert (
+            await app_client.post(url, content=body, headers=_signed(url, body))
+        ).status_code == 204
+    assert len(_inbox(database_url)) == 1
+    assert _jobs(database_url) == 1
+
+
+async def test_our_own_icp_property_changes_are_ignored(app_client, hubspot_id, database_url):
+    url = f"http://test/webhooks/hubspot/{hubspot_id}"
+    body = _events(
+        (11, "company.propertyChange", "icp_fit_score"), (11, "company.propertyChange", "icp_tier")
+    )
+    assert (await app_client.post(url, content=body, headers=_signed(url, body))).status_code == 204
+    assert _inbox(database_url) == []
+    assert _jobs(database_url) == 0
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["body", "secret", "stale", "missing"],
+)
+async def test_bad_signatures_are_refused_with_401(app_client, hubspot_id, database_url, tamper):
+    url = f"http://test/webhooks/hubspot/{hubspot_id}"
+    body = _events((11, "company.propertyChange", "industry"))
+    headers = {
+        "body": _signed(url, body),
+        "secret": _signed(url, body, secret="not-the-secret"),
+        "stale": _signed(url, body, age_ms=6 * 60 * 1000),
+        "missing": {"Content-Type": "application/json"},
+    }[tamper]
+    sent = body.replace(b"industry", b"industrx") if tamper == "body" else body
+    response = await app_client.post(url, content=sent, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"] == "Unauthorized"
+    assert _inbox(database_url) == []
+
+
+async def test_v2_signatures_are_accepted_when_the_connection_allows_them(
+    app_client, hubspot_id, database_url
+):
+    url = f"http://test/webhooks/hubspot/{hubspot_id}"
+    body = _events((11, "company.propertyChange", "industry"))
+    headers = {"X-HubSpot-Signature": hubspot_v2_signature(SECRET, "POST", url, body)}
+    assert (await app_client.post(url, content=body, headers=headers)).status_code == 204
+
+
+async def test_bad_json_is_400_unknown_connection_404_big_body_413(app_client, hubspot_id):
+    url = f"http://test/webhooks/hubspot/{hubspot_id}"
+    body = b"[{not json"
+    assert (await app_client.post(url, content=body, headers=_signed(url, body))).status_code == 400
+    other = "http://test/webhooks/hubspot/00000000-0000-0000-0000-000000000000"
+    assert (
+        await app_client.post(other, content=b"[]", headers=_signed(other, b"[]"))
+    ).status_code == 404
+    big = b"[" + b" " * (1024 * 1024) + b"]"
+    assert (await app_client.post(url, content=big, headers=_signed(url, big))).status_code == 413
+
+
+def _outbound(notifications: list[tuple[str, str]], org: str = ORG) -> bytes:
+    items = "".join(
+        f'<Notification><Id>{nid}</Id><sObject xsi:type="sf:Account" '
+        f'xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Id>{rid}</sf:Id>'
+        f"<sf:Name>Acme</sf:Name></sObject></Notification>"
+        for nid, rid in notifications
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>'
+        '<notifications xmlns="http://soap.sforce.com/2005/09/outbound">'
+        f"<OrganizationId>{org}</OrganizationId><ActionId>04k000000000001</ActionId>"
+        f"{items}</notifications></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+async def test_salesforce_outbound_messages_are_acked_and_deduplicated(
+    app_client, salesforce_id, database_url
+):
+    url = f"/webhooks/salesforce/{salesforce_id}?secret={SF_SECRET}"
+    body = _outbound(
+        [("04l000000000001", "001000000000001AAA"), ("04l000000000002", "001000000000002AAA")]
+    )
+    for _ in range(2):
+        response = await app_client.post(url, content=body, headers={"Content-Type": "text/xml"})
+        assert response.status_code == 200
+        assert b"<Ack>true</Ack>" in response.content
+    assert _inbox(database_url) == [
+        ("account.changed", "001000000000001AAA"),
+        ("account.changed", "001000000000002AAA"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "status"),
+    [
+        ("?secret=wrong-secret-0000000000", _outbound([("04l1", "001A")]), 401),
+        ("", _outbound([("04l1", "001A")]), 401),
+        (f"?secret={SF_SECRET}", _outbound([("04l1", "001A")], org="00D999999999999AAA"), 401),
+        (f"?secret={SF_SECRET}", b"<not-xml", 400),
+    ],
+)
+async def test_salesforce_refusals(app_client, salesforce_id, database_url, query, body, status):
+    response = await app_client.post(
+        f"/webhooks/salesforce/{salesforce_id}{query}",
+        content=body,
+        headers={"Content-Type": "text/xml"},
+    )
+    assert response.status_code == status
+    assert _inbox(database_url) == []
