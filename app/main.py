@@ -20,6 +20,7 @@ from app.core.http import BodyLimitMiddleware, MetricsMiddleware, install_error_
 from app.core.logging import configure_logging
 from app.core.migrations import current_revisions, head_revisions, upgrade_to_head
 from app.core.security import configure_secrets
+from app.endpoints.router import router as webhook_endpoints_router
 from app.icps.router import router as icps_router
 from app.jobs.runtime import background_worker, open_job_queue
 from app.sync.router import router as sync_router
@@ -65,6 +66,7 @@ def create_app(
     app.include_router(accounts_router)
     app.include_router(connections_router)
     app.include_router(sync_router)
+    app.include_router(webhook_endpoints_router)
     app.include_router(webhooks_router)
 
     @app.get("/healthz", tags=["ops"])

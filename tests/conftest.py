@@ -21,6 +21,9 @@ from app.core.security import configure_secrets
 
 # Emptied between tests; procrastinate's queue too, so no job leaks into the next test.
 TABLES = [
+    "webhook_deliveries",
+    "webhook_events",
+    "webhook_endpoints",
     "webhook_inbox",
     "writeback_outbox",
     "account_writebacks",

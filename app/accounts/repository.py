@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
+from app.endpoints.repository import enqueue_events_from_stage
 from app.models import (
     IMPORT_CONNECTION_NAME,
     Account,
@@ -210,6 +211,7 @@ class AccountRepository:
             )
             history = cursor.rowcount
             await enqueue_changed_from_stage(cursor)
+            await enqueue_events_from_stage(cursor)
             await cursor.execute(
                 f"""
                 INSERT INTO account_scores ({_STAGE_COLUMNS})

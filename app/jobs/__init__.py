@@ -18,6 +18,7 @@ TASK_MODULES = [
     "app.accounts.tasks",
     "app.sync.tasks",
     "app.writeback.tasks",
+    "app.endpoints.tasks",
     "app.webhooks.tasks",
 ]
 

@@ -5,6 +5,7 @@ from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.connection import IMPORT_CONNECTION_NAME, Connection
 from app.models.icp import IcpStatus, IcpVersion
+from app.models.outbound import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from app.models.sync import AccountWriteback, ConnectionRateLimit, SyncRun, WritebackOutbox
 from app.models.webhook import WebhookInbox
 
@@ -21,6 +22,9 @@ __all__ = [
     "IcpStatus",
     "IcpVersion",
     "SyncRun",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "WebhookInbox",
     "WritebackOutbox",
 ]

@@ -93,8 +93,10 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
     resumes from its last committed page)."""
     async with database.transaction() as session:
         run = await SyncRunRepository(session).get(run_id, for_update=True)
-        if run is None or run.status in ("succeeded", "failed"):
-            raise NotFound(f"no runnable sync run {run_id}")
+        if run is None:
+            raise NotFound(f"no sync run {run_id}")
+        if run.status in ("succeeded", "failed"):
+            return run  # carried out already (a retried job, or run by hand): nothing to do
         connection = await get_connection(session, connection_id=run.connection_id)
         run.status = "running"
         run.started_at = run.started_at or datetime.now(UTC)

@@ -35,7 +35,9 @@ def _crm(kind: str, url: str, ca_file: str | None) -> tuple[dict[str, Any], Any]
     from app.demo import demo_settings
 
     if kind == "hubspot":
-        return {"access_token": "sandbox-token"}, demo_settings("hubspot")
+        return {"access_token": "sandbox-token", "client_secret": "sandbox-secret"}, demo_settings(
+            "hubspot"
+        )
     assert ca_file is not None
     settings = demo_settings("salesforce").model_copy(
         update={"ca_bundle": Path(ca_file).read_text()}

@@ -1,0 +1,1 @@
+"""Webhooks out: endpoints subscribe to account events and receive them signed."""

@@ -1,0 +1,232 @@
+"""Sending events: the address guard, Standard Webhooks signatures, the retry schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from standardwebhooks import Webhook
+
+from app.core.config import get_settings
+from app.core.db import Database
+from app.core.security import secrets_cipher
+from app.endpoints.repository import AttemptResult, DueDelivery, EndpointRepository
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+# After failed attempt n, attempt n + 1 waits RETRY_DELAYS[n - 1]; after the last, give up.
+RETRY_DELAYS = (
+    timedelta(0),
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+DISABLE_AFTER = timedelta(days=5)
+SEND_TIMEOUT = httpx.Timeout(10.0)
+# Requests in flight at once per batch: keeps one slow subscriber from holding up the rest
+# without opening a hundred sockets to it.
+CONCURRENCY = 10
+
+
+class UnsafeTarget(Exception):
+    """The URL is not one webhooks may be sent to (scheme, or a non-public address)."""
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
+
+
+def private_targets_allowed() -> bool:
+    """Whether the settings let webhooks reach private, loopback and link-local addresses."""
+    return get_settings().webhook_allow_private_targets
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (tests replace this to simulate DNS)."""
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    refused = (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+    return ip.is_global and not refused
+
+
+async def check_target(url: str, *, allow_private: bool) -> None:
+    """Raise UnsafeTarget unless ``url`` is http(s) and (unless ``allow_private``) every
+    address its host resolves to is public: no SSRF into our own network."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise UnsafeTarget("the URL's port is not a number") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeTarget("use an http:// or https:// URL with a host")
+    if allow_private:
+        return
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = [str(ipaddress.ip_address(parts.hostname))]
+    except ValueError:  # a name, not an address literal
+        try:
+            addresses = await asyncio.to_thread(resolve_host, parts.hostname, port)
+        except OSError:
+            raise UnsafeTarget(f"{parts.hostname} does not resolve") from None
+    blocked = sorted({a for a in addresses if not _public(a)})
+    if blocked or not addresses:
+        raise UnsafeTarget(
+            f"{parts.hostname} resolves to a private, loopback, link-local or reserved "
+            f"address ({', '.join(blocked)}); webhook_allow_private_targets permits them"
+        )
+
+
+def message_body(delivery: DueDelivery) -> bytes:
+    """The JSON sent: Standard Webhooks' ``{type, timestamp, data}`` envelope."""
+    return orjson.dumps(
+        {
+            "type": delivery.event_type,
+            "timestamp": delivery.event_created_at.astimezone(UTC).isoformat(),
+            "data": delivery.payload,
+        }
+    )
+
+
+def signed_headers(
+    *, secret: str, message_id: str, sent_at: datetime, body: bytes
+) -> dict[str, str]:
+    """The ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature`` headers."""
+    sent_at = sent_at.astimezone(UTC)
+    signature = Webhook(secret).sign(message_id, sent_at, body.decode())
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+def retry_at(attempt: int, failed_at: datetime) -> datetime | None:
+    """When the attempt after failed ``attempt`` is due, or None once retries are spent."""
+    if attempt >= MAX_ATTEMPTS:
+        return None
+    return failed_at + RETRY_DELAYS[attempt - 1]
+
+
+async def send_once(
+    client: httpx.AsyncClient, delivery: DueDelivery, *, allow_private: bool, now: Clock
+) -> AttemptResult:
+    """One attempt: re-check the address (DNS may have changed since the endpoint was
+    registered), sign, POST; a 2xx is a success, anything else a failure."""
+    attempted_at = now()
+    try:
+        await check_target(delivery.url, allow_private=allow_private)
+    except UnsafeTarget as exc:
+        return AttemptResult(delivery, attempted_at, succeeded=False, error=f"refused: {exc}")
+    body = message_body(delivery)
+    headers = signed_headers(
+        secret=secrets_cipher().decrypt(delivery.secret).decode(),
+        message_id=f"msg_{delivery.event_id}",
+        sent_at=attempted_at,
+        body=body,
+    )
+    headers |= {"content-type": "application/json", "user-agent": "icp-sync-webhooks/1"}
+    try:
+        response = await client.post(delivery.url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return AttemptResult(
+            delivery, attempted_at, succeeded=False, error=f"{type(exc).__name__}: {exc}"
+        )
+    ok = response.is_success
+    return AttemptResult(
+        delivery,
+        attempted_at,
+        succeeded=ok,
+        response_status=response.status_code,
+        error=None if ok else response.text[:500] or f"HTTP {response.status_code}",
+    )
+
+
+@dataclass(slots=True)
+class DeliveryCounts:
+    """What one delivery pass did."""
+
+    succeeded: int = 0
+    failed: int = 0
+
+
+async def deliver_due(
+    database: Database,
+    *,
+    allow_private: bool,
+    now: Clock = utc_now,
+    client: httpx.AsyncClient | None = None,
+    batch_size: int = 100,
+    max_batches: int = 100,
+) -> DeliveryCounts:
+    """Make every attempt due at ``now()``, batch after batch (an immediate retry is due in
+    the same pass). No transaction stays open while a subscriber answers; callers run one
+    pass at a time (the job's lock), so a batch is never sent twice."""
+    counts = DeliveryCounts()
+    own_client = client is None
+    http = client or httpx.AsyncClient(timeout=SEND_TIMEOUT, follow_redirects=False)
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def attempt(delivery: DueDelivery) -> AttemptResult:
+        async with limit:
+            return await send_once(http, delivery, allow_private=allow_private, now=now)
+
+    try:
+        for _ in range(max_batches):
+            async with database.transaction() as session:
+                due = await EndpointRepository(session).due(now=now(), limit=batch_size)
+            if not due:
+                break
+            results = await asyncio.gather(*(attempt(d) for d in due))
+            async with database.transaction() as session:
+                repository = EndpointRepository(session)
+                for result in results:
+                    await repository.record(
+                        result,
+                        retry_at=retry_at(result.delivery.attempt, result.attempted_at),
+                        disable_after=DISABLE_AFTER,
+                    )
+            for result in results:
+                if result.succeeded:
+                    counts.succeeded += 1
+                else:
+                    counts.failed += 1
+                    log.info(
+                        "webhook %s attempt %d to endpoint %s failed: %s",
+                        result.delivery.event_id,
+                        result.delivery.attempt,
+                        result.delivery.endpoint_id,
+                        result.error,
+                    )
+    finally:
+        if own_client:
+            await http.aclose()
+    return counts

@@ -1,0 +1,204 @@
+"""Webhooks in, measured against the service process (``icp-sync serve``):
+
+- ingest (signature check, inbox insert, job deferred, response) in requests/s, as a ratio to a
+  bare FastAPI endpoint served the same way, in the same run (target ≥ 40%);
+- latency at 500 requests/s, p99 (target ≤ 50 ms);
+- a rep's edit in the HubSpot sandbox → the new verdict written back into it, p95 (≤ 2 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import orjson
+
+from app.core.config import Settings
+from app.webhooks.signatures import hubspot_v3_signature
+from connectors.sandbox.admin import SandboxAdmin
+from tests.bench.bench_sync import _connect_and_sync
+from tests.bench.harness import bench_database, free_port, sandbox_process
+from tests.bench.load import http_request, run_load
+
+INGEST_REQUESTS = int(os.environ.get("BENCH_WEBHOOK_REQUESTS", 6000))
+EDITS = int(os.environ.get("BENCH_WEBHOOK_EDITS", 40))
+FIT = {
+    "country": "United States",
+    "industry": "ONLINE_MEDIA",
+    "funding_stage": "series_b",
+    "total_money_raised": "9000000",
+    "has_inhouse_seo": "true",
+    "web_technologies": "contentful",
+    "numberofemployees": "120",
+}
+MISFIT = {"country": "Germany", "industry": "RETAIL", "numberofemployees": "3"}
+
+
+@contextlib.contextmanager
+def served(command: list[str], settings: Settings | None, port: int) -> Iterator[str]:
+    """A server subprocess on ``port``, until the block ends."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ICP_SYNC_")}
+    if settings is not None:
+        env |= {
+            "ICP_SYNC_DATABASE_URL": settings.database_url.get_secret_value(),  # type: ignore[union-attr]
+            "ICP_SYNC_DATA_DIR": str(settings.data_dir),
+            "ICP_SYNC_PORT": str(port),
+            "ICP_SYNC_LOG_LEVEL": "WARNING",
+        }
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{url}/docs", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def signed_requests(path: str, port: int, count: int, secret: str) -> list[bytes]:
+    """``count`` distinct one-event deliveries, signed as HubSpot would sign them."""
+    uri = f"http://127.0.0.1:{port}{path}"
+    requests = []
+    for n in range(count):
+        body = orjson.dumps(
+            [
+                {
+                    "eventId": n,
+                    "subscriptionId": 1,
+                    "portalId": 1,
+                    "appId": 1,
+                    "occurredAt": 1_700_000_000_000 + n,
+                    "subscriptionType": "company.propertyChange",
+                    "attemptNumber": 0,
+                    "objectId": 1000 + n % 500,
+                    "propertyName": "industry",
+                    "propertyValue": "x",
+                    "changeSource": "CRM_UI",
+                }
+            ]
+        )
+        timestamp = str(int(time.time() * 1000))
+        requests.append(
+            http_request(
+                path,
+                port,
+                body,
+                {
+                    "Content-Type": "application/json",
+                    "X-HubSpot-Request-Timestamp": timestamp,
+                    "X-HubSpot-Signature-v3": hubspot_v3_signature(
+                        secret, "POST", uri, body, timestamp
+                    ),
+                },
+            )
+        )
+    return requests
+
+
+def _tier(admin: SandboxAdmin, company_id: str) -> str | None:
+    properties = admin.get(f"companies/{company_id}").get("properties", {})
+    return properties.get("icp_tier")  # type: ignore[no-any-return]
+
+
+async def _measure() -> list[str]:
+    with sandbox_process() as sandboxes:
+        url = sandboxes.hubspot_url
+        with SandboxAdmin(url) as admin:
+            admin.rate_limit(0)
+            admin.reset(seed=9, companies=2000, deals_per_company=0)
+            async with bench_database() as (database, settings):
+                run = await _connect_and_sync(database, url, calls_per_10s=0)
+                connection_id = run.connection_id  # type: ignore[attr-defined]
+                path = f"/webhooks/hubspot/{connection_id}"
+                service_cmd = [sys.executable, "-m", "app", "serve", "--no-worker"]
+                bare_port, service_port = free_port(), free_port()
+                bare_cmd = [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "tests.bench.bare_app:app",
+                    "--port",
+                    str(bare_port),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ]
+                with served(bare_cmd, None, bare_port):
+                    await run_load(
+                        bare_port, signed_requests(path, bare_port, 300, "x"), connections=16
+                    )
+                    bare = await run_load(
+                        bare_port,
+                        signed_requests(path, bare_port, INGEST_REQUESTS, "x"),
+                        connections=16,
+                    )
+                with served(service_cmd, settings, service_port):
+                    await run_load(
+                        service_port,
+                        signed_requests(path + "?warmup=1", service_port, 300, "sandbox-secret"),
+                        connections=16,
+                    )
+                    ingest = await run_load(
+                        service_port,
+                        signed_requests(path, service_port, INGEST_REQUESTS, "sandbox-secret"),
+                        connections=16,
+                    )
+                    paced = await run_load(
+                        service_port,
+                        signed_requests(path + "?paced=1", service_port, 5000, "sandbox-secret"),
+                        connections=32,
+                        rate=500,
+                    )
+                edit_latencies = []
+                with served([sys.executable, "-m", "app", "serve"], settings, service_port):
+                    admin.webhooks(f"http://127.0.0.1:{service_port}{path}")
+                    page = httpx.get(
+                        f"{url}/crm/v3/objects/companies?limit=100",
+                        headers={"Authorization": "Bearer sandbox-token"},
+                    ).json()
+                    ids = [c["id"] for c in page["results"]][:EDITS]
+                    for company_id in ids:
+                        before = _tier(admin, company_id)
+                        wanted_fit = before != "A"
+                        admin.edits(ids=[company_id], properties=FIT if wanted_fit else MISFIT)
+                        started = time.perf_counter()
+                        while time.perf_counter() - started < 20:
+                            if (_tier(admin, company_id) == "A") == wanted_fit:
+                                break
+                            await asyncio.sleep(0.01)
+                        edit_latencies.append(time.perf_counter() - started)
+    ok = ingest.statuses.get(204, 0)
+    ratio = ingest.rate / bare.rate
+    edit_latencies.sort()
+    p95 = edit_latencies[min(len(edit_latencies) - 1, int(0.95 * len(edit_latencies)))]
+    return [
+        f"webhook ingest: {ingest.rate:,.0f} requests/s ({ok:,} of {ingest.requests:,} → 204) vs "
+        f"a bare FastAPI endpoint {bare.rate:,.0f}/s = {ratio:.0%} (target ≥ 40%)",
+        f"webhook latency at 500 requests/s: p50 {paced.percentile(0.5) * 1000:.1f} ms, "
+        f"p99 {paced.percentile(0.99) * 1000:.1f} ms (target ≤ 50 ms; achieved "
+        f"{paced.rate:,.0f}/s)",
+        f"CRM edit → icp_* written back (HubSpot sandbox webhook → inbox → job → write): "
+        f"p50 {edit_latencies[len(edit_latencies) // 2]:.2f} s, p95 {p95:.2f} s over "
+        f"{len(edit_latencies)} edits (target ≤ 2 s)",
+    ]
+
+
+def run() -> list[str]:
+    """Figures for README."""
+    return asyncio.run(_measure())
+
+
+if __name__ == "__main__":
+    for line in run():
+        print(line)
