@@ -40,9 +40,10 @@ def test_two_workers_share_one_budget(database_url, connection_id):
     finally:
         first.close()
         second.close()
-    # 20 calls at once: 3 free (the burst), 17 in debt; the last must wait ~17 / 9.7 s.
+    # 20 calls at once: 3 free (the burst), 17 in debt; the last must wait up to 17 / 9.7 s
+    # (less by whatever time the 20 calls themselves took on a busy machine).
     assert len(waits) >= 16
-    assert max(waits) == pytest.approx(17 / 9.7, rel=0.1)
+    assert 1.0 < max(waits) <= 17 / 9.7 + 0.05
 
 
 def test_a_429_pauses_every_worker_of_the_connection(database_url, connection_id):

@@ -178,7 +178,12 @@ def test_a_message_is_sent_again_until_the_listener_acknowledges_it(
     assert [m.acknowledged for m in attempts] == [False, False, True]
     ids = {n.findtext("om:Id", namespaces=NS) for m in attempts for n in m.notifications}
     assert len(ids) == 1, "a retry resends the same notification"
-    state = sf_admin.get("outbound")
+    # The sandbox counts a delivery once it has read the Ack, a moment after we received it.
+    for _ in range(100):
+        state = sf_admin.get("outbound")
+        if state["delivered_messages"]:
+            break
+        time.sleep(0.05)
     assert (state["failed_attempts"], state["delivered_messages"]) == (2, 1)
 
 

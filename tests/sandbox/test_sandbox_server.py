@@ -21,6 +21,15 @@ def _free_port() -> int:
         return port
 
 
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def test_start_server_listens_on_a_free_port_until_stopped() -> None:
     server = start_server(create_app())
     try:
@@ -35,7 +44,10 @@ def test_run_sandbox_serves_both_crms_at_their_ports_with_its_token_and_seed(
     monkeypatch, tmp_path
 ) -> None:
     monkeypatch.setenv("ICP_SYNC_DATA_DIR", str(tmp_path))
-    port, stop, ready = _free_port(), threading.Event(), threading.Event()
+    port = _free_port()
+    while not _is_free(port + 1):  # Salesforce is served at port + 1
+        port = _free_port()
+    stop, ready = threading.Event(), threading.Event()
     urls: list[str] = []
 
     def on_ready(running: list[Any]) -> None:
