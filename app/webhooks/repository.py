@@ -21,17 +21,28 @@ class WebhookInboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, connection_id: uuid.UUID, events: Sequence[InboxEvent]) -> int:
-        """Store events; a redelivered one (same dedupe key) is dropped. Returns how many
-        were new."""
+    async def add(
+        self, connection_id: uuid.UUID, events: Sequence[InboxEvent], *, queueing_lock: str
+    ) -> tuple[int, bool]:
+        """Store events; a redelivered one (same dedupe key) is dropped. Returns (how many
+        were new, whether a processing job is already waiting) in one round trip: the
+        ingest path is hot, and most requests find a job queued already."""
         if not events:
-            return 0
+            return 0, True
         connection = await driver_connection(self.session)
         cursor = await connection.execute(
             """
-            INSERT INTO webhook_inbox (connection_id, dedupe_key, event_type, object_id, payload)
-            SELECT %b, * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]::jsonb[])
-            ON CONFLICT (connection_id, dedupe_key) DO NOTHING
+            WITH added AS (
+                INSERT INTO webhook_inbox (connection_id, dedupe_key, event_type, object_id,
+                                           payload)
+                SELECT %b, * FROM unnest(%b::text[], %b::text[], %b::text[],
+                                         %b::text[]::jsonb[])
+                ON CONFLICT (connection_id, dedupe_key) DO NOTHING
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM added),
+                   EXISTS (SELECT 1 FROM procrastinate_jobs
+                           WHERE queueing_lock = %b AND status = 'todo')
             """,
             (
                 connection_id,
@@ -39,9 +50,12 @@ class WebhookInboxRepository:
                 [e.event_type for e in events],
                 [e.object_id for e in events],
                 [orjson.dumps(e.payload).decode() for e in events],
+                queueing_lock,
             ),
         )
-        return cursor.rowcount
+        row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0]), bool(row[1])  # type: ignore[index]
 
     async def pending(self, connection_id: uuid.UUID, *, limit: int) -> list[WebhookInbox]:
         """Unprocessed events of a connection, oldest first."""

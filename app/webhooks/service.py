@@ -8,7 +8,10 @@ import hmac
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
+import psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.service import upsert_and_score
@@ -35,16 +38,57 @@ def check_size(body: bytes, *, limit: int) -> None:
 async def _store(session: AsyncSession, connection_id: uuid.UUID, events: list[InboxEvent]) -> int:
     from app.webhooks.tasks import process_webhook_inbox
 
-    added = await WebhookInboxRepository(session).add(connection_id, events)
-    if added:
+    queueing_lock = f"inbox:{connection_id}"
+    try:
+        added, job_waiting = await WebhookInboxRepository(session).add(
+            connection_id, events, queueing_lock=queueing_lock
+        )
+    except psycopg.errors.ForeignKeyViolation:
+        # Deleted since its verifier was cached (here or on another replica).
+        _verifiers.pop(connection_id, None)
+        raise NotFound(f"no connection {connection_id}") from None
+    # A waiting job will see these events too (it reads the inbox when it starts); a job
+    # already running re-reads until the inbox is empty, and one more is queued regardless.
+    if added and not job_waiting:
         await defer_in_transaction(
             session,
             process_webhook_inbox,
             lock=connection_lock(connection_id),
-            queueing_lock=f"inbox:{connection_id}",
+            queueing_lock=queueing_lock,
             connection_id=str(connection_id),
         )
     return added
+
+
+@dataclass(slots=True, frozen=True)
+class _Verifier:
+    kind: str
+    credentials: dict[str, Any]
+    settings: dict[str, Any]
+    loaded_at: float
+
+
+# Connection id → what verifying its webhooks needs, for a few seconds: saves a query and a
+# decryption per request on the hottest endpoint. Changed credentials apply within VERIFIER_TTL.
+VERIFIER_TTL = 10.0
+_verifiers: dict[uuid.UUID, _Verifier] = {}
+
+
+async def _verifier(session: AsyncSession, connection_id: uuid.UUID) -> _Verifier:
+    cached = _verifiers.get(connection_id)
+    if cached is not None and time.monotonic() - cached.loaded_at < VERIFIER_TTL:
+        return cached
+    connection = await get_connection(session, connection_id=connection_id)
+    verifier = _Verifier(
+        connection.kind,
+        open_credentials(connection),
+        dict(connection.settings),
+        time.monotonic(),
+    )
+    if len(_verifiers) > 10_000:
+        _verifiers.clear()
+    _verifiers[connection_id] = verifier
+    return verifier
 
 
 async def accept_hubspot(
@@ -58,10 +102,10 @@ async def accept_hubspot(
 ) -> int:
     """Verify a HubSpot delivery (v3, or v2 when the connection allows it) and store its
     events; returns how many were new. No CRM call is made here."""
-    connection = await get_connection(session, connection_id=connection_id)
+    connection = await _verifier(session, connection_id)
     if connection.kind != "hubspot":
         raise NotFound(f"connection {connection_id} is not a HubSpot connection")
-    secret = open_credentials(connection).get("client_secret")
+    secret = connection.credentials.get("client_secret")
     if not secret:
         raise Unauthorized("this connection has no client_secret to verify webhooks with")
     problem = hubspot_v3_valid(
@@ -94,10 +138,10 @@ async def accept_salesforce(
     session: AsyncSession, *, connection_id: uuid.UUID, body: bytes, secret: str | None
 ) -> int:
     """Check an Outbound Message's URL secret and organisation, store its notifications."""
-    connection = await get_connection(session, connection_id=connection_id)
+    connection = await _verifier(session, connection_id)
     if connection.kind != "salesforce":
         raise NotFound(f"connection {connection_id} is not a Salesforce connection")
-    expected = open_credentials(connection).get("webhook_secret")
+    expected = connection.credentials.get("webhook_secret")
     if not expected or not secret or not hmac.compare_digest(expected, secret):
         raise Unauthorized("wrong or missing ?secret= (credentials.webhook_secret)")
     message = salesforce_outbound(body)

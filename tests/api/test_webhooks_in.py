@@ -220,3 +220,15 @@ async def test_salesforce_refusals(app_client, salesforce_id, database_url, quer
     )
     assert response.status_code == status
     assert _inbox(database_url) == []
+
+
+async def test_a_deleted_connection_is_404_even_while_its_verifier_is_cached(
+    app_client, admin_headers, hubspot_id
+):
+    url = f"http://test/webhooks/hubspot/{hubspot_id}"
+    body = _events((11, "company.propertyChange", "industry"))
+    assert (await app_client.post(url, content=body, headers=_signed(url, body))).status_code == 204
+    await app_client.delete(f"/api/v1/connections/{hubspot_id}", headers=admin_headers)
+    again = _events((12, "company.propertyChange", "industry"))
+    response = await app_client.post(url, content=again, headers=_signed(url, again))
+    assert response.status_code == 404
