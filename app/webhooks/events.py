@@ -102,6 +102,25 @@ def salesforce_outbound(body: bytes) -> OutboundMessage:
     return OutboundMessage(organization, events)
 
 
+def salesforce_flow_events(body: bytes) -> tuple[str, list[InboxEvent]]:
+    """A Flow callout's JSON: ``{"organizationId", "events": [{"id", "recordId",
+    "deleted"?}]}``; each event ``id`` (unique per change, e.g. the record id + its
+    SystemModstamp) is its dedupe key. Returns (organization id, events)."""
+    try:
+        raw = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not JSON: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("events"), list):
+        raise BadRequest('send {"organizationId": "...", "events": [{"id", "recordId"}]}')
+    events = []
+    for index, item in enumerate(raw["events"]):
+        if not isinstance(item, dict) or not item.get("id") or not item.get("recordId"):
+            raise BadRequest(f"events[{index}] needs an id and a recordId")
+        kind = "account.deleted" if item.get("deleted") is True else "account.changed"
+        events.append(InboxEvent(f"flow:{item['id']}", kind, str(item["recordId"]), item))
+    return str(raw.get("organizationId") or ""), events
+
+
 SALESFORCE_ACK = (
     b'<?xml version="1.0" encoding="UTF-8"?>'
     b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'

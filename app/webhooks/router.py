@@ -49,8 +49,15 @@ async def salesforce_webhook(
     session: SessionDep,
     secret: Annotated[str | None, Query()] = None,
 ) -> Response:
-    """Salesforce Outbound Messages (SOAP); answered with the Ack Salesforce waits for."""
+    """Salesforce Outbound Messages (SOAP; answered with the Ack Salesforce waits for), or a
+    Flow HTTP callout (JSON, signed with ``X-ICP-Sync-Signature``; answered 204)."""
     body = await request.body()
     service.check_size(body, limit=get_settings().webhook_max_body_bytes)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json":
+        await service.accept_salesforce_flow(
+            session, connection_id=connection_id, body=body, headers=request.headers
+        )
+        return Response(status_code=204)
     await service.accept_salesforce(session, connection_id=connection_id, body=body, secret=secret)
     return Response(content=SALESFORCE_ACK, media_type="text/xml")

@@ -20,13 +20,18 @@ from app.core.db import Database
 from app.core.errors import NotFound, PayloadTooLarge, Unauthorized
 from app.jobs import defer_in_transaction
 from app.sync.service import account_rows, connection_lock
-from app.webhooks.events import InboxEvent, hubspot_events, salesforce_outbound
+from app.webhooks.events import (
+    InboxEvent,
+    hubspot_events,
+    salesforce_flow_events,
+    salesforce_outbound,
+)
 from app.webhooks.repository import WebhookInboxRepository
-from app.webhooks.signatures import hubspot_v2_valid, hubspot_v3_valid
+from app.webhooks.signatures import flow_valid, hubspot_v2_valid, hubspot_v3_valid
 from app.writeback.service import flush_outbox
 
 INBOX_BATCH = 500
-DELETIONS = {"company.deletion"}
+DELETIONS = {"company.deletion", "account.deleted"}
 
 
 def check_size(body: bytes, *, limit: int) -> None:
@@ -134,21 +139,51 @@ async def accept_hubspot(
     return await _store(session, connection_id, hubspot_events(body))
 
 
+async def _salesforce_verifier(session: AsyncSession, connection_id: uuid.UUID) -> _Verifier:
+    connection = await _verifier(session, connection_id)
+    if connection.kind != "salesforce":
+        raise NotFound(f"connection {connection_id} is not a Salesforce connection")
+    if not connection.credentials.get("webhook_secret"):
+        raise Unauthorized("this connection has no credentials.webhook_secret")
+    return connection
+
+
+def _check_organization(connection: _Verifier, organization_id: str) -> None:
+    expected = connection.settings.get("salesforce_organization_id")
+    if expected and organization_id[:15] != str(expected)[:15]:
+        raise Unauthorized(f"OrganizationId {organization_id} is not this connection's")
+
+
 async def accept_salesforce(
     session: AsyncSession, *, connection_id: uuid.UUID, body: bytes, secret: str | None
 ) -> int:
     """Check an Outbound Message's URL secret and organisation, store its notifications."""
-    connection = await _verifier(session, connection_id)
-    if connection.kind != "salesforce":
-        raise NotFound(f"connection {connection_id} is not a Salesforce connection")
-    expected = connection.credentials.get("webhook_secret")
-    if not expected or not secret or not hmac.compare_digest(expected, secret):
+    connection = await _salesforce_verifier(session, connection_id)
+    expected = connection.credentials["webhook_secret"]
+    if not secret or not hmac.compare_digest(expected, secret):
         raise Unauthorized("wrong or missing ?secret= (credentials.webhook_secret)")
     message = salesforce_outbound(body)
-    organization = connection.settings.get("salesforce_organization_id")
-    if organization and message.organization_id[:15] != str(organization)[:15]:
-        raise Unauthorized(f"OrganizationId {message.organization_id} is not this connection's")
+    _check_organization(connection, message.organization_id)
     return await _store(session, connection_id, message.events)
+
+
+async def accept_salesforce_flow(
+    session: AsyncSession, *, connection_id: uuid.UUID, body: bytes, headers: Mapping[str, str]
+) -> int:
+    """A Flow HTTP callout (JSON) signed with the webhook secret; store its events."""
+    connection = await _salesforce_verifier(session, connection_id)
+    problem = flow_valid(
+        secret=connection.credentials["webhook_secret"],
+        body=body,
+        timestamp=headers.get("x-icp-sync-timestamp"),
+        signature=headers.get("x-icp-sync-signature"),
+        now_s=int(time.time()),
+    )
+    if problem:
+        raise Unauthorized(problem)
+    organization_id, events = salesforce_flow_events(body)
+    _check_organization(connection, organization_id)
+    return await _store(session, connection_id, events)
 
 
 async def process_inbox(database: Database, *, connection_id: uuid.UUID) -> dict[str, int]:

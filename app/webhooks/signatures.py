@@ -61,3 +61,28 @@ def hubspot_v2_valid(
     if not hmac.compare_digest(expected.encode(), signature.encode()):
         return "bad X-HubSpot-Signature"
     return None
+
+
+# Flow callouts (signed by a small Apex action): HMAC-SHA256 over "<timestamp>.<body>".
+FLOW_MAX_AGE_SECONDS = 5 * 60
+
+
+def flow_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``X-ICP-Sync-Signature`` of a Salesforce Flow callout: ``sha256=`` + hex HMAC-SHA256 of
+    ``timestamp + "." + body`` keyed by the connection's webhook secret."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
+def flow_valid(
+    *, secret: str, body: bytes, timestamp: str | None, signature: str | None, now_s: int
+) -> str | None:
+    """None when a Flow callout's signature is good and fresh, else why not."""
+    if not timestamp or not signature:
+        return "missing X-ICP-Sync-Signature or X-ICP-Sync-Timestamp"
+    if not timestamp.isdigit() or abs(now_s - int(timestamp)) > FLOW_MAX_AGE_SECONDS:
+        return "stale or malformed X-ICP-Sync-Timestamp (unix seconds, within 5 minutes)"
+    expected = flow_signature(secret, timestamp, body)
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
+        return "bad X-ICP-Sync-Signature"
+    return None

@@ -232,3 +232,65 @@ async def test_a_deleted_connection_is_404_even_while_its_verifier_is_cached(
     again = _events((12, "company.propertyChange", "industry"))
     response = await app_client.post(url, content=again, headers=_signed(url, again))
     assert response.status_code == 404
+
+
+def _flow(events: list[dict], org: str = ORG) -> bytes:
+    return orjson.dumps({"organizationId": org, "events": events})
+
+
+def _flow_headers(body: bytes, *, secret: str = SF_SECRET, age_s: int = 0) -> dict[str, str]:
+    from app.webhooks.signatures import flow_signature
+
+    timestamp = str(int(time.time()) - age_s)
+    return {
+        "Content-Type": "application/json",
+        "X-ICP-Sync-Timestamp": timestamp,
+        "X-ICP-Sync-Signature": flow_signature(secret, timestamp, body),
+    }
+
+
+async def test_a_signed_flow_callout_is_stored_once(app_client, salesforce_id, database_url):
+    body = _flow(
+        [
+            {"id": "001A-2026-11-23T10:00:00Z", "recordId": "001000000000001AAA"},
+            {"id": "001B-2026-11-23T10:00:01Z", "recordId": "001000000000002AAA", "deleted": True},
+        ]
+    )
+    url = f"/webhooks/salesforce/{salesforce_id}"
+    for _ in range(2):
+        response = await app_client.post(url, content=body, headers=_flow_headers(body))
+        assert response.status_code == 204
+    assert _inbox(database_url) == [
+        ("account.changed", "001000000000001AAA"),
+        ("account.deleted", "001000000000002AAA"),
+    ]
+
+
+@pytest.mark.parametrize("tamper", ["secret", "stale", "body", "org"])
+async def test_flow_callouts_with_bad_signatures_or_org_are_refused(
+    app_client, salesforce_id, database_url, tamper
+):
+    body = _flow(
+        [{"id": "e1", "recordId": "001000000000001AAA"}],
+        org="00D999999999999AAA" if tamper == "org" else ORG,
+    )
+    headers = {
+        "secret": _flow_headers(body, secret="another-secret-000000"),
+        "stale": _flow_headers(body, age_s=600),
+        "body": _flow_headers(body),
+        "org": _flow_headers(body),
+    }[tamper]
+    sent = body.replace(b"e1", b"e2") if tamper == "body" else body
+    response = await app_client.post(
+        f"/webhooks/salesforce/{salesforce_id}", content=sent, headers=headers
+    )
+    assert response.status_code == 401
+    assert _inbox(database_url) == []
+
+
+async def test_a_flow_callout_that_is_not_our_json_is_400(app_client, salesforce_id):
+    body = b'{"records": []}'
+    response = await app_client.post(
+        f"/webhooks/salesforce/{salesforce_id}", content=body, headers=_flow_headers(body)
+    )
+    assert response.status_code == 400
