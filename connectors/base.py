@@ -124,6 +124,27 @@ FIELD_PARSERS: Mapping[str, Callable[[Any], Any]] = {
 }
 
 
+# Canonical fields that come from a record's envelope, never from a mapped CRM field.
+UNMAPPABLE_FIELDS = frozenset({"external_id", "archived", "crm_updated_at", "attributes"})
+
+
+def mapped_sources(defaults: Mapping[str, str], field_map: Any) -> dict[str, str]:
+    """A connector's default sources overridden by a connection's ``field_map`` (a None or
+    empty source unmaps the field); FatalError for a field that cannot be mapped."""
+    sources = dict(defaults)
+    for canonical, source in dict(field_map or {}).items():
+        if canonical in UNMAPPABLE_FIELDS or canonical not in FIELD_PARSERS:
+            raise FatalError(
+                f"field_map names {canonical!r}, which is not a mappable canonical field; "
+                f"use one of {', '.join(sorted(FIELD_PARSERS))}"
+            )
+        if source in (None, ""):
+            sources.pop(canonical, None)
+        else:
+            sources[canonical] = str(source).strip()
+    return sources
+
+
 def extra_attribute_sources(setting: Any) -> dict[str, str]:
     """A connection's ``extra_properties`` as {attribute name: CRM property}: a list keeps the
     CRM's names (``["Has_SEO__c"]`` → ``attributes.Has_SEO__c``), a dict renames

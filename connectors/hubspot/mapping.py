@@ -21,6 +21,7 @@ from connectors.base import (
     AccountRecord,
     FatalError,
     extra_attribute_sources,
+    mapped_sources,
 )
 
 __all__ = [
@@ -161,7 +162,6 @@ class PropertyDefinitions:
 # Properties icp-sync writes: reading them back into canonical fields would feed our own
 # verdicts into the next score.
 _OWN_PREFIX: Final = "icp_"
-_UNMAPPABLE: Final = frozenset({"external_id", "archived", "crm_updated_at", "attributes"})
 
 
 @dataclass(frozen=True)
@@ -175,17 +175,7 @@ class PropertyMapping:
     def from_settings(cls, settings: Mapping[str, Any]) -> PropertyMapping:
         """The defaults overridden by ``field_map`` (a None source unmaps a field), plus
         ``extra_properties``; refuses unknown canonical fields and our own ``icp_*``."""
-        sources = dict(DEFAULT_FIELD_MAP)
-        for canonical, prop in dict(settings.get("field_map") or {}).items():
-            if canonical in _UNMAPPABLE or canonical not in FIELD_PARSERS:
-                raise FatalError(
-                    f"field_map names {canonical!r}, which is not a mappable canonical field; "
-                    f"use one of {', '.join(sorted(FIELD_PARSERS))}"
-                )
-            if prop in (None, ""):
-                sources.pop(canonical, None)
-            else:
-                sources[canonical] = str(prop)
+        sources = mapped_sources(DEFAULT_FIELD_MAP, settings.get("field_map"))
         extras = extra_attribute_sources(settings.get("extra_properties"))
         own = sorted(p for p in (*sources.values(), *extras.values()) if p.startswith(_OWN_PREFIX))
         if own:

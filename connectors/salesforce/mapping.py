@@ -28,6 +28,7 @@ from connectors.base import (
     FatalError,
     WriteResult,
     extra_attribute_sources,
+    mapped_sources,
     text_value,
 )
 
@@ -76,7 +77,6 @@ _API_NAME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Fields icp-sync writes: reading them back into account data would feed our own verdicts
 # into the next score.
 _OWN_PREFIX: Final = "icp_"
-_UNMAPPABLE: Final = frozenset({"external_id", "archived", "crm_updated_at", "attributes"})
 _NUMBER_TYPES: Final = frozenset({"int", "double", "currency", "percent", "long"})
 
 
@@ -178,17 +178,7 @@ class FieldMapping:
         """The defaults overridden by ``field_map`` (a None source unmaps a field), plus
         ``extra_properties``; refuses unknown canonical fields, names that are not API names,
         and our own ``ICP_*`` fields."""
-        sources = dict(DEFAULT_FIELD_MAP)
-        for canonical, name in dict(settings.get("field_map") or {}).items():
-            if canonical in _UNMAPPABLE or canonical not in FIELD_PARSERS:
-                raise FatalError(
-                    f"field_map names {canonical!r}, which is not a mappable canonical field; "
-                    f"use one of {', '.join(sorted(FIELD_PARSERS))}"
-                )
-            if name in (None, ""):
-                sources.pop(canonical, None)
-            else:
-                sources[canonical] = str(name).strip()
+        sources = mapped_sources(DEFAULT_FIELD_MAP, settings.get("field_map"))
         extras = {
             attribute: source.strip()
             for attribute, source in extra_attribute_sources(
