@@ -122,14 +122,20 @@ def migrate() -> None:
 
 @cli.command("rotate-secrets")
 def rotate_secrets() -> None:
-    """Re-encrypt stored CRM credentials with the first key of ICP_SYNC_SECRET_KEYS."""
+    """Re-encrypt stored CRM credentials and webhook signing secrets with the first key of
+    ICP_SYNC_SECRET_KEYS (then the older keys can be dropped)."""
     from app.connections.service import reseal_all_credentials
+    from app.endpoints.service import reseal_endpoint_secrets
 
-    async def work(database: Database) -> int:
+    async def work(database: Database) -> tuple[int, int]:
         async with database.transaction() as session:
-            return await reseal_all_credentials(session)
+            return await reseal_all_credentials(session), await reseal_endpoint_secrets(session)
 
-    typer.echo(f"re-encrypted the credentials of {run_with_database(work)} connection(s)")
+    connections, endpoints = run_with_database(work)
+    typer.echo(
+        f"re-encrypted the credentials of {connections} connection(s) and the signing secrets "
+        f"of {endpoints} webhook endpoint(s)"
+    )
 
 
 @api_key_cli.command("create")

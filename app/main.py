@@ -24,6 +24,7 @@ from app.endpoints.router import router as webhook_endpoints_router
 from app.icps.router import router as icps_router
 from app.jobs.runtime import background_worker, open_job_queue
 from app.sync.router import router as sync_router
+from app.webhooks.inbox import InboxWriter
 from app.webhooks.router import router as webhooks_router
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def create_app(
         app.state.head_revisions = head_revisions(url)
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(open_job_queue(url))
+            app.state.inbox = await stack.enter_async_context(InboxWriter(app.state.database))
             if run_worker:
                 await stack.enter_async_context(
                     background_worker(concurrency=settings.worker_concurrency)
@@ -62,12 +64,13 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     install_error_handlers(app)
+    # First: routes are matched in order, and the CRMs' webhooks are the busiest by far.
+    app.include_router(webhooks_router)
     app.include_router(icps_router)
     app.include_router(accounts_router)
     app.include_router(connections_router)
     app.include_router(sync_router)
     app.include_router(webhook_endpoints_router)
-    app.include_router(webhooks_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -322,6 +322,39 @@ async def test_failed_deliveries_are_retried_on_schedule_until_they_succeed(data
     assert endpoint.failing_since is None and endpoint.disabled_at is None
 
 
+async def test_a_retry_due_within_the_minute_gets_a_pass_scheduled_for_it(database, receiver):
+    """The 5-second retry must not wait for the minute's periodic pass; the 5-minute one
+    may."""
+    from app.endpoints.tasks import schedule_retry_pass
+
+    state, url = receiver
+    state.failures = 3
+    clock = Clock()
+    (a,), version_id = await _world(database, accounts=1)
+    await _endpoint(database, url, events=["account.became_mql"])
+    await _stage(database, version_id, {a: Verdict(75, "B", is_mql=True)})
+
+    await deliver_due(database, allow_private=True, now=clock)  # attempts 1 and 2 fail
+    async with database.transaction() as session:
+        assert await schedule_retry_pass(session, now=clock.now) is not None
+    async with database.transaction() as session:
+        connection = await driver_connection(session)
+        cursor = await connection.execute(
+            "SELECT queueing_lock, extract(epoch FROM scheduled_at - now()) FROM procrastinate_jobs "
+            "WHERE task_name = 'app.endpoints.tasks.deliver_webhooks' AND scheduled_at IS NOT NULL"
+        )
+        ((queueing_lock, wait),) = await cursor.fetchall()
+    assert queueing_lock == "deliver_webhooks_retry"
+    assert 3 < wait <= 6  # due 5 s after the failed attempt
+    # An immediate pass can still be queued beside the scheduled one.
+    assert await _queued_deliveries(database) == 2
+
+    clock.now += timedelta(seconds=5)
+    await deliver_due(database, allow_private=True, now=clock)  # attempt 3 fails: next in 5 min
+    async with database.transaction() as session:
+        assert await schedule_retry_pass(session, now=clock.now) is None
+
+
 async def test_a_message_is_given_up_after_nine_attempts(database, receiver):
     state, url = receiver
     state.failures = 1000

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg import AsyncCursor
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.jobs import defer_on_connection
 from app.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 # One statement: diff the staged verdicts against the current ones, insert an event per
@@ -73,9 +74,9 @@ async def enqueue_events_from_stage(cursor: AsyncCursor[object]) -> None:
         return
     await cursor.execute(_EVENTS_FROM_STAGE)
     if cursor.rowcount > 0:
-        from app.endpoints.tasks import queue_delivery_on
+        from app.endpoints.tasks import deliver_webhooks
 
-        await queue_delivery_on(cursor.connection)
+        await defer_on_connection(cursor.connection, deliver_webhooks)
 
 
 @dataclass(slots=True, frozen=True)
@@ -194,6 +195,26 @@ class EndpointRepository:
             )
         )
         return bool(await self.session.scalar(query))
+
+    async def next_due_at(self) -> datetime | None:
+        """When the earliest pending attempt of an enabled endpoint is due."""
+        query = (
+            select(func.min(WebhookDelivery.next_attempt_at))
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(WebhookDelivery.status == "pending", WebhookEndpoint.disabled_at.is_(None))
+        )
+        return await self.session.scalar(query)
+
+    async def prune(self, *, older_than: datetime) -> int:
+        """Forget events created before ``older_than`` whose attempts are all over (their
+        delivery rows go with them); returns how many events went."""
+        finished = ~exists().where(
+            WebhookDelivery.event_id == WebhookEvent.id, WebhookDelivery.status == "pending"
+        )
+        result = await self.session.execute(
+            delete(WebhookEvent).where(WebhookEvent.created_at < older_than, finished)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def record(
         self,

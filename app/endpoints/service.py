@@ -52,6 +52,16 @@ async def create_endpoint(session: AsyncSession, *, body: EndpointCreate) -> Cre
     return CreatedEndpoint(endpoint, secret)
 
 
+async def reseal_endpoint_secrets(session: AsyncSession) -> int:
+    """Re-encrypt every endpoint's signing secret with the newest key (key rotation, beside
+    the connections' credentials); how many there were."""
+    endpoints = await EndpointRepository(session).all()
+    for endpoint in endpoints:
+        endpoint.secret = secrets_cipher().rotate(endpoint.secret)
+    await session.flush()
+    return len(endpoints)
+
+
 async def list_endpoints(session: AsyncSession) -> Sequence[WebhookEndpoint]:
     """Every endpoint."""
     return await EndpointRepository(session).all()

@@ -1,47 +1,55 @@
-"""Delivery jobs: one pass over due attempts at a time, queued after writes and every minute."""
+"""Delivery jobs: one pass over due attempts at a time, queued after writes, when a retry
+comes due within the minute, and every minute."""
 
 from __future__ import annotations
 
-import procrastinate.exceptions
-from psycopg import AsyncConnection
+import math
+from datetime import datetime, timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import get_settings
-from app.core.db import driver_connection, get_database
+from app.core.db import get_database
 from app.endpoints.delivery import deliver_due, utc_now
 from app.endpoints.repository import EndpointRepository
-from app.jobs import job_app
+from app.jobs import defer_in_transaction, job_app
 
 # ``lock``: passes never overlap (a batch is read, sent, then recorded: two passes at once
 # would send it twice). ``queueing_lock``: one waiting pass is enough, it sees every row.
 DELIVERY_LOCK = "webhooks-out"
 DELIVERY_QUEUEING_LOCK = "deliver_webhooks"
+# A pass scheduled for a retry due soon has a queueing lock of its own: while it waits, the
+# immediate pass that a new event queues must not find the lock taken.
+RETRY_QUEUEING_LOCK = "deliver_webhooks_retry"
+# Retries due later than this are left to the periodic pass.
+PERIODIC_PASS = timedelta(minutes=1)
+# Events and their attempt rows are kept this long once no attempt is pending.
+KEEP_DELIVERED = timedelta(days=30)
 
 
 @job_app.task(
     queue="webhooks", lock=DELIVERY_LOCK, queueing_lock=DELIVERY_QUEUEING_LOCK, pass_context=False
 )
 async def deliver_webhooks() -> dict[str, int]:
-    """Send every due webhook attempt."""
-    counts = await deliver_due(
-        get_database(), allow_private=get_settings().webhook_allow_private_targets
-    )
+    """Send every due webhook attempt, then schedule a pass for the next retry if it is due
+    before the periodic one (the 5-second retry would otherwise wait up to a minute)."""
+    database = get_database()
+    counts = await deliver_due(database, allow_private=get_settings().webhook_allow_private_targets)
+    async with database.transaction() as session:
+        await schedule_retry_pass(session, now=utc_now())
     return {"succeeded": counts.succeeded, "failed": counts.failed}
 
 
-async def queue_delivery_on(connection: AsyncConnection[object]) -> None:
-    """Queue a delivery pass in ``connection``'s transaction: it runs once that commits."""
-    try:
-        # Our own savepoint: a refused deferral must not abort the caller's transaction.
-        async with connection.transaction():
-            await deliver_webhooks.configure(connection=connection).defer_async()
-    except procrastinate.exceptions.AlreadyEnqueued:
-        pass  # a waiting pass will see these rows too
-
-
-async def queue_delivery(session: AsyncSession) -> None:
-    """Queue a delivery pass in the session's transaction."""
-    await queue_delivery_on(await driver_connection(session))
+async def schedule_retry_pass(session: AsyncSession, *, now: datetime) -> int | None:
+    """Queue a pass for when the next retry is due, if that comes before the periodic pass;
+    returns its job id (None: none needed, or one is already waiting)."""
+    next_due = await EndpointRepository(session).next_due_at()
+    if next_due is None or next_due - now >= PERIODIC_PASS:
+        return None
+    wait = max(0, math.ceil((next_due - now).total_seconds()))
+    return await defer_in_transaction(
+        session, deliver_webhooks, queueing_lock=RETRY_QUEUEING_LOCK, schedule_in={"seconds": wait}
+    )
 
 
 @job_app.periodic(cron="* * * * *", periodic_id="deliver-due-webhooks")
@@ -51,5 +59,14 @@ async def deliver_due_webhooks(timestamp: int) -> bool:
     async with get_database().transaction() as session:
         if not await EndpointRepository(session).any_due(now=utc_now()):
             return False
-        await queue_delivery(session)
+        await defer_in_transaction(session, deliver_webhooks)
     return True
+
+
+@job_app.periodic(cron="43 3 * * *", periodic_id="prune-webhook-events")
+@job_app.task(queue="maintenance", queueing_lock="prune_webhook_events")
+async def prune_webhook_events(timestamp: int) -> int:
+    """Keep the outgoing-webhook tables small: events over 30 days old with no attempt
+    pending go, with their attempt rows."""
+    async with get_database().transaction() as session:
+        return await EndpointRepository(session).prune(older_than=utc_now() - KEEP_DELIVERED)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import procrastinate
 import procrastinate.exceptions
+import psycopg
 import psycopg_pool
 from procrastinate.psycopg_connector import PsycopgConnector
 
@@ -59,7 +60,26 @@ async def defer_in_transaction(
     """
     from app.core.db import driver_connection
 
-    connection = await driver_connection(session)
+    return await defer_on_connection(
+        await driver_connection(session),
+        task,
+        lock=lock,
+        queueing_lock=queueing_lock,
+        schedule_in=schedule_in,
+        **kwargs,
+    )
+
+
+async def defer_on_connection(
+    connection: psycopg.AsyncConnection[Any],
+    task: procrastinate.tasks.Task[Any, Any, Any],
+    *,
+    lock: str | None = None,
+    queueing_lock: str | None = None,
+    schedule_in: dict[str, int] | None = None,
+    **kwargs: Any,
+) -> int | None:
+    """``defer_in_transaction`` for a psycopg connection inside a transaction."""
     try:
         # A savepoint of psycopg's own (SQLAlchemy cannot see statements run on the driver
         # connection): without it, a refused deferral would abort the caller's transaction

@@ -238,7 +238,7 @@ def _pydantic_problems(exc: ValidationError) -> Iterator[dict[str, str]]:
 def _path_key(problem: dict[str, str]) -> tuple[tuple[int, int, str], ...]:
     key: list[tuple[int, int, str]] = []
     for token in re.findall(r"[^.\[\]]+", problem["path"]):
-        if token.isdigit():
+        if token.isascii() and token.isdigit():  # not "²": int() refuses it
             key.append((1, int(token), ""))
         elif not key and token in _TOP_LEVEL_ORDER:
             key.append((0, _TOP_LEVEL_ORDER.index(token), ""))

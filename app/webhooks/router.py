@@ -8,11 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.core.config import get_settings
-from app.core.http import SessionDep
 from app.webhooks import service
 from app.webhooks.events import SALESFORCE_ACK
+from app.webhooks.inbox import InboxWriter
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+def _inbox(request: Request) -> InboxWriter:
+    """No per-request database session here: the process's inbox writer commits concurrent
+    deliveries together (see app.webhooks.inbox)."""
+    inbox: InboxWriter = request.app.state.inbox
+    return inbox
 
 
 def _called_uri(request: Request) -> str:
@@ -25,14 +32,12 @@ def _called_uri(request: Request) -> str:
 
 
 @router.post("/hubspot/{connection_id}", status_code=204)
-async def hubspot_webhook(
-    connection_id: uuid.UUID, request: Request, session: SessionDep
-) -> Response:
+async def hubspot_webhook(connection_id: uuid.UUID, request: Request) -> Response:
     """HubSpot company events (signature v3; v2 when the connection allows it)."""
     body = await request.body()
     service.check_size(body, limit=get_settings().webhook_max_body_bytes)
     await service.accept_hubspot(
-        session,
+        _inbox(request),
         connection_id=connection_id,
         method=request.method,
         uri=_called_uri(request),
@@ -46,7 +51,6 @@ async def hubspot_webhook(
 async def salesforce_webhook(
     connection_id: uuid.UUID,
     request: Request,
-    session: SessionDep,
     secret: Annotated[str | None, Query()] = None,
 ) -> Response:
     """Salesforce Outbound Messages (SOAP; answered with the Ack Salesforce waits for), or a
@@ -56,8 +60,10 @@ async def salesforce_webhook(
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "application/json":
         await service.accept_salesforce_flow(
-            session, connection_id=connection_id, body=body, headers=request.headers
+            _inbox(request), connection_id=connection_id, body=body, headers=request.headers
         )
         return Response(status_code=204)
-    await service.accept_salesforce(session, connection_id=connection_id, body=body, secret=secret)
+    await service.accept_salesforce(
+        _inbox(request), connection_id=connection_id, body=body, secret=secret
+    )
     return Response(content=SALESFORCE_ACK, media_type="text/xml")

@@ -11,21 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.accounts.service import upsert_and_score
 from app.connections.service import get_connection, open_connector, open_credentials
 from app.core.db import Database
 from app.core.errors import NotFound, PayloadTooLarge, Unauthorized
-from app.jobs import defer_in_transaction
-from app.sync.service import account_rows, connection_lock
+from app.sync.service import account_rows
 from app.webhooks.events import (
     InboxEvent,
     hubspot_events,
     salesforce_flow_events,
     salesforce_outbound,
 )
+from app.webhooks.inbox import InboxWriter
 from app.webhooks.repository import WebhookInboxRepository
 from app.webhooks.signatures import flow_valid, hubspot_v2_valid, hubspot_v3_valid
 from app.writeback.service import flush_outbox
@@ -40,29 +37,13 @@ def check_size(body: bytes, *, limit: int) -> None:
         raise PayloadTooLarge(f"webhook bodies are limited to {limit:,} bytes")
 
 
-async def _store(session: AsyncSession, connection_id: uuid.UUID, events: list[InboxEvent]) -> int:
-    from app.webhooks.tasks import process_webhook_inbox
-
-    queueing_lock = f"inbox:{connection_id}"
+async def _store(inbox: InboxWriter, connection_id: uuid.UUID, events: list[InboxEvent]) -> int:
     try:
-        added, job_waiting = await WebhookInboxRepository(session).add(
-            connection_id, events, queueing_lock=queueing_lock
-        )
-    except psycopg.errors.ForeignKeyViolation:
+        return await inbox.store(connection_id, events)
+    except NotFound:
         # Deleted since its verifier was cached (here or on another replica).
         _verifiers.pop(connection_id, None)
-        raise NotFound(f"no connection {connection_id}") from None
-    # A waiting job will see these events too (it reads the inbox when it starts); a job
-    # already running re-reads until the inbox is empty, and one more is queued regardless.
-    if added and not job_waiting:
-        await defer_in_transaction(
-            session,
-            process_webhook_inbox,
-            lock=connection_lock(connection_id),
-            queueing_lock=queueing_lock,
-            connection_id=str(connection_id),
-        )
-    return added
+        raise
 
 
 @dataclass(slots=True, frozen=True)
@@ -79,11 +60,12 @@ VERIFIER_TTL = 10.0
 _verifiers: dict[uuid.UUID, _Verifier] = {}
 
 
-async def _verifier(session: AsyncSession, connection_id: uuid.UUID) -> _Verifier:
+async def _verifier(database: Database, connection_id: uuid.UUID) -> _Verifier:
     cached = _verifiers.get(connection_id)
     if cached is not None and time.monotonic() - cached.loaded_at < VERIFIER_TTL:
         return cached
-    connection = await get_connection(session, connection_id=connection_id)
+    async with database.transaction() as session:
+        connection = await get_connection(session, connection_id=connection_id)
     verifier = _Verifier(
         connection.kind,
         open_credentials(connection),
@@ -97,7 +79,7 @@ async def _verifier(session: AsyncSession, connection_id: uuid.UUID) -> _Verifie
 
 
 async def accept_hubspot(
-    session: AsyncSession,
+    inbox: InboxWriter,
     *,
     connection_id: uuid.UUID,
     method: str,
@@ -107,7 +89,7 @@ async def accept_hubspot(
 ) -> int:
     """Verify a HubSpot delivery (v3, or v2 when the connection allows it) and store its
     events; returns how many were new. No CRM call is made here."""
-    connection = await _verifier(session, connection_id)
+    connection = await _verifier(inbox.database, connection_id)
     if connection.kind != "hubspot":
         raise NotFound(f"connection {connection_id} is not a HubSpot connection")
     secret = connection.credentials.get("client_secret")
@@ -136,11 +118,11 @@ async def accept_hubspot(
         )
     if problem:
         raise Unauthorized(problem)
-    return await _store(session, connection_id, hubspot_events(body))
+    return await _store(inbox, connection_id, hubspot_events(body))
 
 
-async def _salesforce_verifier(session: AsyncSession, connection_id: uuid.UUID) -> _Verifier:
-    connection = await _verifier(session, connection_id)
+async def _salesforce_verifier(database: Database, connection_id: uuid.UUID) -> _Verifier:
+    connection = await _verifier(database, connection_id)
     if connection.kind != "salesforce":
         raise NotFound(f"connection {connection_id} is not a Salesforce connection")
     if not connection.credentials.get("webhook_secret"):
@@ -155,23 +137,23 @@ def _check_organization(connection: _Verifier, organization_id: str) -> None:
 
 
 async def accept_salesforce(
-    session: AsyncSession, *, connection_id: uuid.UUID, body: bytes, secret: str | None
+    inbox: InboxWriter, *, connection_id: uuid.UUID, body: bytes, secret: str | None
 ) -> int:
     """Check an Outbound Message's URL secret and organisation, store its notifications."""
-    connection = await _salesforce_verifier(session, connection_id)
+    connection = await _salesforce_verifier(inbox.database, connection_id)
     expected = connection.credentials["webhook_secret"]
     if not secret or not hmac.compare_digest(expected, secret):
         raise Unauthorized("wrong or missing ?secret= (credentials.webhook_secret)")
     message = salesforce_outbound(body)
     _check_organization(connection, message.organization_id)
-    return await _store(session, connection_id, message.events)
+    return await _store(inbox, connection_id, message.events)
 
 
 async def accept_salesforce_flow(
-    session: AsyncSession, *, connection_id: uuid.UUID, body: bytes, headers: Mapping[str, str]
+    inbox: InboxWriter, *, connection_id: uuid.UUID, body: bytes, headers: Mapping[str, str]
 ) -> int:
     """A Flow HTTP callout (JSON) signed with the webhook secret; store its events."""
-    connection = await _salesforce_verifier(session, connection_id)
+    connection = await _salesforce_verifier(inbox.database, connection_id)
     problem = flow_valid(
         secret=connection.credentials["webhook_secret"],
         body=body,
@@ -183,7 +165,7 @@ async def accept_salesforce_flow(
         raise Unauthorized(problem)
     organization_id, events = salesforce_flow_events(body)
     _check_organization(connection, organization_id)
-    return await _store(session, connection_id, events)
+    return await _store(inbox, connection_id, events)
 
 
 async def process_inbox(database: Database, *, connection_id: uuid.UUID) -> dict[str, int]:

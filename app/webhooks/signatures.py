@@ -10,6 +10,11 @@ import hmac
 HUBSPOT_MAX_AGE_MS = 5 * 60 * 1000
 
 
+def _is_whole_number(text: str) -> bool:
+    # ASCII only: str.isdigit() also passes "²", which int() refuses.
+    return text.isascii() and text.isdigit()
+
+
 def hubspot_v3_signature(
     client_secret: str, method: str, uri: str, body: bytes, timestamp: str
 ) -> str:
@@ -41,7 +46,7 @@ def hubspot_v3_valid(
     """None when the v3 signature is good and fresh, else why not."""
     if not timestamp or not signature:
         return "missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp"
-    if not timestamp.isdigit():
+    if not _is_whole_number(timestamp):
         return "X-HubSpot-Request-Timestamp is not a millisecond timestamp"
     if abs(now_ms - int(timestamp)) > HUBSPOT_MAX_AGE_MS:
         return "stale request: the timestamp is more than 5 minutes away from now"
@@ -80,7 +85,10 @@ def flow_valid(
     """None when a Flow callout's signature is good and fresh, else why not."""
     if not timestamp or not signature:
         return "missing X-ICP-Sync-Signature or X-ICP-Sync-Timestamp"
-    if not timestamp.isdigit() or abs(now_s - int(timestamp)) > FLOW_MAX_AGE_SECONDS:
+    if (
+        not (timestamp.isascii() and timestamp.isdigit())
+        or abs(now_s - int(timestamp)) > FLOW_MAX_AGE_SECONDS
+    ):
         return "stale or malformed X-ICP-Sync-Timestamp (unix seconds, within 5 minutes)"
     expected = flow_signature(secret, timestamp, body)
     if not hmac.compare_digest(expected.encode(), signature.encode()):

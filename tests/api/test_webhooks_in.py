@@ -130,7 +130,7 @@ async def test_our_own_icp_property_changes_are_ignored(app_client, hubspot_id, 
 
 @pytest.mark.parametrize(
     "tamper",
-    ["body", "secret", "stale", "missing"],
+    ["body", "secret", "stale", "missing", "not-ascii-digits"],
 )
 async def test_bad_signatures_are_refused_with_401(app_client, hubspot_id, database_url, tamper):
     url = f"http://test/webhooks/hubspot/{hubspot_id}"
@@ -140,6 +140,11 @@ async def test_bad_signatures_are_refused_with_401(app_client, hubspot_id, datab
         "secret": _signed(url, body, secret="not-the-secret"),
         "stale": _signed(url, body, age_ms=6 * 60 * 1000),
         "missing": {"Content-Type": "application/json"},
+        # "²" passes str.isdigit() but not int()
+        "not-ascii-digits": {
+            "X-HubSpot-Signature-v3": "x",
+            "X-HubSpot-Request-Timestamp": "²".encode("latin-1"),
+        },
     }[tamper]
     sent = body.replace(b"industry", b"industrx") if tamper == "body" else body
     response = await app_client.post(url, content=sent, headers=headers)
@@ -266,7 +271,7 @@ async def test_a_signed_flow_callout_is_stored_once(app_client, salesforce_id, d
     ]
 
 
-@pytest.mark.parametrize("tamper", ["secret", "stale", "body", "org"])
+@pytest.mark.parametrize("tamper", ["secret", "stale", "body", "org", "not-ascii-digits"])
 async def test_flow_callouts_with_bad_signatures_or_org_are_refused(
     app_client, salesforce_id, database_url, tamper
 ):
@@ -279,6 +284,7 @@ async def test_flow_callouts_with_bad_signatures_or_org_are_refused(
         "stale": _flow_headers(body, age_s=600),
         "body": _flow_headers(body),
         "org": _flow_headers(body),
+        "not-ascii-digits": _flow_headers(body) | {"X-ICP-Sync-Timestamp": "²".encode("latin-1")},
     }[tamper]
     sent = body.replace(b"e1", b"e2") if tamper == "body" else body
     response = await app_client.post(
@@ -294,3 +300,74 @@ async def test_a_flow_callout_that_is_not_our_json_is_400(app_client, salesforce
         f"/webhooks/salesforce/{salesforce_id}", content=body, headers=_flow_headers(body)
     )
     assert response.status_code == 400
+
+
+@pytest.fixture
+def _quick_database_timeout(monkeypatch):
+    """Give up on an unreachable database after half a second, not three (set before the
+    app starts, since its inbox writer reads it then)."""
+    from app.webhooks import inbox
+
+    monkeypatch.setattr(inbox, "CONNECT_TIMEOUT_SECONDS", 0.5)
+
+
+def _kill_inbox_connections(admin: psycopg.Connection) -> int:
+    from app.webhooks.inbox import APPLICATION_NAME
+
+    return admin.execute(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+        (APPLICATION_NAME,),
+    ).fetchone()[0]
+
+
+async def test_a_connection_lost_under_a_delivery_is_replaced_and_the_delivery_stored(
+    app_client, hubspot_id, database_url
+):
+    """The writer's connection dies (a database restart, a failover): the delivery is
+    written on a fresh connection, once."""
+    url = f"http://test/webhooks/hubspot/{hubspot_id}"
+    first = _events((11, "company.propertyChange", "industry"))
+    assert (
+        await app_client.post(url, content=first, headers=_signed(url, first))
+    ).status_code == 204
+    with psycopg.connect(libpq_conninfo(database_url), autocommit=True) as admin:
+        assert _kill_inbox_connections(admin) >= 1
+
+    for object_id in (12, 13, 14):  # whichever writer takes them, its connection is fresh
+        body = _events((object_id, "company.propertyChange", "industry"))
+        response = await app_client.post(url, content=body, headers=_signed(url, body))
+        assert response.status_code == 204
+    assert [object_id for _, object_id in _inbox(database_url)] == ["11", "12", "13", "14"]
+
+
+@pytest.mark.usefixtures("_quick_database_timeout")
+async def test_a_database_refusing_connections_is_503_and_the_retry_is_stored_once(
+    app_client, hubspot_id, database_url
+):
+    """Database down: the delivery is refused with 503 (HubSpot retries it) and nothing is
+    half-written; once the database is back the retry lands, once."""
+    url = f"http://test/webhooks/hubspot/{hubspot_id}"
+    first = _events((11, "company.propertyChange", "industry"))
+    assert (
+        await app_client.post(url, content=first, headers=_signed(url, first))
+    ).status_code == 204
+    name = database_url.database
+    second = _events((12, "company.propertyChange", "industry"))
+    server = libpq_conninfo(database_url.set(database="postgres"))
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+        try:
+            _kill_inbox_connections(admin)
+            refused = await app_client.post(url, content=second, headers=_signed(url, second))
+        finally:
+            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+    assert refused.status_code == 503
+    assert refused.json()["error"] == "ServiceUnavailable"
+    assert _inbox(database_url) == [("company.propertyChange", "11")]
+
+    retried = await app_client.post(url, content=second, headers=_signed(url, second))
+    assert retried.status_code == 204
+    assert _inbox(database_url) == [
+        ("company.propertyChange", "11"),
+        ("company.propertyChange", "12"),
+    ]

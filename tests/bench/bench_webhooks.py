@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -27,6 +29,11 @@ from tests.bench.harness import bench_database, free_port, sandbox_process
 from tests.bench.load import http_request, run_load
 
 INGEST_REQUESTS = int(os.environ.get("BENCH_WEBHOOK_REQUESTS", 6000))
+INGEST_ROUNDS = int(os.environ.get("BENCH_WEBHOOK_ROUNDS", 5))
+# HubSpot sends at most `throttling.maxConcurrentRequests` at once per app (10 by default):
+# 16 senders is a busy day.
+SENDERS = 16
+SECRET = "sandbox-secret"
 EDITS = int(os.environ.get("BENCH_WEBHOOK_EDITS", 40))
 FIT = {
     "country": "United States",
@@ -66,11 +73,15 @@ def served(command: list[str], settings: Settings | None, port: int) -> Iterator
         process.wait(30)
 
 
-def signed_requests(path: str, port: int, count: int, secret: str) -> list[bytes]:
-    """``count`` distinct one-event deliveries, signed as HubSpot would sign them."""
+def signed_requests(
+    path: str, port: int, count: int, secret: str, *, first: int = 0
+) -> list[bytes]:
+    """``count`` one-event deliveries with event ids from ``first`` on (distinct ids: a
+    repeated one would be dropped as a redelivery, which costs less than a new event), signed
+    as HubSpot would sign them."""
     uri = f"http://127.0.0.1:{port}{path}"
     requests = []
-    for n in range(count):
+    for n in range(first, first + count):
         body = orjson.dumps(
             [
                 {
@@ -106,6 +117,10 @@ def signed_requests(path: str, port: int, count: int, secret: str) -> list[bytes
     return requests
 
 
+def _span(rates: list[float]) -> str:
+    return f"{min(rates):,.0f}–{max(rates):,.0f}"
+
+
 def _tier(admin: SandboxAdmin, company_id: str) -> str | None:
     properties = admin.get(f"companies/{company_id}").get("properties", {})
     return properties.get("icp_tier")  # type: ignore[no-any-return]
@@ -123,6 +138,8 @@ async def _measure() -> list[str]:
                 path = f"/webhooks/hubspot/{connection_id}"
                 service_cmd = [sys.executable, "-m", "app", "serve", "--no-worker"]
                 bare_port, service_port = free_port(), free_port()
+                bare_rates: list[float] = []
+                service_rates: list[float] = []
                 bare_cmd = [
                     sys.executable,
                     "-m",
@@ -134,29 +151,32 @@ async def _measure() -> list[str]:
                     "warning",
                     "--no-access-log",
                 ]
-                with served(bare_cmd, None, bare_port):
-                    await run_load(
-                        bare_port, signed_requests(path, bare_port, 300, "x"), connections=16
-                    )
-                    bare = await run_load(
-                        bare_port,
-                        signed_requests(path, bare_port, INGEST_REQUESTS, "x"),
-                        connections=16,
-                    )
-                with served(service_cmd, settings, service_port):
-                    await run_load(
-                        service_port,
-                        signed_requests(path + "?warmup=1", service_port, 300, "sandbox-secret"),
-                        connections=16,
-                    )
-                    ingest = await run_load(
-                        service_port,
-                        signed_requests(path, service_port, INGEST_REQUESTS, "sandbox-secret"),
-                        connections=16,
-                    )
+                # Both served at once, loaded in turn, round after round: the machine is shared
+                # and its speed drifts, so each is measured in the same stretches of time.
+                with (
+                    served(bare_cmd, None, bare_port),
+                    served(service_cmd, settings, service_port),
+                ):
+                    event_ids = itertools.count(step=INGEST_REQUESTS)
+                    targets = [(bare_port, "x", bare_rates), (service_port, SECRET, service_rates)]
+                    for port, secret, _ in targets:  # warm up
+                        await run_load(
+                            port,
+                            signed_requests(path, port, 300, secret, first=next(event_ids)),
+                            connections=SENDERS,
+                        )
+                    for _ in range(INGEST_ROUNDS):
+                        for port, secret, rates in targets:
+                            requests = signed_requests(
+                                path, port, INGEST_REQUESTS, secret, first=next(event_ids)
+                            )
+                            result = await run_load(port, requests, connections=SENDERS)
+                            refused = INGEST_REQUESTS - result.statuses.get(204, 0)
+                            assert refused == 0, f"{refused} deliveries not accepted"
+                            rates.append(result.rate)
                     paced = await run_load(
                         service_port,
-                        signed_requests(path + "?paced=1", service_port, 5000, "sandbox-secret"),
+                        signed_requests(path, service_port, 5000, SECRET, first=next(event_ids)),
                         connections=32,
                         rate=500,
                     )
@@ -178,15 +198,16 @@ async def _measure() -> list[str]:
                                 break
                             await asyncio.sleep(0.01)
                         edit_latencies.append(time.perf_counter() - started)
-    ok = ingest.statuses.get(204, 0)
-    ratio = ingest.rate / bare.rate
+    bare, service = statistics.median(bare_rates), statistics.median(service_rates)
     if not edit_latencies:  # BENCH_WEBHOOK_EDITS=0: ingest figures only
         edit_latencies.append(float("nan"))
     edit_latencies.sort()
     p95 = edit_latencies[min(len(edit_latencies) - 1, int(0.95 * len(edit_latencies)))]
     return [
-        f"webhook ingest: {ingest.rate:,.0f} requests/s ({ok:,} of {ingest.requests:,} → 204) vs "
-        f"a bare FastAPI endpoint {bare.rate:,.0f}/s = {ratio:.0%} (target ≥ 40%)",
+        f"webhook ingest, {SENDERS} concurrent senders, median of {INGEST_ROUNDS} alternating "
+        f"rounds of {INGEST_REQUESTS:,}: {service:,.0f} requests/s (rounds {_span(service_rates)}) "
+        f"vs a bare FastAPI endpoint {bare:,.0f}/s (rounds {_span(bare_rates)}) = "
+        f"{service / bare:.0%} (target ≥ 40%)",
         f"webhook latency at 500 requests/s: p50 {paced.percentile(0.5) * 1000:.1f} ms, "
         f"p99 {paced.percentile(0.99) * 1000:.1f} ms (target ≤ 50 ms; achieved "
         f"{paced.rate:,.0f}/s)",

@@ -754,7 +754,7 @@ def _admin_routes(sandbox: HubSpotSandbox) -> list[Route]:
             store = sandbox.portal.stores[object_type]
             record = (
                 store.records.get(int(params["objectId"]))
-                if str(params["objectId"]).isdigit()
+                if str(params["objectId"]).isascii() and str(params["objectId"]).isdigit()
                 else None
             )
             if record is None:

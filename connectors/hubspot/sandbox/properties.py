@@ -78,7 +78,7 @@ def parse_datetime_ms(raw: Any) -> int | None:
     text = str(raw).strip()
     if not text:
         return None
-    if text.lstrip("-").isdigit():
+    if text.isascii() and text.lstrip("-").isdigit():
         return int(text)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))

@@ -84,7 +84,11 @@ class QueryEngine:
         """``GET query/<locator>-<offset>``: the batch starting at that offset."""
         cursor_id, _, raw_offset = locator.rpartition("-")
         cursor = self._cursors.get(cursor_id)
-        if cursor is None or not raw_offset.isdigit() or int(raw_offset) > len(cursor.ids):
+        if (
+            cursor is None
+            or not (raw_offset.isascii() and raw_offset.isdigit())
+            or int(raw_offset) > len(cursor.ids)
+        ):
             raise SalesforceError.bad_request("INVALID_QUERY_LOCATOR", "invalid query locator")
         self._cursors.move_to_end(cursor_id)
         return self._batch(cursor, cursor_id, int(raw_offset), batch_size or DEFAULT_BATCH, version)

@@ -291,7 +291,7 @@ class _Parser:
 
     def integer(self) -> int:
         token = self.token
-        if token.kind != "number" or not token.text.isdigit():
+        if token.kind != "number" or not (token.text.isascii() and token.text.isdigit()):
             raise self.malformed(token)
         self.advance()
         return int(token.text)

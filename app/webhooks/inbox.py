@@ -1,0 +1,258 @@
+"""Group commit for webhook ingest.
+
+Every accepted delivery must be durable before its 2xx, and a transaction per delivery costs
+more than everything else on the path together (a pooled ORM session, four round trips, a
+commit each). So requests hand their verified events to the process's ``InboxWriter``, which
+writes whatever has queued up meanwhile, and defers the processing jobs, in one statement
+(one transaction, one round trip), and only then lets each request answer. Under load the
+batches grow by themselves (what arrives while one commits forms the next); an idle service
+writes a lone delivery at once, with no added wait.
+
+The writers talk psycopg directly, each on an autocommit connection of its own. Measured per
+batch of 8 deliveries: an ORM session 1.1 ms of CPU, psycopg in an explicit transaction
+0.35-0.5 ms (pipeline mode 0.6), the single statement 0.25 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import procrastinate.jobs
+import psycopg
+import psycopg_pool
+from sqlalchemy.exc import OperationalError
+
+from app.core.db import Database, libpq_conninfo
+from app.core.errors import NotFound, ServiceUnavailable
+from app.jobs import defer_on_connection
+from app.sync.service import connection_lock
+from app.webhooks.events import InboxEvent
+from app.webhooks.repository import QUEUEING_LOCK_INDEX, store_events
+
+log = logging.getLogger(__name__)
+
+# Events per statement: big enough to absorb any burst, small enough that one batch's
+# transaction stays short.
+MAX_BATCH_EVENTS = 2_000
+# Batches in flight at once: while one waits for its commit the next is being written, so
+# the event loop does not sit idle on the database. Measured with tests/bench/bench_webhooks
+# (16 concurrent senders, 2 cores): one writer 34-36% of bare FastAPI's rate, two 42-44%,
+# three 39%, four 32% (smaller batches cost more per delivery).
+WRITERS = 2
+# A batch that lost a race to queue the same job is written again, up to this many times.
+DEFER_RACE_ATTEMPTS = 3
+# How long a delivery may wait for a database connection before it is answered 503 (the CRM
+# retries): well inside HubSpot's and Salesforce's request timeouts.
+CONNECT_TIMEOUT_SECONDS = 3.0
+# How the writer's connections show in pg_stat_activity.
+APPLICATION_NAME = "icp-sync webhook inbox"
+
+
+def inbox_queueing_lock(connection_id: uuid.UUID) -> str:
+    """At most one waiting processing job per connection: it reads the whole inbox."""
+    return f"inbox:{connection_id}"
+
+
+def _inbox_job_options(connection_id: uuid.UUID) -> dict[str, Any]:
+    # Under the connection's lock, like its syncs; one waiting job reads the whole inbox.
+    return {
+        "lock": connection_lock(connection_id),
+        "queueing_lock": inbox_queueing_lock(connection_id),
+    }
+
+
+def inbox_job(connection_id: uuid.UUID) -> procrastinate.jobs.Job:
+    """The job that processes the connection's inbox, as procrastinate would defer it."""
+    from app.webhooks.tasks import process_webhook_inbox
+
+    return process_webhook_inbox.configure(**_inbox_job_options(connection_id)).make_new_job(
+        connection_id=str(connection_id)
+    )
+
+
+async def queue_inbox_processing(
+    connection: psycopg.AsyncConnection[Any], connection_id: uuid.UUID
+) -> int | None:
+    """Queue the connection's inbox job in ``connection``'s transaction, unless one is
+    waiting already."""
+    from app.webhooks.tasks import process_webhook_inbox
+
+    return await defer_on_connection(
+        connection,
+        process_webhook_inbox,
+        **_inbox_job_options(connection_id),
+        connection_id=str(connection_id),
+    )
+
+
+@dataclass(slots=True)
+class _Delivery:
+    connection_id: uuid.UUID
+    events: Sequence[InboxEvent]
+    stored: asyncio.Future[int] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class InboxWriter:
+    """Stores webhook events for one process, batching concurrent deliveries into one
+    transaction. Use ``async with InboxWriter(database) as writer``."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._queue: asyncio.Queue[_Delivery] = asyncio.Queue()
+        self._writers: list[asyncio.Task[None]] = []
+        # A connection per writer, and one spare to replace a broken one at once.
+        self._pool = psycopg_pool.AsyncConnectionPool(
+            libpq_conninfo(database.url),
+            min_size=1,
+            max_size=WRITERS + 1,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            kwargs={"application_name": APPLICATION_NAME, "autocommit": True},
+            open=False,
+            name="webhook-inbox",
+        )
+
+    async def __aenter__(self) -> InboxWriter:
+        await self._pool.open()  # not waiting: the service starts even if the database lags
+        self._writers = [
+            asyncio.create_task(self._run(), name=f"webhook-inbox-writer-{n}")
+            for n in range(WRITERS)
+        ]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        # Requests still waiting get their batch written: nothing accepted is dropped.
+        await self._queue.join()
+        for writer in self._writers:
+            writer.cancel()
+        await asyncio.gather(*self._writers, return_exceptions=True)
+        self._writers = []
+        await self._pool.close()
+
+    async def store(self, connection_id: uuid.UUID, events: Sequence[InboxEvent]) -> int:
+        """Store ``events`` durably with their processing job; returns how many were new
+        (a redelivery is dropped). Returns after the commit."""
+        if not self._writers:
+            raise RuntimeError("the inbox writer is not running")
+
+        delivery = _Delivery(connection_id, events)
+        self._queue.put_nowait(delivery)
+        return await delivery.stored
+
+    async def _run(self) -> None:
+        # Each writer keeps its connection from batch to batch (a checkout per batch cost a
+        # third as much CPU as the batch's own SQL).
+        connection: psycopg.AsyncConnection[Any] | None = None
+        try:
+            while True:
+                batch = await self._next_batch()
+                try:
+                    connection = await self._write_batch(connection, batch)
+                finally:
+                    for _ in batch:
+                        self._queue.task_done()
+        finally:
+            if connection is not None:
+                await self._pool.putconn(connection)
+
+    async def _next_batch(self) -> list[_Delivery]:
+        """The oldest waiting delivery and whatever queued behind it, up to the size cap."""
+        batch = [await self._queue.get()]
+        size = len(batch[0].events)
+        while size < MAX_BATCH_EVENTS and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+            size += len(batch[-1].events)
+        return batch
+
+    async def _write_batch(
+        self, connection: psycopg.AsyncConnection[Any] | None, batch: list[_Delivery]
+    ) -> psycopg.AsyncConnection[Any] | None:
+        """Write the batch and answer its deliveries; returns the connection to keep."""
+        for attempt in (1, 2):
+            try:
+                if connection is None:
+                    connection = await self._pool.getconn()
+                added = await self._write(connection, batch)
+                break
+            except psycopg.errors.ForeignKeyViolation:
+                # A connection deleted since its verifier was cached: write each delivery
+                # on its own so the others still land, and that one gets its 404.
+                assert connection is not None  # the write it came from had one
+                for delivery in batch:
+                    await self._write_alone(connection, delivery)
+                return connection
+            except Exception as exc:  # every waiting request must hear of it, not hang
+                if connection is not None and (connection.broken or connection.closed):
+                    # It died under this batch (a database restart, a failover): the pool
+                    # replaces it, and the batch is tried once more (the write is
+                    # idempotent) before the CRM is told to retry.
+                    await self._pool.putconn(connection)
+                    connection = None
+                    if attempt == 1:
+                        continue
+                _fail(batch, exc)
+                return connection
+        for delivery, count in zip(batch, added, strict=True):
+            if not delivery.stored.done():
+                delivery.stored.set_result(count)
+        return connection
+
+    async def _write_alone(
+        self, connection: psycopg.AsyncConnection[Any], delivery: _Delivery
+    ) -> None:
+        try:
+            (count,) = await self._write(connection, [delivery])
+        except psycopg.errors.ForeignKeyViolation:
+            _fail([delivery], NotFound(f"no connection {delivery.connection_id}"))
+        except Exception as exc:
+            _fail([delivery], exc)
+        else:
+            if not delivery.stored.done():
+                delivery.stored.set_result(count)
+
+    async def _write(
+        self, connection: psycopg.AsyncConnection[Any], batch: Sequence[_Delivery]
+    ) -> list[int]:
+        """The events, and a processing job for each connection that got new events and
+        has none waiting, in one statement. Returns the new-event count per delivery."""
+        deliveries = [(d.connection_id, d.events) for d in batch]
+        jobs = {c: inbox_job(c) for c in {d.connection_id for d in batch}}
+        # A waiting job reads the inbox when it starts, so it will see these events; a job
+        # already running re-reads until the inbox is empty, and one more is queued
+        # regardless. (The narrow race of a waiting job starting before this commits is
+        # closed by the periodic sweep in app.webhooks.tasks.)
+        for attempt in range(1, DEFER_RACE_ATTEMPTS + 1):
+            try:
+                added_keys = await store_events(connection, deliveries, jobs=jobs)
+                break
+            except psycopg.errors.UniqueViolation as exc:
+                # Another writer or replica queued the same job between our check and our
+                # insert: nothing was written; the retry finds that job waiting.
+                if (
+                    exc.diag.constraint_name != QUEUEING_LOCK_INDEX
+                    or attempt == DEFER_RACE_ATTEMPTS
+                ):
+                    raise
+        counts = []
+        for delivery in batch:
+            keys = {(delivery.connection_id, e.dedupe_key) for e in delivery.events}
+            counts.append(len(keys & added_keys))
+            added_keys -= keys  # the same event twice in one batch is new only once
+        return counts
+
+
+def _fail(batch: Sequence[_Delivery], exc: BaseException) -> None:
+    if isinstance(exc, OperationalError | psycopg.OperationalError | psycopg_pool.PoolTimeout):
+        log.warning("webhook inbox: database unavailable: %s", exc)
+        exc = ServiceUnavailable("the database is not answering; the CRM will retry")
+    elif not isinstance(exc, NotFound):
+        log.error("webhook inbox: batch of %d deliveries failed", len(batch), exc_info=exc)
+    for delivery in batch:
+        if not delivery.stored.done():
+            delivery.stored.set_exception(exc)
