@@ -87,7 +87,7 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    app = create_app(settings, run_worker=not no_worker)
+    app = create_app(settings, run_worker=not no_worker, tune_gc=True)
     uvicorn.run(
         app,
         host=host or settings.host,

@@ -147,3 +147,35 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 def example_icp_yaml() -> bytes:
     """The ICP of DESIGN §3.2."""
     return (EXAMPLES / "icp.yaml").read_bytes()
+
+
+class KeyRotation:
+    """Rotating ICP_SYNC_SECRET_KEYS the way README says: a new key in front, reseal, then the
+    old key dropped."""
+
+    def __init__(self, settings: Settings) -> None:
+        from cryptography.fernet import Fernet
+
+        self.settings = settings
+        self.new_key = Fernet.generate_key().decode()
+        self.current_key = (settings.data_dir / "secret.key").read_text().strip()
+
+    def _use(self, keys: str) -> None:
+        from pydantic import SecretStr
+
+        configure_secrets(self.settings.model_copy(update={"secret_keys": SecretStr(keys)}))
+
+    def add_new_key(self) -> None:
+        """The new key first, the current one still accepted."""
+        self._use(f"{self.new_key},{self.current_key}")
+
+    def drop_old_key(self) -> None:
+        """Only the new key left."""
+        self._use(self.new_key)
+
+
+@pytest.fixture
+def key_rotation(settings: Settings) -> Iterator[KeyRotation]:
+    """A key rotation; the test's own keys are back afterwards."""
+    yield KeyRotation(settings)
+    configure_secrets(settings)

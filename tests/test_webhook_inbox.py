@@ -49,19 +49,24 @@ async def _waiting_jobs(database: Database) -> list[str]:
         return [row[0] for row in await cursor.fetchall()]  # type: ignore[index]
 
 
-async def test_concurrent_deliveries_are_committed_together_each_learning_its_count(
-    database, monkeypatch
-):
-    first, second = await _connections(database, 2)
-    statements = 0
+@pytest.fixture
+def statements(monkeypatch) -> list[int]:
+    """How many inbox statements the writer ran (a one-item list, counted up)."""
+    count = [0]
     store_events = inbox_module.store_events
 
     async def counting(*args, **kwargs):
-        nonlocal statements
-        statements += 1
+        count[0] += 1
         return await store_events(*args, **kwargs)
 
     monkeypatch.setattr(inbox_module, "store_events", counting)
+    return count
+
+
+async def test_concurrent_deliveries_are_committed_together_each_learning_its_count(
+    database, statements
+):
+    first, second = await _connections(database, 2)
     deliveries = [(first, [_event(f"a{n}"), _event(f"b{n}")]) for n in range(10)]
     deliveries += [(second, [_event("a0")]), (first, [_event("a0")]), (second, [_event("a0")])]
     async with InboxWriter(database) as writer:
@@ -69,7 +74,7 @@ async def test_concurrent_deliveries_are_committed_together_each_learning_its_co
 
     # The same event twice (in one batch or across batches) is new only once.
     assert counts == [2] * 10 + [1, 0, 0]
-    assert statements < len(deliveries)
+    assert statements[0] < len(deliveries)
     stored = await _inbox_keys(database)
     assert len(stored) == len(set(stored)) == 21
     # One waiting job per connection that got events, however many deliveries it had.
@@ -198,20 +203,11 @@ async def test_the_writer_queues_the_very_job_procrastinate_would(database):
 
 
 async def test_a_job_queued_meanwhile_elsewhere_is_not_queued_twice(
-    database, database_url, monkeypatch
+    database, database_url, statements
 ):
     """Another replica queues the connection's job between this batch's check and its insert:
     the batch loses on the queueing lock, writes nothing, and is written again."""
     (connection_id,) = await _connections(database, 1)
-    statements = 0
-    store_events = inbox_module.store_events
-
-    async def counting(*args, **kwargs):
-        nonlocal statements
-        statements += 1
-        return await store_events(*args, **kwargs)
-
-    monkeypatch.setattr(inbox_module, "store_events", counting)
     async with InboxWriter(database) as writer:
         other = await psycopg.AsyncConnection.connect(libpq_conninfo(database_url))
         async with other, other.transaction():
@@ -220,6 +216,6 @@ async def test_a_job_queued_meanwhile_elsewhere_is_not_queued_twice(
             await asyncio.sleep(0.3)  # its insert now waits on our uncommitted job
             assert not stored.done()
         assert await stored == 1
-    assert statements == 2
+    assert statements[0] == 2
     assert await _waiting_jobs(database) == [str(connection_id)]
     assert len(await _inbox_keys(database)) == 1

@@ -85,23 +85,47 @@ async def store_events(
     A redelivered event (same connection and dedupe key) is dropped. Returns the
     (connection id, dedupe key) pairs that were new.
 
+    Rows travel as one JSON document per table (orjson encodes it in one call; psycopg's
+    per-array dumping was two fifths of the batch's CPU).
+
     Raises psycopg.errors.UniqueViolation on ``QUEUEING_LOCK_INDEX`` when another
     transaction deferred the same job meanwhile; nothing is written then, and a retry will
     find that job waiting."""
-    # Sorted, so concurrent batches that share events lock them in the same order (no
-    # deadlock between two writers).
-    rows = sorted(
-        ((c, e) for c, events in deliveries for e in events), key=lambda r: (r[0], r[1].dedupe_key)
-    )
-    if not rows:
+    events = [
+        {
+            "connection_id": c,
+            "dedupe_key": e.dedupe_key,
+            "event_type": e.event_type,
+            "object_id": e.object_id,
+            "payload": e.payload,
+        }
+        for c, batch in deliveries
+        for e in batch
+    ]
+    if not events:
         return set()
+    to_defer = [
+        {
+            "connection_id": c,
+            "queue_name": job.queue,
+            "task_name": job.task_name,
+            "priority": job.priority,
+            "lock": job.lock,
+            "queueing_lock": job.queueing_lock,
+            "args": job.task_kwargs,
+        }
+        for c, job in jobs.items()
+    ]
     cursor = await connection.execute(
         """
         WITH added AS (
             INSERT INTO webhook_inbox (connection_id, dedupe_key, event_type, object_id,
                                        payload)
-            SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::text[],
-                                 %b::text[]::jsonb[])
+            SELECT * FROM jsonb_to_recordset(%s::jsonb)
+                AS e(connection_id uuid, dedupe_key text, event_type text, object_id text,
+                     payload jsonb)
+            -- the same order in every batch: two writers sharing events never deadlock
+            ORDER BY connection_id, dedupe_key
             ON CONFLICT (connection_id, dedupe_key) DO NOTHING
             RETURNING connection_id, dedupe_key
         ),
@@ -111,10 +135,9 @@ async def store_events(
                        ROW(job.queue_name, job.task_name, job.priority, job.lock,
                            job.queueing_lock, job.args, NULL
                        )::procrastinate_job_to_defer_v1)) AS ids
-            FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::int[], %b::text[], %b::text[],
-                        %b::text[]::jsonb[])
-                 AS job(connection_id, queue_name, task_name, priority, lock, queueing_lock,
-                        args)
+            FROM jsonb_to_recordset(%s::jsonb)
+                AS job(connection_id uuid, queue_name text, task_name text, priority int,
+                       lock text, queueing_lock text, args jsonb)
             WHERE job.connection_id IN (SELECT connection_id FROM added)
               AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs waiting
                               WHERE waiting.queueing_lock = job.queueing_lock
@@ -125,19 +148,6 @@ async def store_events(
         UNION ALL  -- referenced, so that it runs; its one row is told apart by the NULLs
         SELECT NULL, NULL FROM deferred
         """,
-        (
-            [c for c, _ in rows],
-            [e.dedupe_key for _, e in rows],
-            [e.event_type for _, e in rows],
-            [e.object_id for _, e in rows],
-            [orjson.dumps(e.payload).decode() for _, e in rows],
-            list(jobs),
-            [j.queue for j in jobs.values()],
-            [j.task_name for j in jobs.values()],
-            [j.priority for j in jobs.values()],
-            [j.lock for j in jobs.values()],
-            [j.queueing_lock for j in jobs.values()],
-            [orjson.dumps(j.task_kwargs).decode() for j in jobs.values()],
-        ),
+        (orjson.dumps(events).decode(), orjson.dumps(to_defer).decode()),
     )
     return {(c, key) for c, key in await cursor.fetchall() if c is not None}

@@ -152,27 +152,17 @@ def test_rotated_keys_still_open_old_credentials(settings):
         security.configure_secrets(settings)
 
 
-async def test_rotate_secrets_reencrypts_every_connection(app_client, admin_headers, settings):
+async def test_rotate_secrets_reencrypts_every_connection(app_client, admin_headers, key_rotation):
     """After rotation the old key can be dropped: the new one alone opens every credential."""
-    from pydantic import SecretStr
-
     from app.connections.repository import ConnectionRepository
     from app.connections.service import open_credentials, reseal_all_credentials
-    from app.core import security
     from app.core.db import get_database
 
     await app_client.post("/api/v1/connections", json=HUBSPOT, headers=admin_headers)
-    new_key = Fernet.generate_key().decode()
-    current = (settings.data_dir / "secret.key").read_text().strip()
-    try:
-        security.configure_secrets(
-            settings.model_copy(update={"secret_keys": SecretStr(f"{new_key},{current}")})
-        )
-        async with get_database().transaction() as session:
-            assert await reseal_all_credentials(session) == 1
-        security.configure_secrets(settings.model_copy(update={"secret_keys": SecretStr(new_key)}))
-        async with get_database().transaction() as session:
-            (connection,) = await ConnectionRepository(session).all()
-            assert open_credentials(connection)["access_token"] == "pat-eu1-secret-token"
-    finally:
-        security.configure_secrets(settings)
+    key_rotation.add_new_key()
+    async with get_database().transaction() as session:
+        assert await reseal_all_credentials(session) == 1
+    key_rotation.drop_old_key()
+    async with get_database().transaction() as session:
+        (connection,) = await ConnectionRepository(session).all()
+        assert open_credentials(connection)["access_token"] == "pat-eu1-secret-token"

@@ -46,3 +46,25 @@ async def test_unknown_route_uses_the_error_shape(app_client):
     response = await app_client.get("/nope")
     assert response.status_code == 404
     assert response.json()["error"] == "NotFound"
+
+
+async def test_a_serving_process_settles_its_garbage_collector(settings):
+    """`icp-sync serve` freezes what start-up built and collects the young generation less
+    often; apps built in tests leave the collector alone."""
+    import gc
+
+    from app.main import GC_YOUNG_THRESHOLD, create_app
+
+    before = gc.get_threshold()
+    app = create_app(settings, run_worker=False, migrate=False, tune_gc=True)
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    untuned = create_app(settings, run_worker=False, migrate=False)
+    async with untuned.router.lifespan_context(untuned):
+        assert gc.get_threshold() == before
+        assert gc.get_freeze_count() == 0

@@ -126,12 +126,9 @@ async def test_a_new_endpoint_has_no_deliveries(app_client, admin_headers, read_
     assert response.json() == {"items": []}
 
 
-async def test_rotate_secrets_reencrypts_endpoint_secrets(app_client, admin_headers, settings):
+async def test_rotate_secrets_reencrypts_endpoint_secrets(app_client, admin_headers, key_rotation):
     """After rotation the old key can be dropped: the signing secret shown at creation still
     opens with the new key alone."""
-    from cryptography.fernet import Fernet
-    from pydantic import SecretStr
-
     from app.core import security
     from app.core.db import get_database
     from app.endpoints.repository import EndpointRepository
@@ -141,17 +138,10 @@ async def test_rotate_secrets_reencrypts_endpoint_secrets(app_client, admin_head
         "/api/v1/webhook-endpoints", json=ENDPOINT, headers=admin_headers
     )
     shown = created.json()["secret"]
-    new_key = Fernet.generate_key().decode()
-    current = (settings.data_dir / "secret.key").read_text().strip()
-    try:
-        security.configure_secrets(
-            settings.model_copy(update={"secret_keys": SecretStr(f"{new_key},{current}")})
-        )
-        async with get_database().transaction() as session:
-            assert await reseal_endpoint_secrets(session) == 1
-        security.configure_secrets(settings.model_copy(update={"secret_keys": SecretStr(new_key)}))
-        async with get_database().transaction() as session:
-            (endpoint,) = await EndpointRepository(session).all()
-            assert security.secrets_cipher().decrypt(endpoint.secret).decode() == shown
-    finally:
-        security.configure_secrets(settings)
+    key_rotation.add_new_key()
+    async with get_database().transaction() as session:
+        assert await reseal_endpoint_secrets(session) == 1
+    key_rotation.drop_old_key()
+    async with get_database().transaction() as session:
+        (endpoint,) = await EndpointRepository(session).all()
+        assert security.secrets_cipher().decrypt(endpoint.secret).decode() == shown

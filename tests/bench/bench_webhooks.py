@@ -20,16 +20,18 @@ from collections.abc import Iterator
 
 import httpx
 import orjson
+import psycopg
 
 from app.core.config import Settings
+from app.core.db import libpq_conninfo
 from app.webhooks.signatures import hubspot_v3_signature
 from connectors.sandbox.admin import SandboxAdmin
 from tests.bench.bench_sync import _connect_and_sync
 from tests.bench.harness import bench_database, free_port, sandbox_process
 from tests.bench.load import http_request, run_load
 
-INGEST_REQUESTS = int(os.environ.get("BENCH_WEBHOOK_REQUESTS", 6000))
-INGEST_ROUNDS = int(os.environ.get("BENCH_WEBHOOK_ROUNDS", 5))
+INGEST_REQUESTS = int(os.environ.get("BENCH_WEBHOOK_REQUESTS", 4000))
+INGEST_ROUNDS = int(os.environ.get("BENCH_WEBHOOK_ROUNDS", 9))
 # HubSpot sends at most `throttling.maxConcurrentRequests` at once per app (10 by default):
 # 16 senders is a busy day.
 SENDERS = 16
@@ -180,6 +182,12 @@ async def _measure() -> list[str]:
                         connections=32,
                         rate=500,
                     )
+                # The ingest phase left tens of thousands of synthetic events (and their job)
+                # waiting; the edit phase measures a rep's edit on a quiet inbox, not behind
+                # that backlog.
+                with psycopg.connect(libpq_conninfo(database.url), autocommit=True) as db:
+                    db.execute("DELETE FROM webhook_inbox")
+                    db.execute("DELETE FROM procrastinate_jobs WHERE status = 'todo'")
                 edit_latencies = []
                 with served([sys.executable, "-m", "app", "serve"], settings, service_port):
                     admin.webhooks(f"http://127.0.0.1:{service_port}{path}")
@@ -199,15 +207,18 @@ async def _measure() -> list[str]:
                             await asyncio.sleep(0.01)
                         edit_latencies.append(time.perf_counter() - started)
     bare, service = statistics.median(bare_rates), statistics.median(service_rates)
+    # Each round's pair ran back to back: their ratio is what the machine's drift spares.
+    ratios = sorted(s / b for b, s in zip(bare_rates, service_rates, strict=True))
     if not edit_latencies:  # BENCH_WEBHOOK_EDITS=0: ingest figures only
         edit_latencies.append(float("nan"))
     edit_latencies.sort()
     p95 = edit_latencies[min(len(edit_latencies) - 1, int(0.95 * len(edit_latencies)))]
     return [
-        f"webhook ingest, {SENDERS} concurrent senders, median of {INGEST_ROUNDS} alternating "
-        f"rounds of {INGEST_REQUESTS:,}: {service:,.0f} requests/s (rounds {_span(service_rates)}) "
-        f"vs a bare FastAPI endpoint {bare:,.0f}/s (rounds {_span(bare_rates)}) = "
-        f"{service / bare:.0%} (target ≥ 40%)",
+        f"webhook ingest, {SENDERS} concurrent senders, {INGEST_ROUNDS} rounds of "
+        f"{INGEST_REQUESTS:,} alternating with a bare FastAPI endpoint: median ratio "
+        f"{statistics.median(ratios):.0%} (rounds {ratios[0]:.0%}–{ratios[-1]:.0%}; target ≥ 40%); "
+        f"{service:,.0f} requests/s (rounds {_span(service_rates)}) vs bare {bare:,.0f}/s "
+        f"(rounds {_span(bare_rates)})",
         f"webhook latency at 500 requests/s: p50 {paced.percentile(0.5) * 1000:.1f} ms, "
         f"p99 {paced.percentile(0.99) * 1000:.1f} ms (target ≤ 50 ms; achieved "
         f"{paced.rate:,.0f}/s)",
