@@ -33,7 +33,7 @@ def admin(hubspot_server: RunningServer) -> Iterator[SandboxAdmin]:
     with SandboxAdmin(hubspot_server.url) as sandbox_admin:
         sandbox_admin.faults()
         sandbox_admin.rate_limit(0)
-        sandbox_admin.webhooks(None)
+        sandbox_admin.webhooks(None, redeliver=False)
         sandbox_admin.reset(seed=7, companies=50)
         yield sandbox_admin
 

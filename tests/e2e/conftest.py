@@ -8,9 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from hubspot import HubSpot
+from simple_salesforce import Salesforce
 
 from connectors.hubspot.sandbox import create_app
+from connectors.salesforce.sandbox import create_app as create_salesforce_app
+from connectors.salesforce.sandbox import tls_files
 from connectors.sandbox.admin import SandboxAdmin
 from connectors.sandbox.server import RunningServer, start_server
 
@@ -40,7 +44,7 @@ def sandbox(hubspot_sandbox: RunningServer) -> Iterator[SandboxAdmin]:
     with SandboxAdmin(hubspot_sandbox.url) as admin:
         admin.faults()
         admin.rate_limit(0)
-        admin.webhooks(None)
+        admin.webhooks(None, redeliver=False)
         admin.reset(seed=3, companies=0)
         yield admin
 
@@ -113,3 +117,69 @@ def calls(sandbox: SandboxAdmin, key: str) -> int:
 
 
 BATCH_UPDATE = "POST /crm/v3/objects/companies/batch/update"
+
+
+# -- Salesforce ----------------------------------------------------------------------------
+
+SALESFORCE_TOKEN = "sandbox-token"
+
+
+@pytest.fixture(scope="session")
+def salesforce_server(tmp_path_factory) -> Iterator[tuple[RunningServer, str]]:
+    """The Salesforce sandbox over https, and the CA file that trusts it."""
+    ca, cert, key = tls_files(tmp_path_factory.mktemp("salesforce-tls"))
+    app = create_salesforce_app(token=SALESFORCE_TOKEN)
+    with start_server(app, ssl_certfile=cert, ssl_keyfile=key) as server:
+        yield server, ca
+
+
+@pytest.fixture
+def sf_sandbox(salesforce_server) -> Iterator[SandboxAdmin]:
+    """An empty, fault-free Salesforce sandbox with its daily limit far away."""
+    server, ca = salesforce_server
+    with SandboxAdmin(server.url, verify=ca) as admin:
+        admin.faults()
+        admin.post("limits", {"used": 0, "max": 1_000_000})
+        admin.post("outbound", {"target_url": None})
+        admin.reset(seed=4, accounts=0)
+        yield admin
+
+
+@pytest.fixture
+def sf(salesforce_server) -> Salesforce:
+    """simple-salesforce on the sandbox, for reading back what icp-sync wrote."""
+    server, ca = salesforce_server
+    session = requests.Session()
+    session.verify = ca
+    session.trust_env = False  # else REQUESTS_CA_BUNDLE, when set, would win over verify
+    return Salesforce(instance_url=server.url, session_id=SALESFORCE_TOKEN, session=session)
+
+
+async def salesforce_connection(
+    database, salesforce_server, *, credentials: dict[str, str] | None = None, **settings: Any
+) -> uuid.UUID:
+    """A Salesforce connection to the sandbox (unthrottled, no lookback)."""
+    from app.connections.schemas import ConnectionCreate
+    from app.connections.service import create_connection
+    from app.demo import demo_settings
+
+    server, ca = salesforce_server
+    async with database.transaction() as session:
+        connection = await create_connection(
+            session,
+            body=ConnectionCreate(
+                kind="salesforce",
+                name=f"salesforce {uuid.uuid4().hex[:6]}",
+                credentials={"instance_url": server.url, "access_token": SALESFORCE_TOKEN}
+                | (credentials or {}),
+                settings=demo_settings("salesforce").model_copy(
+                    update={
+                        "ca_bundle": Path(ca).read_text(),
+                        "rate_limit_per_10s": 0,
+                        "lookback_seconds": 0,
+                    }
+                    | settings
+                ),
+            ),
+        )
+    return connection.id

@@ -3,77 +3,18 @@ sandbox (https, local CA) — the counterparts of the HubSpot scenarios."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-import requests
 from simple_salesforce import Salesforce
 
 from app.core.db import libpq_conninfo
 from connectors.base import RetriableError
-from connectors.salesforce.sandbox import create_app, tls_files
 from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.server import RunningServer, start_server
-from tests.e2e.conftest import EXAMPLES, activate_example_icp
+from tests.e2e.conftest import EXAMPLES, activate_example_icp, salesforce_connection
 
-TOKEN = "sandbox-token"
 COMPOSITE_PATCH = "PATCH /services/data/v{version}/composite/sobjects"
-
-
-@pytest.fixture(scope="session")
-def salesforce_server(tmp_path_factory) -> Iterator[tuple[RunningServer, str]]:
-    ca, cert, key = tls_files(tmp_path_factory.mktemp("salesforce-tls"))
-    with start_server(create_app(token=TOKEN), ssl_certfile=cert, ssl_keyfile=key) as server:
-        yield server, ca
-
-
-@pytest.fixture
-def sf_sandbox(salesforce_server) -> Iterator[SandboxAdmin]:
-    server, ca = salesforce_server
-    with SandboxAdmin(server.url, verify=ca) as admin:
-        admin.faults()
-        admin.post("limits", {"used": 0, "max": 1_000_000})
-        admin.reset(seed=4, accounts=0)
-        yield admin
-
-
-@pytest.fixture
-def sf(salesforce_server) -> Salesforce:
-    server, ca = salesforce_server
-    session = requests.Session()
-    session.verify = ca
-    session.trust_env = False  # else REQUESTS_CA_BUNDLE, when set, would win over verify
-    return Salesforce(instance_url=server.url, session_id=TOKEN, session=session)
-
-
-async def _connection(database, salesforce_server, **settings: Any) -> uuid.UUID:
-    from app.connections.schemas import ConnectionCreate
-    from app.connections.service import create_connection
-    from app.demo import demo_settings
-
-    server, ca = salesforce_server
-    async with database.transaction() as session:
-        connection = await create_connection(
-            session,
-            body=ConnectionCreate(
-                kind="salesforce",
-                name=f"salesforce {uuid.uuid4().hex[:6]}",
-                credentials={"instance_url": server.url, "access_token": TOKEN},
-                settings=demo_settings("salesforce").model_copy(
-                    update={
-                        "ca_bundle": Path(ca).read_text(),
-                        "rate_limit_per_10s": 0,
-                        "lookback_seconds": 0,
-                    }
-                    | settings
-                ),
-            ),
-        )
-    return connection.id
 
 
 async def _sync(database, connection_id, mode="full"):
@@ -132,7 +73,7 @@ async def test_full_sync_of_5000_accounts_is_written_and_read_back(
 ):
     sf_sandbox.reset(seed=4, accounts=5000, opportunities_per_account=0)
     await activate_example_icp(database)
-    connection_id = await _connection(database, salesforce_server)
+    connection_id = await salesforce_connection(database, salesforce_server)
 
     run, _ = await _sync(database, connection_id)
 
@@ -150,7 +91,7 @@ async def test_incremental_after_a_full_sync_writes_nothing_and_3_edits_write_3(
 ):
     sf_sandbox.reset(seed=4, accounts=400, opportunities_per_account=0)
     await activate_example_icp(database)
-    connection_id = await _connection(database, salesforce_server)
+    connection_id = await salesforce_connection(database, salesforce_server)
     await _sync(database, connection_id)
     writes = _writes(sf_sandbox)
 
@@ -185,7 +126,7 @@ async def test_deleted_account_is_archived_and_refused_writes_are_retried(
 
     sf_sandbox.reset(seed=4, accounts=150, opportunities_per_account=0)
     await activate_example_icp(database)
-    connection_id = await _connection(database, salesforce_server)
+    connection_id = await salesforce_connection(database, salesforce_server)
     await _sync(database, connection_id)
     first, second, third = sorted(_stored(database_url, connection_id))[:3]
     sf_sandbox.post("delete", {"ids": [first]})
@@ -216,7 +157,7 @@ async def test_sync_completes_with_20_percent_5xx_and_timeouts(
 ):
     sf_sandbox.reset(seed=4, accounts=1000, opportunities_per_account=0)
     await activate_example_icp(database)
-    connection_id = await _connection(database, salesforce_server)
+    connection_id = await salesforce_connection(database, salesforce_server)
     sf_sandbox.faults(error_rate=0.2, status_codes=[500, 502, 503], seed=11)
 
     run, _ = await _sync(database, connection_id)
@@ -233,7 +174,7 @@ async def test_missing_custom_fields_fail_the_run_naming_each(
 ):
     sf_sandbox.reset(seed=4, accounts=20, custom_fields=False)
     await activate_example_icp(database)
-    connection_id = await _connection(database, salesforce_server)
+    connection_id = await salesforce_connection(database, salesforce_server)
 
     run, _ = await _sync(database, connection_id)
 
@@ -250,7 +191,7 @@ async def test_daily_limit_stops_the_sync_cleanly_and_it_resumes_without_loss(
 
     sf_sandbox.reset(seed=4, accounts=6000, opportunities_per_account=0)
     await activate_example_icp(database)
-    connection_id = await _connection(database, salesforce_server)
+    connection_id = await salesforce_connection(database, salesforce_server)
     # 80% of 10 calls is 8: the sync stops after a few pages and writes.
     sf_sandbox.post("limits", {"used": 0, "max": 10})
 

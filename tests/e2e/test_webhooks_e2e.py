@@ -1,5 +1,6 @@
-"""CRM-triggered rescoring through the real service process: the HubSpot sandbox's own
-webhook emitter calls `icp-sync serve`, whose worker writes the new verdict back."""
+"""CRM-triggered rescoring through the real service process: each sandbox's own webhook
+emitter (HubSpot's signed v3 events, Salesforce's Outbound Messages) calls `icp-sync serve`,
+whose worker writes the new verdict back."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ import psycopg
 import pytest
 
 from app.core.db import libpq_conninfo
-from tests.e2e.conftest import BATCH_UPDATE, activate_example_icp, calls, make_connection, sync
+from tests.e2e.conftest import (
+    BATCH_UPDATE,
+    activate_example_icp,
+    calls,
+    make_connection,
+    salesforce_connection,
+    sync,
+)
 
 PERFECT_FIT = {
     "country": "United States",
@@ -67,33 +75,102 @@ def _tier(hubspot, company_id: str) -> str | None:
     return company.properties.get("icp_tier")
 
 
+async def _until(condition, *, seconds: float = 30) -> None:
+    """Poll the CRM until ``condition()`` holds: nothing there can signal us."""
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+
+
+def _count(database_url, query: str, *args) -> int:
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        return connection.execute(query, args).fetchone()[0]
+
+
 @pytest.mark.slow
 async def test_a_reps_edit_reaches_the_icp_properties_with_no_sync_run(
     database, database_url, sandbox, hubspot, service
 ):
+    """Delivered twice (HubSpot's at-least-once retry), processed once: one write, and our
+    write-back's own echo causes none."""
     sandbox.reset(seed=3, companies=60)
     await activate_example_icp(database)
     connection_id = await make_connection(database, sandbox.url)
     await sync(database, connection_id)
     crm = hubspot.crm.companies.basic_api.get_page(limit=100, properties=["icp_tier"]).results
     target = next(c.id for c in crm if c.properties.get("icp_tier") == "D")
-    sandbox.webhooks(f"{service}/webhooks/hubspot/{connection_id}")
+    sandbox.webhooks(f"{service}/webhooks/hubspot/{connection_id}", redeliver=True)
+    writes = calls(sandbox, BATCH_UPDATE)
 
     sandbox.edits(ids=[target], properties=PERFECT_FIT)
 
-    deadline = time.monotonic() + 30
-    for _ in range(300):  # polls the CRM: nothing here can signal us
-        if _tier(hubspot, target) == "A" or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.1)
+    await _until(lambda: _tier(hubspot, target) == "A")
     assert _tier(hubspot, target) == "A"
-    with psycopg.connect(libpq_conninfo(database_url)) as connection:
-        runs = connection.execute("SELECT count(*) FROM sync_runs").fetchone()[0]
-    assert runs == 1  # only the initial full sync: the webhook did the rest
+    assert _count(database_url, "SELECT count(*) FROM sync_runs") == 1  # the initial one only
 
     # Our write-back echoes back as icp_* propertyChange events: they must cause no write.
-    writes = calls(sandbox, BATCH_UPDATE)
     await asyncio.sleep(3)
-    assert calls(sandbox, BATCH_UPDATE) == writes
+    assert calls(sandbox, BATCH_UPDATE) == writes + 1
     delivered = sandbox.get("webhooks")
-    assert delivered.get("failed", 0) == 0, delivered
+    assert delivered["failed_attempts"] == 0, delivered
+    assert delivered["redelivered_requests"] >= 1, delivered
+    stored = _count(database_url, "SELECT count(*) FROM webhook_inbox WHERE object_id = %s", target)
+    assert stored == len(PERFECT_FIT)  # one row per changed property, not two
+
+
+@pytest.mark.slow
+async def test_a_reps_edit_in_salesforce_reaches_the_icp_fields_with_no_sync_run(
+    database, database_url, sf_sandbox, salesforce_server, sf, service
+):
+    """The Salesforce sandbox's Outbound Messages (SOAP, retried until acked) drive the same
+    path; our own field updates come back as notifications and cause no further write."""
+    sf_sandbox.reset(seed=4, accounts=40, opportunities_per_account=0)
+    await activate_example_icp(database)
+    organization_id = sf_sandbox.get("outbound")["organization_id"]
+    connection_id = await salesforce_connection(
+        database,
+        salesforce_server,
+        credentials={"webhook_secret": SF_SECRET},
+        salesforce_organization_id=organization_id,
+    )
+    await sync(database, connection_id)
+    tiers = {r["Id"]: r["ICP_Tier__c"] for r in sf.query_all(SF_TIERS)["records"]}
+    target = next(i for i, tier in tiers.items() if tier == "D")
+    sf_sandbox.post(
+        "outbound",
+        {"target_url": f"{service}/webhooks/salesforce/{connection_id}?secret={SF_SECRET}"},
+    )
+    writes = _salesforce_writes(sf_sandbox)
+
+    sf_sandbox.edits(ids=[target], fields=PERFECT_FIT_SALESFORCE)
+
+    def tier() -> str | None:
+        return sf.Account.get(target)["ICP_Tier__c"]
+
+    await _until(lambda: tier() == "A")
+    assert tier() == "A"
+    assert _count(database_url, "SELECT count(*) FROM sync_runs") == 1
+    await asyncio.sleep(3)
+    assert _salesforce_writes(sf_sandbox) == writes + 1
+    outbound = sf_sandbox.get("outbound")
+    assert outbound["failed_attempts"] == 0, outbound
+    assert outbound["pending_notifications"] == 0, outbound
+
+
+SF_SECRET = "outbound-secret-0123456789"
+SF_TIERS = "SELECT Id, ICP_Tier__c FROM Account"
+PERFECT_FIT_SALESFORCE = {
+    "BillingCountry": "United States",
+    "Industry": "Online Media",
+    "Funding_Stage__c": "series_b",
+    "Total_Funding__c": 9000000,
+    "Has_Inhouse_SEO__c": True,
+    "Tech_Stack__c": "Contentful",
+    "NumberOfEmployees": 120,
+}
+
+
+def _salesforce_writes(sandbox) -> int:
+    calls = sandbox.stats()["calls"]
+    return sum(n for key, n in calls.items() if key.startswith("PATCH") and "composite" in key)

@@ -32,7 +32,7 @@ def admin(sandbox_server: RunningServer) -> Iterator[SandboxAdmin]:
     with SandboxAdmin(sandbox_server.url) as sandbox_admin:
         sandbox_admin.faults()
         sandbox_admin.rate_limit(0)
-        sandbox_admin.webhooks(None)
+        sandbox_admin.webhooks(None, redeliver=False)
         sandbox_admin.reset(seed=7, companies=50)
         yield sandbox_admin
 

@@ -235,3 +235,23 @@ def test_failed_deliveries_are_retried_with_a_growing_attempt_number(
     assert [e["attemptNumber"] for e in events] == [2]
     assert _signature_ok(receiver.deliveries[0])
     assert admin.get("webhooks")["failed_attempts"] == 2
+
+
+def test_redelivery_sends_every_accepted_request_again_as_a_retry(
+    admin: SandboxAdmin, client: HubSpot, receiver: Receiver
+) -> None:
+    """At-least-once delivery: the same events again, with the next attempt number."""
+    admin.webhooks(receiver.url, redeliver=True)
+    company_id = client.crm.companies.basic_api.get_page(limit=1).results[0].id
+    client.crm.companies.basic_api.update(
+        company_id, SimplePublicObjectInput(properties={"nps_score": "7"})
+    )
+    first, again = receiver.wait_for(2)
+
+    assert {k: v for k, v in first.items() if k != "attemptNumber"} == {
+        k: v for k, v in again.items() if k != "attemptNumber"
+    }
+    assert (first["attemptNumber"], again["attemptNumber"]) == (0, 1)
+    assert all(_signature_ok(d) for d in receiver.deliveries)
+    stats = admin.get("webhooks")
+    assert (stats["delivered_requests"], stats["redelivered_requests"]) == (1, 1)

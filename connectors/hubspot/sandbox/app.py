@@ -740,6 +740,7 @@ def _admin_routes(sandbox: HubSpotSandbox) -> list[Route]:
             payload.get("target_url"),
             max_attempts=int(attempts) if attempts is not None else None,
             retry_delay_seconds=float(delay) if delay is not None else None,
+            redeliver=bool(payload["redeliver"]) if "redeliver" in payload else None,
         )
         return sandbox.webhooks.snapshot()
 

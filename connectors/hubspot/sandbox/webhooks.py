@@ -62,6 +62,7 @@ class DeliveryStats:
     delivered_events: int = 0
     failed_attempts: int = 0
     dropped_events: int = 0
+    redelivered_requests: int = 0
 
 
 class WebhookDispatcher:
@@ -73,6 +74,7 @@ class WebhookDispatcher:
         self.max_attempts = 5
         self.retry_delay_seconds = 0.5
         self.batch_window_seconds = 0.05
+        self.redeliver = False
         self.stats = DeliveryStats()
         self._queue: deque[dict[str, Any]] = deque()
         self._event_ids = itertools.count(1)
@@ -86,9 +88,16 @@ class WebhookDispatcher:
         *,
         max_attempts: int | None = None,
         retry_delay_seconds: float | None = None,
+        redeliver: bool | None = None,
     ) -> None:
-        """Send future events to ``target_url`` (None stops webhooks and drops pending events)."""
+        """Send future events to ``target_url`` (None stops webhooks and drops pending events).
+
+        ``redeliver``: send every accepted request a second time, as HubSpot's at-least-once
+        delivery does when it misses the answer (its retry repeats the events with
+        ``attemptNumber`` one higher), so listeners can show they process an event once."""
         self.target_url = target_url or None
+        if redeliver is not None:
+            self.redeliver = redeliver
         if max_attempts is not None:
             self.max_attempts = max(1, max_attempts)
         if retry_delay_seconds is not None:
@@ -112,6 +121,8 @@ class WebhookDispatcher:
             "delivered_events": self.stats.delivered_events,
             "failed_attempts": self.stats.failed_attempts,
             "dropped_events": self.stats.dropped_events,
+            "redeliver": self.redeliver,
+            "redelivered_requests": self.stats.redelivered_requests,
         }
 
     @property
@@ -205,11 +216,21 @@ class WebhookDispatcher:
                         self._sending = 0
 
     async def _deliver(self, client: httpx.AsyncClient, batch: list[dict[str, Any]]) -> None:
-        for attempt in range(self.max_attempts):
+        delivered_at = await self._deliver_once(client, batch, first_attempt=0)
+        if delivered_at is None or not self.redeliver:
+            return
+        if await self._deliver_once(client, batch, first_attempt=delivered_at + 1) is not None:
+            self.stats.redelivered_requests += 1
+
+    async def _deliver_once(
+        self, client: httpx.AsyncClient, batch: list[dict[str, Any]], *, first_attempt: int
+    ) -> int | None:
+        """POST the batch until the target takes it; the attempt that succeeded, or None."""
+        for attempt in range(first_attempt, first_attempt + self.max_attempts):
             target = self.target_url
             if target is None:
                 self.stats.dropped_events += len(batch)
-                return
+                return None
             for event in batch:
                 event["attemptNumber"] = attempt
             body = orjson.dumps(batch)
@@ -229,11 +250,16 @@ class WebhookDispatcher:
             with contextlib.suppress(httpx.HTTPError):
                 response = await client.post(target, content=body, headers=headers)
                 if 200 <= response.status_code < 300:
-                    self.stats.delivered_requests += 1
-                    self.stats.delivered_events += len(batch)
-                    return
+                    if first_attempt == 0:
+                        self.stats.delivered_requests += 1
+                        self.stats.delivered_events += len(batch)
+                    return attempt
             self.stats.failed_attempts += 1
-            if attempt + 1 < self.max_attempts:
-                await asyncio.sleep(self.retry_delay_seconds * 2**attempt)
-        self.stats.dropped_events += len(batch)
-        logger.warning("dropped %d webhook events after %d attempts", len(batch), self.max_attempts)
+            if attempt + 1 < first_attempt + self.max_attempts:
+                await asyncio.sleep(self.retry_delay_seconds * 2 ** (attempt - first_attempt))
+        if first_attempt == 0:
+            self.stats.dropped_events += len(batch)
+            logger.warning(
+                "dropped %d webhook events after %d attempts", len(batch), self.max_attempts
+            )
+        return None
