@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Protocol, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -178,6 +178,76 @@ class Page:
 # The verdict fields written back to the CRM (DESIGN §3.4), by their canonical key. Each
 # connector maps them to its own field names (icp_fit_score, ICP_Fit_Score__c, ...).
 WRITEBACK_FIELDS = ("score", "tier", "is_mql", "is_sql", "reasons", "version", "scored_at")
+
+
+def iso_utc(moment: datetime) -> str:
+    """A timestamp as read cursors hold it: UTC, milliseconds, ``Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso_utc(value: Any) -> datetime | None:
+    """A timestamp written by ``iso_utc`` (or any ISO 8601), as an aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+class ReadProgress:
+    """Where an account read is, as the cursor its sync run stores after every page: the
+    phase, when the read began, since when it reads changes, the latest modification seen,
+    and where the CRM's paging stands (``position``, per connector).
+
+    A read begins in ``FULL_READ_PHASES[0]`` (every account) or ``"changed"`` (accounts
+    modified since the last read's resting cursor, minus a lookback)."""
+
+    FULL_READ_PHASES: ClassVar[tuple[str, ...]]
+
+    def __init__(self, cursor: Mapping[str, Any]) -> None:
+        self.phase: str = cursor["phase"]
+        self.since: str | None = cursor.get("since")
+        self.started_at: str = cursor["started_at"]
+        self.max_modified: datetime | None = parse_iso_utc(cursor.get("max_modified"))
+
+    @classmethod
+    def start(cls, cursor: Mapping[str, Any] | None, *, full: bool, lookback: timedelta) -> Self:
+        """Resume ``cursor``, or begin a new read: an interrupted full read always resumes;
+        an interrupted incremental one unless a full read is asked for now."""
+        phase = (cursor or {}).get("phase")
+        if cursor and (phase in cls.FULL_READ_PHASES or (phase == "changed" and not full)):
+            return cls(cursor)
+        now = iso_utc(datetime.now(UTC))
+        since = parse_iso_utc((cursor or {}).get("modified_since"))
+        if full or since is None:
+            return cls({"phase": cls.FULL_READ_PHASES[0], "started_at": now})
+        return cls({"phase": "changed", "started_at": now, "since": iso_utc(since - lookback)})
+
+    def saw(self, records: Sequence[AccountRecord]) -> None:
+        """Raise the high-water mark to the latest modification in ``records``."""
+        for record in records:
+            moment = record.crm_updated_at
+            if moment is not None and (self.max_modified is None or moment > self.max_modified):
+                self.max_modified = moment
+
+    def position(self) -> dict[str, Any]:
+        """Where the CRM's paging stands, for resuming."""
+        raise NotImplementedError
+
+    def cursor(self) -> dict[str, Any]:
+        """Resume right here."""
+        return {
+            "phase": self.phase,
+            "started_at": self.started_at,
+            "max_modified": iso_utc(self.max_modified) if self.max_modified else None,
+        } | self.position()
+
+    def resting_cursor(self) -> dict[str, Any]:
+        """Where the next incremental read starts once this one is done: the latest change
+        seen, or when this read began if that is earlier (changes made while it ran)."""
+        started = parse_iso_utc(self.started_at)
+        assert started is not None
+        mark = min(self.max_modified, started) if self.max_modified else started
+        return {"modified_since": iso_utc(mark)}
 
 
 @dataclass(slots=True, frozen=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Final
 
 import orjson
@@ -45,6 +45,7 @@ from connectors.base import (
     FatalError,
     Page,
     RateLimiter,
+    ReadProgress,
     SchemaReport,
     WriteBack,
     WriteResult,
@@ -87,10 +88,6 @@ _COMPATIBLE_TYPES: Final = {
 }
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _epoch_ms(moment: datetime) -> str:
     return str(int(moment.timestamp() * 1000))
 
@@ -100,42 +97,21 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-class _Progress:
-    """Where a read is: its phase, paging position, start time and high-water mark."""
+class _Progress(ReadProgress):
+    """A HubSpot read: the live list, then the archived list (full); or a search on
+    ``hs_lastmodifieddate`` keyset-paged on ``hs_object_id`` (changed)."""
+
+    FULL_READ_PHASES = ("live", "archived")
 
     def __init__(self, cursor: Mapping[str, Any]) -> None:
-        self.phase: str = cursor["phase"]
+        super().__init__(cursor)
         self.after: str | None = cursor.get("after")
         self.after_id: str | None = cursor.get("after_id")
-        self.since: str | None = cursor.get("since")
-        self.started_at: str = cursor["started_at"]
-        self.max_modified: datetime | None = parse_hubspot_datetime(cursor.get("max_modified"))
 
-    def saw(self, records: Sequence[AccountRecord]) -> None:
-        for record in records:
-            moment = record.crm_updated_at
-            if moment is not None and (self.max_modified is None or moment > self.max_modified):
-                self.max_modified = moment
-
-    def cursor(self) -> dict[str, Any]:
-        """Resume right here."""
-        cursor: dict[str, Any] = {
-            "phase": self.phase,
-            "started_at": self.started_at,
-            "max_modified": _iso(self.max_modified) if self.max_modified else None,
-        }
+    def position(self) -> dict[str, Any]:
         if self.phase == "changed":
-            cursor.update(since=self.since, after_id=self.after_id)
-        else:
-            cursor["after"] = self.after
-        return cursor
-
-    def resting_cursor(self) -> dict[str, Any]:
-        """Where the next incremental read starts once this one is done."""
-        started = parse_hubspot_datetime(self.started_at)
-        assert started is not None
-        mark = min(self.max_modified, started) if self.max_modified else started
-        return {"modified_since": _iso(mark)}
+            return {"since": self.since, "after_id": self.after_id}
+        return {"after": self.after}
 
 
 class HubSpotConnector:
@@ -202,18 +178,7 @@ class HubSpotConnector:
         yield from self._read_list(progress, archived=True)
 
     def _start(self, cursor: Mapping[str, Any] | None, *, full: bool) -> _Progress:
-        phase = (cursor or {}).get("phase")
-        # An interrupted full read always resumes; an interrupted incremental one unless a
-        # full read is asked for now.
-        if cursor and (phase in ("live", "archived") or (phase == "changed" and not full)):
-            return _Progress(cursor)
-        now = _iso(datetime.now(UTC))
-        since = parse_hubspot_datetime((cursor or {}).get("modified_since"))
-        if full or since is None:
-            return _Progress({"phase": "live", "started_at": now})
-        return _Progress(
-            {"phase": "changed", "started_at": now, "since": _iso(since - self.lookback)}
-        )
+        return _Progress.start(cursor, full=full, lookback=self.lookback)
 
     def _read_list(self, progress: _Progress, *, archived: bool) -> Iterator[Page]:
         properties = self.mapping.properties_to_read()

@@ -36,7 +36,7 @@ import tempfile
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Final
 
 import requests
@@ -47,6 +47,7 @@ from connectors.base import (
     FatalError,
     Page,
     RateLimiter,
+    ReadProgress,
     SchemaReport,
     WriteBack,
     WriteResult,
@@ -89,10 +90,6 @@ _LOCATOR_GONE: Final = "INVALID_QUERY_LOCATOR"
 _HUBSPOT_ONLY_SETTINGS: Final = ("promote_lifecycle", "write_ideal_customer_profile")
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -113,22 +110,19 @@ def _is_record_id(value: str) -> bool:
     return len(value) in (15, 18) and value.isascii() and value.isalnum()
 
 
-class _Progress:
-    """Where a read is: its phase, query locator, position, start time and high-water mark."""
+class _Progress(ReadProgress):
+    """A Salesforce read: queryAll over every account (full), or accounts by SystemModstamp
+    (changed); resumed from the query locator, or past the last id seen when it expired."""
+
+    FULL_READ_PHASES = ("full",)
 
     def __init__(self, cursor: Mapping[str, Any]) -> None:
-        self.phase: str = cursor["phase"]
+        super().__init__(cursor)
         self.next_records_url: str | None = cursor.get("next_records_url")
         self.last_id: str | None = cursor.get("last_id")
-        self.since: str | None = cursor.get("since")
-        self.started_at: str = cursor["started_at"]
-        self.max_modified: datetime | None = parse_salesforce_datetime(cursor.get("max_modified"))
 
     def saw(self, records: Sequence[AccountRecord]) -> None:
-        for record in records:
-            moment = record.crm_updated_at
-            if moment is not None and (self.max_modified is None or moment > self.max_modified):
-                self.max_modified = moment
+        super().saw(records)
         if records:
             self.last_id = records[-1].external_id
 
@@ -140,26 +134,10 @@ class _Progress:
             return self.max_modified
         return since
 
-    def cursor(self) -> dict[str, Any]:
-        """Resume right here."""
-        cursor: dict[str, Any] = {
-            "phase": self.phase,
-            "next_records_url": self.next_records_url,
-            "started_at": self.started_at,
-            "max_modified": _iso(self.max_modified) if self.max_modified else None,
-        }
+    def position(self) -> dict[str, Any]:
         if self.phase == "changed":
-            cursor["since"] = self.since
-        else:
-            cursor["last_id"] = self.last_id
-        return cursor
-
-    def resting_cursor(self) -> dict[str, Any]:
-        """Where the next incremental read starts once this one is done."""
-        started = parse_salesforce_datetime(self.started_at)
-        assert started is not None
-        mark = min(self.max_modified, started) if self.max_modified else started
-        return {"modified_since": _iso(mark)}
+            return {"next_records_url": self.next_records_url, "since": self.since}
+        return {"next_records_url": self.next_records_url, "last_id": self.last_id}
 
 
 class SalesforceConnector:
@@ -276,18 +254,7 @@ class SalesforceConnector:
             response = self._resume(progress, fields)
 
     def _start(self, cursor: Mapping[str, Any] | None, *, full: bool) -> _Progress:
-        phase = (cursor or {}).get("phase")
-        # An interrupted full read always resumes; an interrupted incremental one unless a
-        # full read is asked for now.
-        if cursor and (phase == "full" or (phase == "changed" and not full)):
-            return _Progress(cursor)
-        now = _iso(datetime.now(UTC))
-        since = parse_salesforce_datetime((cursor or {}).get("modified_since"))
-        if full or since is None:
-            return _Progress({"phase": "full", "started_at": now})
-        return _Progress(
-            {"phase": "changed", "started_at": now, "since": _iso(since - self.lookback)}
-        )
+        return _Progress.start(cursor, full=full, lookback=self.lookback)
 
     def _resume(self, progress: _Progress, fields: Sequence[str]) -> dict[str, Any]:
         """The next page: from the query locator when there is one, else a new query from
