@@ -3,11 +3,14 @@ server), migrated once per session; every test starts from empty tables."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -18,6 +21,11 @@ from app.core.config import Settings
 from app.core.db import Database, libpq_conninfo, start_embedded_postgres
 from app.core.migrations import upgrade_to_head
 from app.core.security import configure_secrets
+from connectors.hubspot.sandbox import create_app as create_hubspot_app
+from connectors.salesforce.sandbox import create_app as create_salesforce_app
+from connectors.salesforce.sandbox import tls_files
+from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.server import RunningServer, start_server
 
 # Emptied between tests; procrastinate's queue too, so no job leaks into the next test.
 TABLES = [
@@ -179,3 +187,73 @@ def key_rotation(settings: Settings) -> Iterator[KeyRotation]:
     """A key rotation; the test's own keys are back afterwards."""
     yield KeyRotation(settings)
     configure_secrets(settings)
+
+
+# -- the CRM sandboxes, one of each per test session ----------------------------------------
+
+SANDBOX_TOKEN = "sandbox-token"  # both sandboxes' access token
+HUBSPOT_CLIENT_SECRET = "sandbox-secret"  # what the HubSpot sandbox signs webhooks with
+
+
+@dataclass(frozen=True)
+class SandboxServer:
+    """A sandbox on a free loopback port; for Salesforce's https, the CA file that trusts it."""
+
+    server: RunningServer
+    ca_file: str | None = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def ca_pem(self) -> str:
+        assert self.ca_file is not None
+        return Path(self.ca_file).read_text()
+
+
+@pytest.fixture(scope="session")
+def hubspot_server() -> Iterator[SandboxServer]:
+    """The HubSpot sandbox (http)."""
+    app = create_hubspot_app(token=SANDBOX_TOKEN, client_secret=HUBSPOT_CLIENT_SECRET)
+    with start_server(app) as server:
+        yield SandboxServer(server)
+
+
+@pytest.fixture(scope="session")
+def salesforce_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    """The Salesforce sandbox (https, signed by a CA of its own)."""
+    ca_file, cert_file, key_file = tls_files(tmp_path_factory.mktemp("salesforce-tls"))
+    app = create_salesforce_app(token=SANDBOX_TOKEN)
+    with start_server(app, ssl_certfile=cert_file, ssl_keyfile=key_file) as server:
+        yield SandboxServer(server, ca_file)
+
+
+@contextlib.contextmanager
+def quiet_hubspot(server: SandboxServer, **reset: Any) -> Iterator[SandboxAdmin]:
+    """The HubSpot sandbox reset (``reset``: seed, companies, …) with no faults, no rate
+    limit and no webhooks."""
+    with SandboxAdmin(server.url) as admin:
+        admin.faults()
+        admin.rate_limit(0)
+        admin.webhooks(None, redeliver=False)
+        admin.reset(**reset)
+        yield admin
+
+
+@contextlib.contextmanager
+def quiet_salesforce(
+    server: SandboxServer, *, daily_max: int, **reset: Any
+) -> Iterator[SandboxAdmin]:
+    """The Salesforce sandbox reset (``reset``: seed, accounts, …) with no faults, no
+    outbound messages and an unused daily allocation of ``daily_max`` calls."""
+    with SandboxAdmin(server.url, verify=server.ca_file or True) as admin:
+        admin.faults()
+        admin.post("outbound", {"target_url": None})
+        admin.post("limits", {"used": 0, "max": daily_max})
+        admin.reset(**reset)
+        yield admin

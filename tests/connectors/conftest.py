@@ -9,11 +9,10 @@ import pytest
 from hubspot import HubSpot
 
 from connectors.hubspot import HubSpotConnector
-from connectors.hubspot.sandbox import create_app
 from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.server import RunningServer, start_server
+from tests.conftest import SANDBOX_TOKEN, SandboxServer, quiet_hubspot
 
-TOKEN = "sandbox-token"
+TOKEN = SANDBOX_TOKEN
 # What the demo connection uses (DESIGN §3.1: funding stage and NPS are custom properties).
 DEMO_SETTINGS: dict[str, Any] = {
     "field_map": {"funding_stage": "funding_stage", "nps": "nps_score"},
@@ -21,20 +20,10 @@ DEMO_SETTINGS: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="session")
-def hubspot_server() -> Iterator[RunningServer]:
-    with start_server(create_app(token=TOKEN)) as server:
-        yield server
-
-
 @pytest.fixture
-def admin(hubspot_server: RunningServer) -> Iterator[SandboxAdmin]:
+def admin(hubspot_server: SandboxServer) -> Iterator[SandboxAdmin]:
     """A freshly seeded sandbox (50 companies, seed 7): no faults, no rate limit."""
-    with SandboxAdmin(hubspot_server.url) as sandbox_admin:
-        sandbox_admin.faults()
-        sandbox_admin.rate_limit(0)
-        sandbox_admin.webhooks(None, redeliver=False)
-        sandbox_admin.reset(seed=7, companies=50)
+    with quiet_hubspot(hubspot_server, seed=7, companies=50) as sandbox_admin:
         yield sandbox_admin
 
 
@@ -77,10 +66,9 @@ def connector(make_connector: Callable[..., HubSpotConnector]) -> HubSpotConnect
 # The Salesforce sandbox's fixtures live in their own module; importing them here registers them.
 from tests.connectors.salesforce_fixtures import (  # noqa: E402
     make_sf_connector,
-    salesforce_server,
     sf_admin,
     sf_client,
     sf_connector,
 )
 
-__all__ = ["make_sf_connector", "salesforce_server", "sf_admin", "sf_client", "sf_connector"]
+__all__ = ["make_sf_connector", "sf_admin", "sf_client", "sf_connector"]

@@ -1,4 +1,4 @@
-"""The Salesforce sandbox over https on a free loopback port, and connectors pointed at it.
+"""Connectors pointed at the session's Salesforce sandbox (https; tests/conftest.py).
 
 Registered in ``conftest.py``; the names carry ``salesforce``/``sf`` so they sit next to the
 HubSpot fixtures without shadowing them.
@@ -6,10 +6,7 @@ HubSpot fixtures without shadowing them.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,11 +14,10 @@ import requests
 from simple_salesforce import Salesforce
 
 from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.sandbox import create_app, tls_files
 from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.server import RunningServer, start_server
+from tests.conftest import SANDBOX_TOKEN, SandboxServer, quiet_salesforce
 
-SF_TOKEN = "sandbox-token"
+SF_TOKEN = SANDBOX_TOKEN
 SF_LOGIN = {
     "username": "sandbox@example.com",
     "password": "sandbox-password",
@@ -41,47 +37,17 @@ SF_DEMO_SETTINGS: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class SalesforceSandboxServer:
-    """The running fake and the CA its certificate chains to."""
-
-    server: RunningServer
-    ca_file: str
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def ca_pem(self) -> str:
-        return Path(self.ca_file).read_text()
-
-
-@pytest.fixture(scope="session")
-def salesforce_server(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[SalesforceSandboxServer]:
-    ca_file, cert_file, key_file = tls_files(tmp_path_factory.mktemp("salesforce-tls"))
-    app = create_app(token=SF_TOKEN)
-    with start_server(app, ssl_certfile=cert_file, ssl_keyfile=key_file) as server:
-        yield SalesforceSandboxServer(server, ca_file)
-
-
 @pytest.fixture
-def sf_admin(salesforce_server: SalesforceSandboxServer) -> Iterator[SandboxAdmin]:
+def sf_admin(salesforce_server: SandboxServer) -> Iterator[SandboxAdmin]:
     """A freshly seeded org (50 accounts, seed 7, ICP fields present): no faults, full allocation."""
-    trust = ssl.create_default_context(cafile=salesforce_server.ca_file)
-    with SandboxAdmin(salesforce_server.url, verify=trust) as admin:  # type: ignore[arg-type]
-        admin.faults()
-        admin.post("limits", {"used": 0, "max": 15000})
-        admin.reset(seed=7, companies=50, custom_fields=True)
+    with quiet_salesforce(
+        salesforce_server, daily_max=15000, seed=7, companies=50, custom_fields=True
+    ) as admin:
         yield admin
 
 
 @pytest.fixture
-def sf_client(
-    sf_admin: SandboxAdmin, salesforce_server: SalesforceSandboxServer
-) -> Iterator[Salesforce]:
+def sf_client(sf_admin: SandboxAdmin, salesforce_server: SandboxServer) -> Iterator[Salesforce]:
     """simple-salesforce on its own, to see what the org holds independently of the connector."""
     session = requests.Session()
     session.verify = salesforce_server.ca_file
@@ -97,7 +63,7 @@ def sf_client(
 
 @pytest.fixture
 def make_sf_connector(
-    sf_admin: SandboxAdmin, salesforce_server: SalesforceSandboxServer, sleeps: list[float]
+    sf_admin: SandboxAdmin, salesforce_server: SandboxServer, sleeps: list[float]
 ) -> Iterator[Callable[..., SalesforceConnector]]:
     """A connector on the sandbox (access token, demo settings, the sandbox's CA); keyword
     arguments override, ``settings`` merges into the demo settings. Closed after the test: an

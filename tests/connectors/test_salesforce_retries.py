@@ -16,12 +16,8 @@ from connectors.base import FatalError, RetriableError, WriteBack
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce.retry import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
 from connectors.sandbox.admin import SandboxAdmin
-from tests.connectors.salesforce_fixtures import (
-    SF_LOGIN,
-    SF_OAUTH_CLIENT,
-    SF_REFRESH_TOKEN,
-    SalesforceSandboxServer,
-)
+from tests.conftest import SandboxServer
+from tests.connectors.salesforce_fixtures import SF_LOGIN, SF_OAUTH_CLIENT, SF_REFRESH_TOKEN
 
 VERDICT = {"score": 70, "tier": "B", "is_mql": True, "is_sql": False}
 SOAP_LOGIN = "POST /services/Soap/u/{version}"
@@ -178,7 +174,7 @@ def test_a_429_waits_through_the_rate_limiter_and_is_retried(
 
 
 def test_every_http_attempt_goes_through_the_rate_limiter_logins_included(
-    salesforce_server: SalesforceSandboxServer,
+    salesforce_server: SandboxServer,
     make_sf_connector: Callable[..., SalesforceConnector],
     sf_admin: SandboxAdmin,
 ) -> None:
@@ -200,7 +196,7 @@ def test_every_http_attempt_goes_through_the_rate_limiter_logins_included(
 
 @pytest.mark.parametrize("domain", ["url", "login host"])
 def test_a_password_login_signs_in_and_signs_in_again_when_the_session_expires(
-    salesforce_server: SalesforceSandboxServer,
+    salesforce_server: SandboxServer,
     sf_admin: SandboxAdmin,
     make_sf_connector: Callable[..., SalesforceConnector],
     domain: str,
@@ -221,7 +217,7 @@ def test_a_password_login_signs_in_and_signs_in_again_when_the_session_expires(
 
 
 def test_a_refresh_token_gets_an_access_token_and_a_new_one_when_it_expires(
-    salesforce_server: SalesforceSandboxServer,
+    salesforce_server: SandboxServer,
     sf_admin: SandboxAdmin,
     make_sf_connector: Callable[..., SalesforceConnector],
     sleeps: list[float],
@@ -248,7 +244,7 @@ def test_a_refresh_token_gets_an_access_token_and_a_new_one_when_it_expires(
 
 
 def test_an_access_token_that_comes_with_a_refresh_token_is_used_until_it_expires(
-    salesforce_server: SalesforceSandboxServer,
+    salesforce_server: SandboxServer,
     sf_admin: SandboxAdmin,
     make_sf_connector: Callable[..., SalesforceConnector],
 ) -> None:
@@ -280,7 +276,7 @@ def test_an_access_token_that_comes_with_a_refresh_token_is_used_until_it_expire
     ids=["read_pages", "read_by_ids", "write_batch", "ensure_schema"],
 )
 def test_an_access_token_salesforce_refuses_is_fatal_at_once(
-    salesforce_server: SalesforceSandboxServer,
+    salesforce_server: SandboxServer,
     sf_admin: SandboxAdmin,
     make_sf_connector: Callable[..., SalesforceConnector],
     sleeps: list[float],
@@ -317,7 +313,7 @@ def test_an_access_token_salesforce_refuses_is_fatal_at_once(
     ids=["password", "refresh token", "client secret"],
 )
 def test_credentials_salesforce_refuses_are_fatal_at_once(
-    salesforce_server: SalesforceSandboxServer,
+    salesforce_server: SandboxServer,
     make_sf_connector: Callable[..., SalesforceConnector],
     sleeps: list[float],
     credentials: dict[str, str],

@@ -12,14 +12,17 @@ import requests
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
-from connectors.hubspot.sandbox import create_app
-from connectors.salesforce.sandbox import create_app as create_salesforce_app
-from connectors.salesforce.sandbox import tls_files
 from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.server import RunningServer, start_server
+from tests.conftest import (
+    HUBSPOT_CLIENT_SECRET,
+    SANDBOX_TOKEN,
+    SandboxServer,
+    quiet_hubspot,
+    quiet_salesforce,
+)
 
-TOKEN = "sandbox-token"
-CLIENT_SECRET = "sandbox-secret"
+TOKEN = SANDBOX_TOKEN
+CLIENT_SECRET = HUBSPOT_CLIENT_SECRET
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ICP_PROPERTIES = [
     "icp_fit_score",
@@ -32,20 +35,10 @@ ICP_PROPERTIES = [
 ]
 
 
-@pytest.fixture(scope="session")
-def hubspot_sandbox() -> Iterator[RunningServer]:
-    with start_server(create_app(token=TOKEN, client_secret=CLIENT_SECRET)) as server:
-        yield server
-
-
 @pytest.fixture
-def sandbox(hubspot_sandbox: RunningServer) -> Iterator[SandboxAdmin]:
+def sandbox(hubspot_server: SandboxServer) -> Iterator[SandboxAdmin]:
     """An empty, fault-free, unthrottled sandbox; tests seed what they need."""
-    with SandboxAdmin(hubspot_sandbox.url) as admin:
-        admin.faults()
-        admin.rate_limit(0)
-        admin.webhooks(None, redeliver=False)
-        admin.reset(seed=3, companies=0)
+    with quiet_hubspot(hubspot_server, seed=3, companies=0) as admin:
         yield admin
 
 
@@ -121,38 +114,21 @@ BATCH_UPDATE = "POST /crm/v3/objects/companies/batch/update"
 
 # -- Salesforce ----------------------------------------------------------------------------
 
-SALESFORCE_TOKEN = "sandbox-token"
-
-
-@pytest.fixture(scope="session")
-def salesforce_server(tmp_path_factory) -> Iterator[tuple[RunningServer, str]]:
-    """The Salesforce sandbox over https, and the CA file that trusts it."""
-    ca, cert, key = tls_files(tmp_path_factory.mktemp("salesforce-tls"))
-    app = create_salesforce_app(token=SALESFORCE_TOKEN)
-    with start_server(app, ssl_certfile=cert, ssl_keyfile=key) as server:
-        yield server, ca
-
 
 @pytest.fixture
-def sf_sandbox(salesforce_server) -> Iterator[SandboxAdmin]:
+def sf_sandbox(salesforce_server: SandboxServer) -> Iterator[SandboxAdmin]:
     """An empty, fault-free Salesforce sandbox with its daily limit far away."""
-    server, ca = salesforce_server
-    with SandboxAdmin(server.url, verify=ca) as admin:
-        admin.faults()
-        admin.post("limits", {"used": 0, "max": 1_000_000})
-        admin.post("outbound", {"target_url": None})
-        admin.reset(seed=4, accounts=0)
+    with quiet_salesforce(salesforce_server, daily_max=1_000_000, seed=4, accounts=0) as admin:
         yield admin
 
 
 @pytest.fixture
-def sf(salesforce_server) -> Salesforce:
+def sf(salesforce_server: SandboxServer) -> Salesforce:
     """simple-salesforce on the sandbox, for reading back what icp-sync wrote."""
-    server, ca = salesforce_server
     session = requests.Session()
-    session.verify = ca
+    session.verify = salesforce_server.ca_file
     session.trust_env = False  # else REQUESTS_CA_BUNDLE, when set, would win over verify
-    return Salesforce(instance_url=server.url, session_id=SALESFORCE_TOKEN, session=session)
+    return Salesforce(instance_url=salesforce_server.url, session_id=SANDBOX_TOKEN, session=session)
 
 
 async def salesforce_connection(
@@ -163,18 +139,17 @@ async def salesforce_connection(
     from app.connections.service import create_connection
     from app.demo import demo_settings
 
-    server, ca = salesforce_server
     async with database.transaction() as session:
         connection = await create_connection(
             session,
             body=ConnectionCreate(
                 kind="salesforce",
                 name=f"salesforce {uuid.uuid4().hex[:6]}",
-                credentials={"instance_url": server.url, "access_token": SALESFORCE_TOKEN}
+                credentials={"instance_url": salesforce_server.url, "access_token": SANDBOX_TOKEN}
                 | (credentials or {}),
                 settings=demo_settings("salesforce").model_copy(
                     update={
-                        "ca_bundle": Path(ca).read_text(),
+                        "ca_bundle": salesforce_server.ca_pem,
                         "rate_limit_per_10s": 0,
                         "lookback_seconds": 0,
                     }

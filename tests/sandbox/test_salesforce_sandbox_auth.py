@@ -21,7 +21,7 @@ from simple_salesforce.exceptions import (
 from connectors.sandbox.admin import SandboxAdmin
 
 if TYPE_CHECKING:
-    from tests.sandbox.conftest import SalesforceServer
+    from tests.conftest import SandboxServer as SalesforceServer
 
 Sessions = Callable[[], requests.Session]
 Row = dict[str, Any]
