@@ -30,8 +30,8 @@ from tests.bench.bench_sync import _connect_and_sync
 from tests.bench.harness import bench_database, free_port, sandbox_process
 from tests.bench.load import http_request, run_load
 
-INGEST_REQUESTS = int(os.environ.get("BENCH_WEBHOOK_REQUESTS", 4000))
-INGEST_ROUNDS = int(os.environ.get("BENCH_WEBHOOK_ROUNDS", 9))
+INGEST_REQUESTS = int(os.environ.get("BENCH_WEBHOOK_REQUESTS", 2000))
+INGEST_ROUNDS = int(os.environ.get("BENCH_WEBHOOK_ROUNDS", 21))
 # HubSpot sends at most `throttling.maxConcurrentRequests` at once per app (10 by default):
 # 16 senders is a busy day.
 SENDERS = 16
