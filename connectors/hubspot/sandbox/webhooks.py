@@ -17,7 +17,6 @@ import hmac
 import itertools
 import logging
 import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -26,6 +25,7 @@ import httpx
 import orjson
 
 from connectors.hubspot.sandbox.store import SINGULAR, PropertyChange
+from connectors.sandbox.delivery import BatchQueue
 
 __all__ = ["WebhookDispatcher", "sign_v3"]
 
@@ -73,14 +73,12 @@ class WebhookDispatcher:
         self.target_url: str | None = None
         self.max_attempts = 5
         self.retry_delay_seconds = 0.5
-        self.batch_window_seconds = 0.05
         self.redeliver = False
         self.stats = DeliveryStats()
-        self._queue: deque[dict[str, Any]] = deque()
+        self._queue: BatchQueue[dict[str, Any]] = BatchQueue(
+            self._deliver, max_batch=MAX_EVENTS_PER_REQUEST, name="hubspot-sandbox-webhooks"
+        )
         self._event_ids = itertools.count(1)
-        self._wakeup: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._sending = 0
 
     def configure(
         self,
@@ -116,7 +114,7 @@ class WebhookDispatcher:
             "target_url": self.target_url,
             "max_attempts": self.max_attempts,
             "retry_delay_seconds": self.retry_delay_seconds,
-            "pending_events": len(self._queue) + self._sending,
+            "pending_events": self._queue.pending,
             "delivered_requests": self.stats.delivered_requests,
             "delivered_events": self.stats.delivered_events,
             "failed_attempts": self.stats.failed_attempts,
@@ -153,9 +151,6 @@ class WebhookDispatcher:
 
     def _enqueue(self, events: Iterable[dict[str, Any]]) -> None:
         self._queue.extend(events)
-        self._ensure_worker()
-        if self._wakeup is not None:
-            self._wakeup.set()
 
     def created(self, object_type: str, object_id: int, source: str) -> None:
         """Queue a ``<object>.creation`` event."""
@@ -183,37 +178,6 @@ class WebhookDispatcher:
             )
 
     # -- delivering -----------------------------------------------------------------------------
-
-    def _ensure_worker(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop (a synchronous caller): the next change made from a request starts it
-        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
-            self._wakeup = asyncio.Event()
-            self._task = loop.create_task(self._deliver_forever(), name="hubspot-sandbox-webhooks")
-
-    async def _deliver_forever(self) -> None:
-        assert self._wakeup is not None
-        async with httpx.AsyncClient(timeout=10.0) as client:
-            while True:
-                if not self._queue:
-                    self._wakeup.clear()
-                    await self._wakeup.wait()
-                # Let a burst of changes (a batch update) collect into full requests.
-                await asyncio.sleep(self.batch_window_seconds)
-                while self._queue:
-                    batch = [
-                        self._queue.popleft()
-                        for _ in range(min(MAX_EVENTS_PER_REQUEST, len(self._queue)))
-                    ]
-                    self._sending = len(batch)
-                    try:
-                        await self._deliver(client, batch)
-                    except Exception:  # a sandbox must survive a bad target; log and move on
-                        logger.exception("webhook delivery crashed")
-                    finally:
-                        self._sending = 0
 
     async def _deliver(self, client: httpx.AsyncClient, batch: list[dict[str, Any]]) -> None:
         delivered_at = await self._deliver_once(client, batch, first_attempt=0)

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import xml.etree.ElementTree as ET
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -23,6 +22,7 @@ import httpx
 
 from connectors.salesforce.sandbox.ids import ORGANIZATION_ID, IdFactory, make_id
 from connectors.salesforce.sandbox.store import ObjectStore
+from connectors.sandbox.delivery import BatchQueue
 
 __all__ = ["ACK_ENVELOPE", "OUTBOUND_NS", "OutboundDispatcher", "acknowledged"]
 
@@ -95,13 +95,11 @@ class OutboundDispatcher:
         self.max_attempts = 10
         self.retry_delay_seconds = 0.5
         self.max_retry_delay_seconds = 30.0
-        self.batch_window_seconds = 0.05
         self.stats = OutboundStats()
-        self._queue: deque[_Notification] = deque()
+        self._queue: BatchQueue[_Notification] = BatchQueue(
+            self._deliver, max_batch=MAX_NOTIFICATIONS, name="salesforce-outbound"
+        )
         self._ids = IdFactory("04l")
-        self._wakeup: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._sending = 0
 
     def configure(self, target_url: str | None, **settings: Any) -> None:
         """Send future notifications to ``target_url`` (None stops and drops pending ones).
@@ -144,7 +142,7 @@ class OutboundDispatcher:
             "session_id": self.send_session_id,
             "max_attempts": self.max_attempts,
             "retry_delay_seconds": self.retry_delay_seconds,
-            "pending_notifications": len(self._queue) + self._sending,
+            "pending_notifications": self._queue.pending,
             "delivered_messages": self.stats.delivered_messages,
             "delivered_notifications": self.stats.delivered_notifications,
             "failed_attempts": self.stats.failed_attempts,
@@ -158,9 +156,6 @@ class OutboundDispatcher:
         if self.target_url is None or object_name != "Account":
             return
         self._queue.extend(_Notification(self._ids.next(), record_id) for record_id in ids)
-        self._ensure_worker()
-        if self._wakeup is not None:
-            self._wakeup.set()
 
     def envelope(self, batch: list[_Notification]) -> bytes:
         """The SOAP message for a batch, with each account's current data."""
@@ -204,35 +199,6 @@ class OutboundDispatcher:
         return "".join(parts).encode()
 
     # -- delivering ------------------------------------------------------------------------------
-
-    def _ensure_worker(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop (a synchronous caller): the next save made from a request starts it
-        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
-            self._wakeup = asyncio.Event()
-            self._task = loop.create_task(self._deliver_forever(), name="salesforce-outbound")
-
-    async def _deliver_forever(self) -> None:
-        assert self._wakeup is not None
-        async with httpx.AsyncClient(timeout=10.0) as client:
-            while True:
-                if not self._queue:
-                    self._wakeup.clear()
-                    await self._wakeup.wait()
-                # Let a burst of saves (a collection update) gather into full messages.
-                await asyncio.sleep(self.batch_window_seconds)
-                while self._queue:
-                    count = min(MAX_NOTIFICATIONS, len(self._queue))
-                    batch = [self._queue.popleft() for _ in range(count)]
-                    self._sending = len(batch)
-                    try:
-                        await self._deliver(client, batch)
-                    except Exception:  # a sandbox must survive a bad listener; log and go on
-                        logger.exception("outbound message delivery crashed")
-                    finally:
-                        self._sending = 0
 
     async def _deliver(self, client: httpx.AsyncClient, batch: list[_Notification]) -> None:
         for attempt in range(self.max_attempts):
