@@ -26,7 +26,6 @@ from typing import Any
 import procrastinate.jobs
 import psycopg
 import psycopg_pool
-from sqlalchemy.exc import OperationalError
 
 from app.core.db import Database, libpq_conninfo
 from app.core.errors import NotFound, ServiceUnavailable
@@ -102,6 +101,15 @@ class _Delivery:
     stored: asyncio.Future[int] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+
+    def answer(self, outcome: int | BaseException) -> None:
+        """Wake the waiting request (unless it went away) with its count or its error."""
+        if self.stored.done():
+            return
+        if isinstance(outcome, BaseException):
+            self.stored.set_exception(outcome)
+        else:
+            self.stored.set_result(outcome)
 
 
 class InboxWriter:
@@ -188,9 +196,11 @@ class InboxWriter:
             except psycopg.errors.ForeignKeyViolation:
                 # A connection deleted since its verifier was cached: write each delivery
                 # on its own so the others still land, and that one gets its 404.
-                assert connection is not None  # the write it came from had one
+                if len(batch) == 1:
+                    _fail(batch, NotFound(f"no connection {batch[0].connection_id}"))
+                    return connection
                 for delivery in batch:
-                    await self._write_alone(connection, delivery)
+                    connection = await self._write_batch(connection, [delivery])
                 return connection
             except Exception as exc:  # every waiting request must hear of it, not hang
                 if connection is not None and (connection.broken or connection.closed):
@@ -204,22 +214,8 @@ class InboxWriter:
                 _fail(batch, exc)
                 return connection
         for delivery, count in zip(batch, added, strict=True):
-            if not delivery.stored.done():
-                delivery.stored.set_result(count)
+            delivery.answer(count)
         return connection
-
-    async def _write_alone(
-        self, connection: psycopg.AsyncConnection[Any], delivery: _Delivery
-    ) -> None:
-        try:
-            (count,) = await self._write(connection, [delivery])
-        except psycopg.errors.ForeignKeyViolation:
-            _fail([delivery], NotFound(f"no connection {delivery.connection_id}"))
-        except Exception as exc:
-            _fail([delivery], exc)
-        else:
-            if not delivery.stored.done():
-                delivery.stored.set_result(count)
 
     async def _write(
         self, connection: psycopg.AsyncConnection[Any], batch: Sequence[_Delivery]
@@ -253,11 +249,10 @@ class InboxWriter:
 
 
 def _fail(batch: Sequence[_Delivery], exc: BaseException) -> None:
-    if isinstance(exc, OperationalError | psycopg.OperationalError | psycopg_pool.PoolTimeout):
+    if isinstance(exc, psycopg.OperationalError):  # PoolTimeout included
         log.warning("webhook inbox: database unavailable: %s", exc)
         exc = ServiceUnavailable("the database is not answering; the CRM will retry")
     elif not isinstance(exc, NotFound):
         log.error("webhook inbox: batch of %d deliveries failed", len(batch), exc_info=exc)
     for delivery in batch:
-        if not delivery.stored.done():
-            delivery.stored.set_exception(exc)
+        delivery.answer(exc)

@@ -60,7 +60,21 @@ VERIFIER_TTL = 10.0
 _verifiers: dict[uuid.UUID, _Verifier] = {}
 
 
-async def _verifier(database: Database, connection_id: uuid.UUID) -> _Verifier:
+async def _verifier(
+    database: Database, connection_id: uuid.UUID, *, kind: str, secret: str
+) -> tuple[_Verifier, str]:
+    """The connection's verifier, if it is a ``kind`` connection, and its signing secret
+    ``credentials[secret]``."""
+    verifier = await _cached_verifier(database, connection_id)
+    if verifier.kind != kind:
+        raise NotFound(f"connection {connection_id} is not a {kind} connection")
+    value = verifier.credentials.get(secret)
+    if not value:
+        raise Unauthorized(f"this connection has no credentials.{secret} to verify webhooks with")
+    return verifier, str(value)
+
+
+async def _cached_verifier(database: Database, connection_id: uuid.UUID) -> _Verifier:
     cached = _verifiers.get(connection_id)
     if cached is not None and time.monotonic() - cached.loaded_at < VERIFIER_TTL:
         return cached
@@ -89,12 +103,9 @@ async def accept_hubspot(
 ) -> int:
     """Verify a HubSpot delivery (v3, or v2 when the connection allows it) and store its
     events; returns how many were new. No CRM call is made here."""
-    connection = await _verifier(inbox.database, connection_id)
-    if connection.kind != "hubspot":
-        raise NotFound(f"connection {connection_id} is not a HubSpot connection")
-    secret = connection.credentials.get("client_secret")
-    if not secret:
-        raise Unauthorized("this connection has no client_secret to verify webhooks with")
+    connection, secret = await _verifier(
+        inbox.database, connection_id, kind="hubspot", secret="client_secret"
+    )
     problem = hubspot_v3_valid(
         client_secret=secret,
         method=method,
@@ -121,15 +132,6 @@ async def accept_hubspot(
     return await _store(inbox, connection_id, hubspot_events(body))
 
 
-async def _salesforce_verifier(database: Database, connection_id: uuid.UUID) -> _Verifier:
-    connection = await _verifier(database, connection_id)
-    if connection.kind != "salesforce":
-        raise NotFound(f"connection {connection_id} is not a Salesforce connection")
-    if not connection.credentials.get("webhook_secret"):
-        raise Unauthorized("this connection has no credentials.webhook_secret")
-    return connection
-
-
 def _check_organization(connection: _Verifier, organization_id: str) -> None:
     expected = connection.settings.get("salesforce_organization_id")
     if expected and organization_id[:15] != str(expected)[:15]:
@@ -140,8 +142,9 @@ async def accept_salesforce(
     inbox: InboxWriter, *, connection_id: uuid.UUID, body: bytes, secret: str | None
 ) -> int:
     """Check an Outbound Message's URL secret and organisation, store its notifications."""
-    connection = await _salesforce_verifier(inbox.database, connection_id)
-    expected = connection.credentials["webhook_secret"]
+    connection, expected = await _verifier(
+        inbox.database, connection_id, kind="salesforce", secret="webhook_secret"
+    )
     if not secret or not hmac.compare_digest(expected, secret):
         raise Unauthorized("wrong or missing ?secret= (credentials.webhook_secret)")
     message = salesforce_outbound(body)
@@ -153,9 +156,11 @@ async def accept_salesforce_flow(
     inbox: InboxWriter, *, connection_id: uuid.UUID, body: bytes, headers: Mapping[str, str]
 ) -> int:
     """A Flow HTTP callout (JSON) signed with the webhook secret; store its events."""
-    connection = await _salesforce_verifier(inbox.database, connection_id)
+    connection, secret = await _verifier(
+        inbox.database, connection_id, kind="salesforce", secret="webhook_secret"
+    )
     problem = flow_valid(
-        secret=connection.credentials["webhook_secret"],
+        secret=secret,
         body=body,
         timestamp=headers.get("x-icp-sync-timestamp"),
         signature=headers.get("x-icp-sync-signature"),

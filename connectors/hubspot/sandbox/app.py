@@ -32,6 +32,7 @@ from connectors.hubspot.sandbox.search import parse_search, run_search
 from connectors.hubspot.sandbox.store import SINGULAR, CrmObject, ObjectStore, Sandbox
 from connectors.hubspot.sandbox.webhooks import SOURCE_API, SOURCE_REP, WebhookDispatcher
 from connectors.sandbox.faults import CallCounter, FaultConfig, FaultConfigError, FaultInjector
+from connectors.sandbox.http import json_response, read_json
 
 __all__ = ["HubSpotSandbox", "create_app"]
 
@@ -50,17 +51,13 @@ def _now() -> str:
 
 
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    if status == 204:
-        return Response(status_code=204, headers=headers)
-    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=_JSON)
+    return json_response(status, body, headers, media_type=_JSON)
 
 
 async def _read_json(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return orjson.loads(raw or b"null")
-    except orjson.JSONDecodeError as exc:
-        raise HubSpotError.validation(f"Invalid input JSON: {exc}") from None
+    return await read_json(
+        request, lambda why: HubSpotError.validation(f"Invalid input JSON: {why}")
+    )
 
 
 def _csv_params(request: Request, name: str) -> list[str]:
@@ -753,11 +750,9 @@ def _admin_routes(sandbox: HubSpotSandbox) -> list[Route]:
     def raw_record(object_type: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
         def view(params: dict[str, Any]) -> dict[str, Any]:
             store = sandbox.portal.stores[object_type]
-            record = (
-                store.records.get(int(params["objectId"]))
-                if str(params["objectId"]).isascii() and str(params["objectId"]).isdigit()
-                else None
-            )
+            object_id = str(params["objectId"])
+            well_formed = object_id.isascii() and object_id.isdigit()
+            record = store.records.get(int(object_id)) if well_formed else None
             if record is None:
                 raise HubSpotError.not_found()
             return {

@@ -50,6 +50,7 @@ from connectors.salesforce.sandbox.store import (
     rolled_back,
 )
 from connectors.sandbox.faults import CallCounter, FaultConfig, FaultConfigError, FaultInjector
+from connectors.sandbox.http import json_response, read_json
 
 __all__ = ["SalesforceSandbox", "create_app"]
 
@@ -67,17 +68,14 @@ Handler = Callable[[Request], Awaitable[tuple[int, Any]]]
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    if status == 204:
-        return Response(status_code=204, headers=headers)
-    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=_JSON)
+    return json_response(status, body, headers, media_type=_JSON)
 
 
 async def _read_json(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return orjson.loads(raw or b"null")
-    except orjson.JSONDecodeError as exc:
-        raise SalesforceError.json_parser(f"Unexpected character in request body: {exc}") from None
+    return await read_json(
+        request,
+        lambda why: SalesforceError.json_parser(f"Unexpected character in request body: {why}"),
+    )
 
 
 def _admin_time(payload: dict[str, Any]) -> str:
