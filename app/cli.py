@@ -125,7 +125,7 @@ def rotate_secrets() -> None:
     """Re-encrypt stored CRM credentials and webhook signing secrets with the first key of
     ICP_SYNC_SECRET_KEYS (then the older keys can be dropped)."""
     from app.connections.service import reseal_all_credentials
-    from app.endpoints.service import reseal_endpoint_secrets
+    from app.subscriptions.service import reseal_endpoint_secrets
 
     async def work(database: Database) -> tuple[int, int]:
         async with database.transaction() as session:

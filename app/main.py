@@ -21,12 +21,12 @@ from app.core.http import BodyLimitMiddleware, MetricsMiddleware, install_error_
 from app.core.logging import configure_logging
 from app.core.migrations import current_revisions, head_revisions, upgrade_to_head
 from app.core.security import configure_secrets
-from app.endpoints.router import router as webhook_endpoints_router
 from app.icps.router import router as icps_router
+from app.inbox.router import router as webhooks_router
+from app.inbox.writer import InboxWriter
 from app.jobs.runtime import background_worker, open_job_queue
+from app.subscriptions.router import router as webhook_endpoints_router
 from app.sync.router import router as sync_router
-from app.webhooks.inbox import InboxWriter
-from app.webhooks.router import router as webhooks_router
 
 log = logging.getLogger(__name__)
 

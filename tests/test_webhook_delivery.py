@@ -18,11 +18,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.core.db import driver_connection
-from app.endpoints import delivery
-from app.endpoints.delivery import RETRY_DELAYS, deliver_due
-from app.endpoints.repository import enqueue_events_from_stage
-from app.endpoints.schemas import EndpointCreate
-from app.endpoints.service import create_endpoint
 from app.models import (
     Account,
     AccountScore,
@@ -32,6 +27,11 @@ from app.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from app.subscriptions import delivery
+from app.subscriptions.delivery import RETRY_DELAYS, deliver_due
+from app.subscriptions.repository import enqueue_events_from_stage
+from app.subscriptions.schemas import EndpointCreate
+from app.subscriptions.service import create_endpoint
 from connectors.sandbox.server import start_server
 
 ALL_EVENTS = ["account.tier_changed", "account.became_mql", "account.became_sql"]
@@ -170,7 +170,7 @@ async def _queued_deliveries(database) -> int:
         connection = await driver_connection(session)
         cursor = await connection.execute(
             "SELECT count(*) FROM procrastinate_jobs "
-            "WHERE task_name = 'app.endpoints.tasks.deliver_webhooks' AND status = 'todo'"
+            "WHERE task_name = 'app.subscriptions.tasks.deliver_webhooks' AND status = 'todo'"
         )
         row = await cursor.fetchone()
         return int(row[0])  # type: ignore[index]
@@ -325,7 +325,7 @@ async def test_failed_deliveries_are_retried_on_schedule_until_they_succeed(data
 async def test_a_retry_due_within_the_minute_gets_a_pass_scheduled_for_it(database, receiver):
     """The 5-second retry must not wait for the minute's periodic pass; the 5-minute one
     may."""
-    from app.endpoints.tasks import schedule_retry_pass
+    from app.subscriptions.tasks import schedule_retry_pass
 
     state, url = receiver
     state.failures = 3
@@ -341,7 +341,7 @@ async def test_a_retry_due_within_the_minute_gets_a_pass_scheduled_for_it(databa
         connection = await driver_connection(session)
         cursor = await connection.execute(
             "SELECT queueing_lock, extract(epoch FROM scheduled_at - now()) FROM procrastinate_jobs "
-            "WHERE task_name = 'app.endpoints.tasks.deliver_webhooks' AND scheduled_at IS NOT NULL"
+            "WHERE task_name = 'app.subscriptions.tasks.deliver_webhooks' AND scheduled_at IS NOT NULL"
         )
         ((queueing_lock, wait),) = await cursor.fetchall()
     assert queueing_lock == "deliver_webhooks_retry"

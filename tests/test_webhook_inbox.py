@@ -12,11 +12,11 @@ from sqlalchemy import func, make_url, select, text, update
 
 from app.core.db import Database, driver_connection, libpq_conninfo
 from app.core.errors import NotFound, ServiceUnavailable
+from app.inbox import tasks
+from app.inbox import writer as inbox_module
+from app.inbox.events import InboxEvent
+from app.inbox.writer import InboxWriter, queue_inbox_processing
 from app.models import Connection, WebhookInbox
-from app.webhooks import inbox as inbox_module
-from app.webhooks import tasks
-from app.webhooks.events import InboxEvent
-from app.webhooks.inbox import InboxWriter, queue_inbox_processing
 
 
 def _event(key: str, object_id: str = "1") -> InboxEvent:
@@ -43,7 +43,7 @@ async def _waiting_jobs(database: Database) -> list[str]:
         connection = await driver_connection(session)
         cursor = await connection.execute(
             "SELECT args->>'connection_id' FROM procrastinate_jobs "
-            "WHERE task_name = 'app.webhooks.tasks.process_webhook_inbox' AND status = 'todo' "
+            "WHERE task_name = 'app.inbox.tasks.process_webhook_inbox' AND status = 'todo' "
             "ORDER BY 1"
         )
         return [row[0] for row in await cursor.fetchall()]  # type: ignore[index]

@@ -18,7 +18,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
-from app.endpoints.repository import enqueue_events_from_stage
 from app.models import (
     IMPORT_CONNECTION_NAME,
     Account,
@@ -26,6 +25,7 @@ from app.models import (
     AccountScoreHistory,
     Connection,
 )
+from app.subscriptions.repository import enqueue_events_from_stage
 from app.writeback.repository import enqueue_changed_from_stage
 
 

@@ -19,8 +19,8 @@ TASK_MODULES = [
     "app.accounts.tasks",
     "app.sync.tasks",
     "app.writeback.tasks",
-    "app.endpoints.tasks",
-    "app.webhooks.tasks",
+    "app.subscriptions.tasks",
+    "app.inbox.tasks",
 ]
 
 

@@ -15,7 +15,7 @@ from app.models.base import Base, created_at_column
 class WebhookInbox(Base):
     """One CRM change notification, stored in the transaction that defers its processing.
 
-    ``dedupe_key`` is what makes a redelivery the same event (see app/webhooks/service.py
+    ``dedupe_key`` is what makes a redelivery the same event (see app/inbox/service.py
     for how each CRM's key is built): the unique constraint drops duplicates.
     """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from app.core.db import libpq_conninfo
-from app.endpoints import delivery
+from app.subscriptions import delivery
 
 YAML = {"Content-Type": "application/yaml"}
 CSV = {"Content-Type": "text/csv"}

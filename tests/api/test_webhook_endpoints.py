@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from app.core.db import libpq_conninfo
-from app.endpoints import delivery
+from app.subscriptions import delivery
 
 ENDPOINT = {
     "url": "https://hooks.example.com/icp",
@@ -131,8 +131,8 @@ async def test_rotate_secrets_reencrypts_endpoint_secrets(app_client, admin_head
     opens with the new key alone."""
     from app.core import security
     from app.core.db import get_database
-    from app.endpoints.repository import EndpointRepository
-    from app.endpoints.service import reseal_endpoint_secrets
+    from app.subscriptions.repository import EndpointRepository
+    from app.subscriptions.service import reseal_endpoint_secrets
 
     created = await app_client.post(
         "/api/v1/webhook-endpoints", json=ENDPOINT, headers=admin_headers

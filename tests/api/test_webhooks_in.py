@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from app.core.db import libpq_conninfo
-from app.webhooks.signatures import hubspot_v2_signature, hubspot_v3_signature
+from app.inbox.signatures import hubspot_v2_signature, hubspot_v3_signature
 
 SECRET = "app-client-secret"
 SF_SECRET = "outbound-secret-0123456789"
@@ -244,7 +244,7 @@ def _flow(events: list[dict], org: str = ORG) -> bytes:
 
 
 def _flow_headers(body: bytes, *, secret: str = SF_SECRET, age_s: int = 0) -> dict[str, str]:
-    from app.webhooks.signatures import flow_signature
+    from app.inbox.signatures import flow_signature
 
     timestamp = str(int(time.time()) - age_s)
     return {
@@ -306,13 +306,13 @@ async def test_a_flow_callout_that_is_not_our_json_is_400(app_client, salesforce
 def _quick_database_timeout(monkeypatch):
     """Give up on an unreachable database after half a second, not three (set before the
     app starts, since its inbox writer reads it then)."""
-    from app.webhooks import inbox
+    from app.inbox import writer as inbox
 
     monkeypatch.setattr(inbox, "CONNECT_TIMEOUT_SECONDS", 0.5)
 
 
 def _kill_inbox_connections(admin: psycopg.Connection) -> int:
-    from app.webhooks.inbox import APPLICATION_NAME
+    from app.inbox.writer import APPLICATION_NAME
 
     return admin.execute(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",

@@ -24,7 +24,7 @@ import psycopg
 
 from app.core.config import Settings
 from app.core.db import libpq_conninfo
-from app.webhooks.signatures import hubspot_v3_signature
+from app.inbox.signatures import hubspot_v3_signature
 from connectors.sandbox.admin import SandboxAdmin
 from tests.bench.bench_sync import _connect_and_sync
 from tests.bench.harness import bench_database, free_port, sandbox_process

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import procrastinate
 
 from app.core.db import driver_connection, get_database
+from app.inbox.repository import WebhookInboxRepository
+from app.inbox.service import process_inbox
+from app.inbox.writer import queue_inbox_processing
 from app.jobs import job_app
-from app.webhooks.inbox import queue_inbox_processing
-from app.webhooks.repository import WebhookInboxRepository
-from app.webhooks.service import process_inbox
 from connectors.base import RetriableError
 
 INBOX_RETRY = procrastinate.RetryStrategy(

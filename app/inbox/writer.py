@@ -29,10 +29,10 @@ import psycopg_pool
 
 from app.core.db import Database, libpq_conninfo
 from app.core.errors import NotFound, ServiceUnavailable
+from app.inbox.events import InboxEvent
+from app.inbox.repository import QUEUEING_LOCK_INDEX, store_events
 from app.jobs import defer_on_connection
 from app.sync.service import connection_lock
-from app.webhooks.events import InboxEvent
-from app.webhooks.repository import QUEUEING_LOCK_INDEX, store_events
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _inbox_job_options(connection_id: uuid.UUID) -> dict[str, Any]:
 def inbox_job(connection_id: uuid.UUID) -> procrastinate.jobs.Job:
     """The job that processes the connection's inbox, as procrastinate would defer it
     (immutable, so one per connection serves every batch)."""
-    from app.webhooks.tasks import process_webhook_inbox
+    from app.inbox.tasks import process_webhook_inbox
 
     return process_webhook_inbox.configure(**_inbox_job_options(connection_id)).make_new_job(
         connection_id=str(connection_id)
@@ -84,7 +84,7 @@ async def queue_inbox_processing(
 ) -> int | None:
     """Queue the connection's inbox job in ``connection``'s transaction, unless one is
     waiting already."""
-    from app.webhooks.tasks import process_webhook_inbox
+    from app.inbox.tasks import process_webhook_inbox
 
     return await defer_on_connection(
         connection,
@@ -227,7 +227,7 @@ class InboxWriter:
         # A waiting job reads the inbox when it starts, so it will see these events; a job
         # already running re-reads until the inbox is empty, and one more is queued
         # regardless. (The narrow race of a waiting job starting before this commits is
-        # closed by the periodic sweep in app.webhooks.tasks.)
+        # closed by the periodic sweep in app.inbox.tasks.)
         for attempt in range(1, DEFER_RACE_ATTEMPTS + 1):
             try:
                 added_keys = await store_events(connection, deliveries, jobs=jobs)

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.core.http import AdminKey, ReadKey, SessionDep
-from app.endpoints import service
-from app.endpoints.schemas import (
+from app.subscriptions import service
+from app.subscriptions.schemas import (
     DeliveryList,
     DeliveryOut,
     EndpointCreate,

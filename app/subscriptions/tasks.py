@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import get_settings
 from app.core.db import get_database
-from app.endpoints.delivery import deliver_due, utc_now
-from app.endpoints.repository import EndpointRepository
 from app.jobs import defer_in_transaction, job_app
+from app.subscriptions.delivery import deliver_due, utc_now
+from app.subscriptions.repository import EndpointRepository
 
 # ``lock``: passes never overlap (a batch is read, sent, then recorded: two passes at once
 # would send it twice). ``queueing_lock``: one waiting pass is enough, it sees every row.

@@ -18,7 +18,7 @@ from standardwebhooks import Webhook
 from app.core.config import get_settings
 from app.core.db import Database
 from app.core.security import secrets_cipher
-from app.endpoints.repository import AttemptResult, DueDelivery, EndpointRepository
+from app.subscriptions.repository import AttemptResult, DueDelivery, EndpointRepository
 
 log = logging.getLogger(__name__)
 

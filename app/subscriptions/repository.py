@@ -74,7 +74,7 @@ async def enqueue_events_from_stage(cursor: AsyncCursor[object]) -> None:
         return
     await cursor.execute(_EVENTS_FROM_STAGE)
     if cursor.rowcount > 0:
-        from app.endpoints.tasks import deliver_webhooks
+        from app.subscriptions.tasks import deliver_webhooks
 
         await defer_on_connection(cursor.connection, deliver_webhooks)
 

@@ -15,16 +15,16 @@ from app.accounts.service import upsert_and_score
 from app.connections.service import get_connection, open_connector, open_credentials
 from app.core.db import Database
 from app.core.errors import NotFound, PayloadTooLarge, Unauthorized
-from app.sync.service import account_rows
-from app.webhooks.events import (
+from app.inbox.events import (
     InboxEvent,
     hubspot_events,
     salesforce_flow_events,
     salesforce_outbound,
 )
-from app.webhooks.inbox import InboxWriter
-from app.webhooks.repository import WebhookInboxRepository
-from app.webhooks.signatures import flow_valid, hubspot_v2_valid, hubspot_v3_valid
+from app.inbox.repository import WebhookInboxRepository
+from app.inbox.signatures import flow_valid, hubspot_v2_valid, hubspot_v3_valid
+from app.inbox.writer import InboxWriter
+from app.sync.service import account_rows
 from app.writeback.service import flush_outbox
 
 INBOX_BATCH = 500

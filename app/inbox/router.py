@@ -8,16 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.core.config import get_settings
-from app.webhooks import service
-from app.webhooks.events import SALESFORCE_ACK
-from app.webhooks.inbox import InboxWriter
+from app.inbox import service
+from app.inbox.events import SALESFORCE_ACK
+from app.inbox.writer import InboxWriter
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
 def _inbox(request: Request) -> InboxWriter:
     """No per-request database session here: the process's inbox writer commits concurrent
-    deliveries together (see app.webhooks.inbox)."""
+    deliveries together (see app.inbox.writer)."""
     inbox: InboxWriter = request.app.state.inbox
     return inbox
 

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, ValidationFailed, problem
 from app.core.security import secrets_cipher
-from app.endpoints import delivery
-from app.endpoints.repository import EndpointRepository
-from app.endpoints.schemas import EndpointCreate
 from app.models import WebhookEndpoint
+from app.subscriptions import delivery
+from app.subscriptions.repository import EndpointRepository
+from app.subscriptions.schemas import EndpointCreate
 
 SECRET_PREFIX = "whsec_"
 

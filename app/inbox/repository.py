@@ -13,8 +13,8 @@ import psycopg
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.inbox.events import InboxEvent
 from app.models import Account, WebhookInbox
-from app.webhooks.events import InboxEvent
 
 
 class WebhookInboxRepository:
