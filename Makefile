@@ -26,10 +26,11 @@ test: install  ## the test suite on an embedded PostgreSQL
 test-external: install  ## the test suite on the PostgreSQL server at $(EXTERNAL_DB)
 	ICP_SYNC_TEST_DATABASE_URL=$(EXTERNAL_DB) $(BIN)/pytest -q
 
-lint: install  ## ruff (lint + format check) and mypy
+lint: install  ## ruff (lint + format check), mypy, and the import contracts of DESIGN §2
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app connectors
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -33,7 +33,6 @@ cli.add_typer(icp_cli, name="icp")
 cli.add_typer(api_key_cli, name="api-key")
 
 T = TypeVar("T")
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 @contextlib.asynccontextmanager
@@ -234,7 +233,9 @@ def sync(
     """Sync a CRM connection now, with a progress bar; exits 1 if the run fails."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from app.sync.service import follow_sync_run, request_sync
+    from app.models import SyncStatus
+    from app.sync.pipeline import follow_sync_run
+    from app.sync.service import request_sync
 
     async def work(database: Database) -> Any:
         async with database.transaction() as session:
@@ -264,7 +265,7 @@ def sync(
     run = run_with_database(work)
     counts = ", ".join(f"{k} {v:,}" for k, v in run.counts.items())
     typer.echo(f"sync {run.status}: {counts}")
-    if run.status != "succeeded":
+    if run.status != SyncStatus.SUCCEEDED:
         typer.echo(f"error: {run.error}", err=True)
         raise typer.Exit(1)
 

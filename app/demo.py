@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,13 @@ from app.connections.service import create_connection
 from app.core.db import Database
 from app.icps.service import activate_icp, apply_icp
 from app.models import Account, AccountScore, IcpVersion, SyncRun
-from app.sync.service import follow_sync_run, request_sync
+from app.sync.pipeline import follow_sync_run
+from app.sync.service import request_sync
 from connectors.sandbox.server import RunningServer, start_server
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+# Shipped inside the package (package data), so the demo runs from any install; the
+# top-level examples/ of a checkout points here.
+EXAMPLES = resources.files("app") / "examples"
 DEMO_COMPANIES = 2_000
 SANDBOX_TOKEN = "sandbox-token"
 SANDBOX_SECRET = "sandbox-secret"

@@ -26,6 +26,7 @@ from app.inbox.router import router as webhooks_router
 from app.inbox.writer import InboxWriter
 from app.jobs.runtime import background_worker, open_job_queue
 from app.subscriptions.router import router as webhook_endpoints_router
+from app.sync.router import connection_sync_router
 from app.sync.router import router as sync_router
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(icps_router)
     app.include_router(accounts_router)
     app.include_router(connections_router)
+    app.include_router(connection_sync_router)
     app.include_router(sync_router)
     app.include_router(webhook_endpoints_router)
 

@@ -21,32 +21,20 @@ from app.core.config import Settings
 from app.core.db import Database, libpq_conninfo, start_embedded_postgres
 from app.core.migrations import upgrade_to_head
 from app.core.security import configure_secrets
+from app.models import Base
 from connectors.hubspot.sandbox import create_app as create_hubspot_app
 from connectors.salesforce.sandbox import create_app as create_salesforce_app
 from connectors.salesforce.sandbox import tls_files
 from connectors.sandbox.admin import SandboxAdmin
 from connectors.sandbox.server import RunningServer, start_server
 
-# Emptied between tests; procrastinate's queue too, so no job leaks into the next test.
-TABLES = [
-    "webhook_deliveries",
-    "webhook_events",
-    "webhook_endpoints",
-    "webhook_inbox",
-    "writeback_outbox",
-    "account_writebacks",
-    "connection_rate_limits",
-    "sync_runs",
-    "account_score_history",
-    "account_scores",
-    "accounts",
-    "api_keys",
-    "icp_versions",
-    "connections",
-    "procrastinate_events",
-    "procrastinate_periodic_defers",
-    "procrastinate_jobs",
-]
+# Emptied between tests: every table of ours, and procrastinate's (so no job leaks into the
+# next test); the list comes from the schema, so a new table is never forgotten.
+OUR_TABLES = [table.name for table in Base.metadata.sorted_tables]
+JOB_QUEUE_TABLES = """
+    SELECT tablename FROM pg_tables
+    WHERE schemaname = current_schema() AND tablename LIKE 'procrastinate\\_%'
+"""
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +82,9 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     url: URL = request.getfixturevalue("database_url")
     with psycopg.connect(libpq_conninfo(url), autocommit=True) as connection:
-        connection.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        queue_tables = [row[0] for row in connection.execute(JOB_QUEUE_TABLES)]
+        tables = ", ".join(OUR_TABLES + queue_tables)
+        connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture

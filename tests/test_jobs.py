@@ -38,7 +38,7 @@ async def test_activation_defers_a_rescore_in_the_same_transaction(
     database, database_url, example_icp_yaml
 ):
     await _apply(database, example_icp_yaml, activate=True)
-    assert _jobs(database_url) == [("app.accounts.tasks.rescore_all_accounts", "todo")]
+    assert _jobs(database_url) == [("accounts.rescore_all", "todo")]
 
 
 async def test_a_rolled_back_activation_leaves_no_job(database, database_url, example_icp_yaml):
@@ -79,8 +79,8 @@ async def test_rescore_job_scores_every_account_with_history(
     await _apply(database, example_icp_yaml, activate=True)
     await run_worker(concurrency=1, wait=False)
 
-    rescores = [job for job in _jobs(database_url) if job[0].endswith("rescore_all_accounts")]
-    assert rescores == [("app.accounts.tasks.rescore_all_accounts", "succeeded")]
+    rescores = [job for job in _jobs(database_url) if job[0] == "accounts.rescore_all"]
+    assert rescores == [("accounts.rescore_all", "succeeded")]
     with psycopg.connect(libpq_conninfo(database_url)) as connection:
         scores = dict(
             connection.execute(
@@ -122,3 +122,48 @@ async def test_a_worker_killed_mid_job_has_its_job_retried(database, database_ur
     requeued = await retry_stalled_jobs(timestamp=0)
     assert requeued == 1
     assert _jobs(database_url)[-1] == ("app.accounts.tasks.rescore_all_accounts", "todo")
+
+
+def test_every_task_is_registered_under_its_explicit_name_and_its_former_path():
+    from app.jobs import job_app
+    from app.jobs.names import LEGACY_NAMES, TaskName
+
+    job_app.perform_import_paths()
+    ours = {name: task for name, task in job_app.tasks.items() if "procrastinate." not in name}
+    assert {task.name for task in ours.values()} == set(TaskName)
+    for name, legacy in LEGACY_NAMES.items():
+        assert ours[legacy] is ours[name]
+
+
+async def test_a_job_queued_by_the_previous_release_under_its_old_name_still_runs(
+    database, database_url
+):
+    """Jobs deferred before tasks had names carry the dotted path: the upgraded worker runs them."""
+    import procrastinate.tasks
+
+    from app.jobs import job_app
+    from app.jobs.runtime import run_worker
+
+    old = procrastinate.tasks.configure_task(
+        name="app.accounts.tasks.rescore_all_accounts",
+        job_manager=job_app.job_manager,
+        queue="scoring",
+    )
+    await old.defer_async(icp_version_id="queued-before-the-upgrade")
+    await run_worker(concurrency=1, wait=False)
+
+    # (the worker also ran the periodic tasks that came due)
+    assert _jobs(database_url)[0] == ("app.accounts.tasks.rescore_all_accounts", "succeeded")
+
+
+async def test_deferring_an_unknown_task_name_fails_instead_of_queueing_a_job_no_worker_takes(
+    database, database_url
+):
+    import procrastinate.exceptions
+
+    from app.jobs import JobRequest, defer
+
+    with pytest.raises(procrastinate.exceptions.TaskNotFound):
+        async with database.transaction() as session:
+            await defer(session, JobRequest("accounts.no_such_task"))  # type: ignore[arg-type]
+    assert _jobs(database_url) == []

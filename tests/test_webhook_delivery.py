@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from standardwebhooks import Webhook
+from standardwebhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from app.core.db import driver_connection
+from app.jobs import defer_all
 from app.models import (
     Account,
     AccountScore,
@@ -28,10 +29,12 @@ from app.models import (
     WebhookEvent,
 )
 from app.subscriptions import delivery
-from app.subscriptions.delivery import RETRY_DELAYS, deliver_due
-from app.subscriptions.repository import enqueue_events_from_stage
+from app.subscriptions.delivery import RETRY_DELAYS
+from app.subscriptions.pipeline import deliver_due
+from app.subscriptions.repository import record_verdict_events
 from app.subscriptions.schemas import EndpointCreate
 from app.subscriptions.service import create_endpoint
+from app.verdicts.repository import ScoreRow, stage_verdicts
 from connectors.sandbox.server import start_server
 
 ALL_EVENTS = ["account.tier_changed", "account.became_mql", "account.became_sql"]
@@ -118,23 +121,19 @@ async def _set_current(database, version_id, verdicts: dict[int, Verdict]) -> No
 async def _stage(
     database, version_id, verdicts: dict[int, Verdict], *, scored_at: datetime | None = None
 ) -> None:
-    """Stage new verdicts as write_scores does and run the event step on them."""
-    scored_at = scored_at or datetime.now(UTC)
+    """Stage new verdicts as the score write path does and run the event step on them."""
+    rows = [
+        ScoreRow(account_id, v.score, v.tier, v.is_mql, v.is_sql, False, 1.0, "")
+        for account_id, v in verdicts.items()
+    ]
     async with database.transaction() as session:
         connection = await driver_connection(session)
-        await connection.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS score_stage "
-            "(LIKE account_scores INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
         async with connection.cursor() as cursor:
-            for account_id, v in verdicts.items():
-                await cursor.execute(
-                    "INSERT INTO score_stage (account_id, icp_version_id, score, tier, is_mql, "
-                    "is_sql, excluded, coverage, reasons, scored_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, false, 1, '', %s)",
-                    (account_id, version_id, v.score, v.tier, v.is_mql, v.is_sql, scored_at),
-                )
-            await enqueue_events_from_stage(cursor)
+            staged = await stage_verdicts(
+                cursor, rows, icp_version_id=version_id, scored_at=scored_at or datetime.now(UTC)
+            )
+            reaction = await record_verdict_events(staged)
+        await defer_all(connection, reaction.jobs)
 
 
 async def _endpoint(database, url: str, events: list[str] = ALL_EVENTS) -> tuple[uuid.UUID, str]:
@@ -170,7 +169,7 @@ async def _queued_deliveries(database) -> int:
         connection = await driver_connection(session)
         cursor = await connection.execute(
             "SELECT count(*) FROM procrastinate_jobs "
-            "WHERE task_name = 'app.subscriptions.tasks.deliver_webhooks' AND status = 'todo'"
+            "WHERE task_name = 'subscriptions.deliver' AND status = 'todo'"
         )
         row = await cursor.fetchone()
         return int(row[0])  # type: ignore[index]
@@ -271,7 +270,7 @@ async def test_deliveries_are_signed_per_standard_webhooks(database, receiver):
     assert message["data"]["account_id"] == a
     assert message["data"]["new"]["is_mql"] is True
     assert headers["webhook-id"].startswith("msg_")
-    with pytest.raises(Exception, match="signature"):
+    with pytest.raises(WebhookVerificationError, match="signature"):
         Webhook("whsec_" + "A" * 43 + "=").verify(body, headers)
     [attempt] = await _attempts(database, endpoint_id)
     assert (attempt.attempt, attempt.status, attempt.response_status) == (1, "succeeded", 204)
@@ -341,7 +340,7 @@ async def test_a_retry_due_within_the_minute_gets_a_pass_scheduled_for_it(databa
         connection = await driver_connection(session)
         cursor = await connection.execute(
             "SELECT queueing_lock, extract(epoch FROM scheduled_at - now()) FROM procrastinate_jobs "
-            "WHERE task_name = 'app.subscriptions.tasks.deliver_webhooks' AND scheduled_at IS NOT NULL"
+            "WHERE task_name = 'subscriptions.deliver' AND scheduled_at IS NOT NULL"
         )
         ((queueing_lock, wait),) = await cursor.fetchall()
     assert queueing_lock == "deliver_webhooks_retry"

@@ -43,7 +43,7 @@ async def _waiting_jobs(database: Database) -> list[str]:
         connection = await driver_connection(session)
         cursor = await connection.execute(
             "SELECT args->>'connection_id' FROM procrastinate_jobs "
-            "WHERE task_name = 'app.inbox.tasks.process_webhook_inbox' AND status = 'todo' "
+            "WHERE task_name = 'inbox.process' AND status = 'todo' "
             "ORDER BY 1"
         )
         return [row[0] for row in await cursor.fetchall()]  # type: ignore[index]

@@ -1,7 +1,8 @@
 """Queries on accounts, their scores and score history.
 
-The bulk paths (upsert, score writes, rescore reads) talk psycopg directly: COPY into a
-staging table and one set-based statement are what make a million rescores fit in a minute.
+The bulk paths (upsert, rescore reads) talk psycopg directly: one set-based statement of
+constant text per batch is what makes a million rescores fit in a minute. Verdicts are
+written by app.verdicts.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -25,22 +25,6 @@ from app.models import (
     AccountScoreHistory,
     Connection,
 )
-from app.subscriptions.repository import enqueue_events_from_stage
-from app.writeback.repository import enqueue_changed_from_stage
-
-
-@dataclass(slots=True, frozen=True)
-class ScoreRow:
-    """One account's verdict, ready to be written."""
-
-    account_id: int
-    score: int
-    tier: str
-    is_mql: bool
-    is_sql: bool
-    excluded: bool
-    coverage: float
-    reasons: str
 
 
 @dataclass(slots=True, frozen=True)
@@ -53,14 +37,6 @@ class UpsertedAccount:
 
 
 @dataclass(slots=True, frozen=True)
-class ScoreWriteCounts:
-    """What a bulk score write changed."""
-
-    changed: int
-    history: int
-
-
-@dataclass(slots=True, frozen=True)
 class AccountFilters:
     """Filters of the accounts list."""
 
@@ -69,13 +45,6 @@ class AccountFilters:
     is_sql: bool | None = None
     connection_id: uuid.UUID | None = None
     q: str | None = None
-
-
-_STAGE_COLUMNS = (
-    "account_id, icp_version_id, score, tier, is_mql, is_sql, excluded, coverage, reasons, "
-    "scored_at"
-)
-_VERDICT = "score, tier, is_mql, is_sql, excluded"
 
 
 class AccountRepository:
@@ -165,73 +134,6 @@ class AccountRepository:
             select(Account.id, Account.data).where(Account.id.in_(account_ids))
         )
         return [(row[0], row[1]) for row in result.all()]
-
-    async def write_scores(
-        self, rows: Sequence[ScoreRow], *, icp_version_id: uuid.UUID, scored_at: datetime
-    ) -> ScoreWriteCounts:
-        """Store verdicts in bulk; a history row for every account whose score, tier or a flag
-        changed (or that had none), and a CRM write queued wherever the verdict differs from
-        what the CRM last confirmed. Unchanged verdicts are not rewritten."""
-        if not rows:
-            return ScoreWriteCounts(changed=0, history=0)
-        connection = await driver_connection(self.session)
-        await connection.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS score_stage "
-            "(LIKE account_scores INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        version = str(icp_version_id)
-        async with connection.cursor() as cursor:
-            async with cursor.copy(f"COPY score_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
-                for r in rows:
-                    await copy.write_row(
-                        (
-                            r.account_id,
-                            version,
-                            r.score,
-                            r.tier,
-                            r.is_mql,
-                            r.is_sql,
-                            r.excluded,
-                            r.coverage,
-                            r.reasons,
-                            scored_at,
-                        )
-                    )
-            await cursor.execute(
-                f"""
-                INSERT INTO account_score_history (account_id, icp_version_id, {_VERDICT},
-                                                   scored_at)
-                SELECT s.account_id, s.icp_version_id, s.score, s.tier, s.is_mql, s.is_sql,
-                       s.excluded, s.scored_at
-                FROM score_stage s LEFT JOIN account_scores c USING (account_id)
-                WHERE c.account_id IS NULL
-                   OR (c.score, c.tier, c.is_mql, c.is_sql, c.excluded)
-                      IS DISTINCT FROM (s.score, s.tier, s.is_mql, s.is_sql, s.excluded)
-                """
-            )
-            history = cursor.rowcount
-            await enqueue_changed_from_stage(cursor)
-            await enqueue_events_from_stage(cursor)
-            await cursor.execute(
-                f"""
-                INSERT INTO account_scores ({_STAGE_COLUMNS})
-                SELECT {_STAGE_COLUMNS} FROM score_stage
-                ON CONFLICT (account_id) DO UPDATE SET
-                    icp_version_id = EXCLUDED.icp_version_id, score = EXCLUDED.score,
-                    tier = EXCLUDED.tier, is_mql = EXCLUDED.is_mql, is_sql = EXCLUDED.is_sql,
-                    excluded = EXCLUDED.excluded, coverage = EXCLUDED.coverage,
-                    reasons = EXCLUDED.reasons, scored_at = EXCLUDED.scored_at
-                WHERE (account_scores.icp_version_id, account_scores.score,
-                       account_scores.tier, account_scores.is_mql, account_scores.is_sql,
-                       account_scores.excluded, account_scores.reasons)
-                      IS DISTINCT FROM
-                      (EXCLUDED.icp_version_id, EXCLUDED.score, EXCLUDED.tier,
-                       EXCLUDED.is_mql, EXCLUDED.is_sql, EXCLUDED.excluded, EXCLUDED.reasons)
-                """
-            )
-            changed = cursor.rowcount
-            await cursor.execute("TRUNCATE score_stage")
-        return ScoreWriteCounts(changed=changed, history=history)
 
     def _list_query(self, filters: AccountFilters) -> Select[Account, AccountScore]:
         query = select(Account, AccountScore).outerjoin(

@@ -9,26 +9,19 @@ import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.repository import (
-    AccountFilters,
-    AccountRepository,
-    ScoreRow,
-    ScoreWriteCounts,
-    UpsertedAccount,
-)
+from app.accounts.repository import AccountFilters, AccountRepository, UpsertedAccount
 from app.core.errors import BadRequest, NotFound, ValidationFailed, problem
-from app.core.metrics import ACCOUNTS_SCORED
 from app.icps.repository import IcpRepository
 from app.icps.service import compiled_icp
 from app.models import Account, AccountScore, AccountScoreHistory, IcpVersion
-from app.scoring import CompiledIcp, ScoreResult, score_account
-from connectors.base import CanonicalAccount
+from app.scoring import ScoreResult, score_account
+from app.verdicts.service import VerdictCounts, score_rows, store_verdicts
+from connectors.base import AccountRecord, CanonicalAccount
 
 CANONICAL_COLUMNS = frozenset(CanonicalAccount.model_fields) - {"attributes"}
 ATTRIBUTE_PREFIX = "attributes."
@@ -46,48 +39,16 @@ class ImportReport:
     failed: list[dict[str, Any]] = field(default_factory=list)
 
 
-def score_row(account_id: int, result: ScoreResult) -> ScoreRow:
-    """A scoring result as a row to store."""
-    return ScoreRow(
-        account_id=account_id,
-        score=result.score,
-        tier=result.tier,
-        is_mql=result.is_mql,
-        is_sql=result.is_sql,
-        excluded=result.excluded,
-        coverage=result.coverage,
-        reasons=result.reasons,
-    )
-
-
-def score_rows(
-    compiled: CompiledIcp, accounts: Sequence[tuple[int, dict[str, Any]]]
-) -> list[ScoreRow]:
-    """Score (id, data) pairs; pure CPU work, no I/O."""
-    return [score_row(account_id, score_account(compiled, data)) for account_id, data in accounts]
-
-
-async def store_scores(
-    session: AsyncSession, *, rows: Sequence[ScoreRow], version: IcpVersion, trigger: str
-) -> ScoreWriteCounts:
-    """Store verdicts of ``version`` in bulk (history for every change)."""
-    counts = await AccountRepository(session).write_scores(
-        rows, icp_version_id=version.id, scored_at=datetime.now(UTC)
-    )
-    ACCOUNTS_SCORED.labels(trigger).inc(len(rows))
-    return counts
-
-
 async def score_stored_accounts(
     session: AsyncSession,
     *,
     accounts: Sequence[tuple[int, dict[str, Any]]],
     version: IcpVersion,
     trigger: str,
-) -> ScoreWriteCounts:
+) -> VerdictCounts:
     """Score (id, data) pairs against ``version`` and store the verdicts in bulk."""
     rows = score_rows(compiled_icp(version), accounts)
-    return await store_scores(session, rows=rows, version=version, trigger=trigger)
+    return await store_verdicts(session, rows=rows, version=version, trigger=trigger)
 
 
 async def read_scoring_batch(
@@ -240,6 +201,19 @@ async def upsert_and_score(
     ]
     await score_stored_accounts(session, accounts=live, version=version, trigger="sync")
     return UpsertOutcome(changed, len(live))
+
+
+def account_rows(records: Sequence[AccountRecord]) -> list[dict[str, Any]]:
+    """Connector records as rows for ``upsert_and_score``."""
+    return [
+        {
+            "external_id": record.external_id,
+            "data": {k: v for k, v in record.fields.items() if v is not None},
+            "archived": record.archived,
+            "crm_updated_at": record.crm_updated_at,
+        }
+        for record in records
+    ]
 
 
 def encode_cursor(account_id: int) -> str:

@@ -1,11 +1,11 @@
-"""Connection endpoints: register, read, change and forget CRM connections; start syncs."""
+"""Connection endpoints: register, read, change and forget CRM connections (a sync is
+started through app.sync.router)."""
 
 from __future__ import annotations
 
 import uuid
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict
 
 from app.connections import service
 from app.connections.schemas import (
@@ -14,24 +14,9 @@ from app.connections.schemas import (
     ConnectionOut,
     ConnectionPatch,
 )
-from app.core.http import AdminKey, ReadKey, SessionDep, WriteKey
-from app.sync import service as sync_service
+from app.core.http import AdminKey, ReadKey, SessionDep
 
 router = APIRouter(prefix="/api/v1/connections", tags=["connections"])
-
-
-class SyncRequest(BaseModel):
-    """Which sync to run."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    mode: str = "incremental"
-
-
-class SyncAccepted(BaseModel):
-    """The run that will do it."""
-
-    sync_run_id: uuid.UUID
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ConnectionOut)
@@ -74,14 +59,3 @@ async def delete_connection(connection_id: uuid.UUID, session: SessionDep, _: Ad
     """Forget a connection and every account synced from it (the CRM is not touched)."""
     await service.delete_connection(session, connection_id=connection_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.post("/{connection_id}/sync", status_code=status.HTTP_202_ACCEPTED)
-async def start_sync(
-    connection_id: uuid.UUID, session: SessionDep, _: WriteKey, body: SyncRequest | None = None
-) -> SyncAccepted:
-    """Queue a sync; a sync already waiting for this connection is reused."""
-    run = await sync_service.request_sync(
-        session, connection_id=connection_id, mode=(body or SyncRequest()).mode
-    )
-    return SyncAccepted(sync_run_id=run.id)

@@ -6,7 +6,9 @@ import logging
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -120,6 +122,15 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[ob
     driver = raw.driver_connection
     assert isinstance(driver, psycopg.AsyncConnection)
     return driver
+
+
+@dataclass(slots=True, frozen=True)
+class StagedRows:
+    """A batch of rows in a temporary table of the transaction, which set-based statements of
+    several domains read in turn (the score write path: app.verdicts)."""
+
+    cursor: psycopg.AsyncCursor[Any]
+    table: str
 
 
 class Database:

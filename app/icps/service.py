@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, ValidationFailed
 from app.icps.repository import IcpRepository
-from app.jobs import defer_in_transaction
+from app.jobs import JobRequest, TaskName, defer
 from app.models import IcpStatus, IcpVersion
 from app.scoring import (
     CompiledIcp,
@@ -87,8 +87,6 @@ async def list_icps(session: AsyncSession) -> Sequence[IcpVersion]:
 async def activate_icp(session: AsyncSession, *, icp_id: uuid.UUID) -> IcpVersion:
     """Make ``icp_id`` the active version, retire the previous one, queue a rescore of all
     accounts in the same transaction (so the rescore exists iff the activation does)."""
-    from app.accounts.tasks import rescore_all_accounts
-
     repository = IcpRepository(session)
     await repository.lock_activation()
     version = await repository.get(icp_id, for_update=True)
@@ -102,7 +100,9 @@ async def activate_icp(session: AsyncSession, *, icp_id: uuid.UUID) -> IcpVersio
     version.activated_at = now
     version.retired_at = None
     await session.flush()
-    await defer_in_transaction(session, rescore_all_accounts, icp_version_id=str(version.id))
+    await defer(
+        session, JobRequest(TaskName.RESCORE_ALL_ACCOUNTS, {"icp_version_id": str(version.id)})
+    )
     return version
 
 

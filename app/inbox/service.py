@@ -1,9 +1,8 @@
-"""Webhooks in: verify, store in the inbox with the job that processes it, answer fast; the
-job reads the changed companies through the connector, rescores and writes back."""
+"""Webhooks in: verify, store in the inbox with the job that processes it, answer fast
+(processing is app.inbox.pipeline)."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import time
 import uuid
@@ -11,8 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.accounts.service import upsert_and_score
-from app.connections.service import get_connection, open_connector, open_credentials
+from app.connections.service import get_connection, open_credentials
 from app.core.db import Database
 from app.core.errors import NotFound, PayloadTooLarge, Unauthorized
 from app.inbox.events import (
@@ -21,14 +19,8 @@ from app.inbox.events import (
     salesforce_flow_events,
     salesforce_outbound,
 )
-from app.inbox.repository import WebhookInboxRepository
 from app.inbox.signatures import flow_valid, hubspot_v2_valid, hubspot_v3_valid
 from app.inbox.writer import InboxWriter
-from app.sync.service import account_rows
-from app.writeback.service import flush_outbox
-
-INBOX_BATCH = 500
-DELETIONS = {"company.deletion", "account.deleted"}
 
 
 def check_size(body: bytes, *, limit: int) -> None:
@@ -171,39 +163,3 @@ async def accept_salesforce_flow(
     organization_id, events = salesforce_flow_events(body)
     _check_organization(connection, organization_id)
     return await _store(inbox, connection_id, events)
-
-
-async def process_inbox(database: Database, *, connection_id: uuid.UUID) -> dict[str, int]:
-    """Work the connection's inbox: ten changes to one company cost one read."""
-    processed = written = 0
-    async with database.transaction() as session:
-        connection = await get_connection(session, connection_id=connection_id)
-    opened = open_connector(connection, database_url=database.url)
-    try:
-        while True:
-            async with database.transaction() as session:
-                events = await WebhookInboxRepository(session).pending(
-                    connection_id, limit=INBOX_BATCH
-                )
-            if not events:
-                break
-            deleted = {e.object_id for e in events if e.event_type in DELETIONS}
-            changed = sorted({e.object_id for e in events} - deleted)
-            records = (
-                await asyncio.to_thread(opened.connector.read_by_ids, changed) if changed else []
-            )
-            async with database.transaction() as session:
-                inbox = WebhookInboxRepository(session)
-                await upsert_and_score(
-                    session, connection_id=connection_id, accounts=account_rows(records)
-                )
-                await inbox.archive(connection_id, sorted(deleted))
-                await inbox.mark_processed([e.id for e in events])
-            flushed = await flush_outbox(
-                database, connection_id=connection_id, connector=opened.connector
-            )
-            processed += len(events)
-            written += flushed.written
-    finally:
-        opened.close()
-    return {"processed": processed, "written": written}

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import procrastinate
 
 from app.core.db import driver_connection, get_database
+from app.inbox.pipeline import process_inbox
 from app.inbox.repository import WebhookInboxRepository
-from app.inbox.service import process_inbox
 from app.inbox.writer import queue_inbox_processing
-from app.jobs import job_app
+from app.jobs import TaskName, job_app, task
 from connectors.base import RetriableError
 
 INBOX_RETRY = procrastinate.RetryStrategy(
@@ -24,7 +24,7 @@ STALE_AFTER = timedelta(minutes=1)
 KEEP_PROCESSED = timedelta(days=7)
 
 
-@job_app.task(queue="webhooks", retry=INBOX_RETRY)
+@task(TaskName.PROCESS_INBOX, queue="webhooks", retry=INBOX_RETRY)
 async def process_webhook_inbox(connection_id: str) -> dict[str, int]:
     """Read the companies the CRM said changed, rescore them, write back what changed;
     events stay in the inbox until this succeeds."""
@@ -32,7 +32,7 @@ async def process_webhook_inbox(connection_id: str) -> dict[str, int]:
 
 
 @job_app.periodic(cron="* * * * *", periodic_id="sweep-webhook-inbox")
-@job_app.task(queue="maintenance", queueing_lock="sweep_webhook_inbox")
+@task(TaskName.SWEEP_INBOX, queue="maintenance", queueing_lock="sweep_webhook_inbox")
 async def sweep_webhook_inbox(timestamp: int) -> int:
     """Queue processing for inboxes with events waiting over a minute: after a job gave up
     its retries (the CRM was down for long), or when a waiting job started just before the
@@ -51,7 +51,7 @@ async def sweep_webhook_inbox(timestamp: int) -> int:
 
 
 @job_app.periodic(cron="31 3 * * *", periodic_id="prune-webhook-inbox")
-@job_app.task(queue="maintenance", queueing_lock="prune_webhook_inbox")
+@task(TaskName.PRUNE_INBOX, queue="maintenance", queueing_lock="prune_webhook_inbox")
 async def prune_webhook_inbox(timestamp: int) -> int:
     """Keep the inbox small: events processed over a week ago go."""
     async with get_database().transaction() as session:

@@ -31,8 +31,8 @@ from app.core.db import Database, libpq_conninfo
 from app.core.errors import NotFound, ServiceUnavailable
 from app.inbox.events import InboxEvent
 from app.inbox.repository import QUEUEING_LOCK_INDEX, store_events
-from app.jobs import defer_on_connection
-from app.sync.service import connection_lock
+from app.jobs import JobRequest, TaskName, defer
+from app.jobs.locks import connection_lock, inbox_queueing_lock
 
 log = logging.getLogger(__name__)
 
@@ -55,28 +55,22 @@ CONNECT_TIMEOUT_SECONDS = 3.0
 APPLICATION_NAME = "icp-sync webhook inbox"
 
 
-def inbox_queueing_lock(connection_id: uuid.UUID) -> str:
-    """At most one waiting processing job per connection: it reads the whole inbox."""
-    return f"inbox:{connection_id}"
-
-
-def _inbox_job_options(connection_id: uuid.UUID) -> dict[str, Any]:
-    # Under the connection's lock, like its syncs; one waiting job reads the whole inbox.
-    return {
-        "lock": connection_lock(connection_id),
-        "queueing_lock": inbox_queueing_lock(connection_id),
-    }
+def inbox_job_request(connection_id: uuid.UUID) -> JobRequest:
+    """The job that processes the connection's inbox: under the connection's lock, like its
+    syncs; one waiting per connection, as it reads the whole inbox."""
+    return JobRequest(
+        TaskName.PROCESS_INBOX,
+        {"connection_id": str(connection_id)},
+        lock=connection_lock(connection_id),
+        queueing_lock=inbox_queueing_lock(connection_id),
+    )
 
 
 @functools.lru_cache(maxsize=1024)
 def inbox_job(connection_id: uuid.UUID) -> procrastinate.jobs.Job:
     """The job that processes the connection's inbox, as procrastinate would defer it
     (immutable, so one per connection serves every batch)."""
-    from app.inbox.tasks import process_webhook_inbox
-
-    return process_webhook_inbox.configure(**_inbox_job_options(connection_id)).make_new_job(
-        connection_id=str(connection_id)
-    )
+    return inbox_job_request(connection_id).new_job()
 
 
 async def queue_inbox_processing(
@@ -84,14 +78,7 @@ async def queue_inbox_processing(
 ) -> int | None:
     """Queue the connection's inbox job in ``connection``'s transaction, unless one is
     waiting already."""
-    from app.inbox.tasks import process_webhook_inbox
-
-    return await defer_on_connection(
-        connection,
-        process_webhook_inbox,
-        **_inbox_job_options(connection_id),
-        connection_id=str(connection_id),
-    )
+    return await defer(connection, inbox_job_request(connection_id))
 
 
 @dataclass(slots=True)

@@ -1,19 +1,39 @@
-"""The procrastinate app: jobs live in PostgreSQL, next to the data that needs them."""
+"""The procrastinate app: jobs live in PostgreSQL, next to the data that needs them.
+
+Services and repositories never import a tasks module: they describe the job they need as a
+``JobRequest`` (the task's registered name, its arguments and locks) and defer it here, on
+their own transaction. Only the worker imports the task modules (``TASK_MODULES``).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import procrastinate
 import procrastinate.exceptions
+import procrastinate.jobs
 import psycopg
 import psycopg_pool
 from procrastinate.psycopg_connector import PsycopgConnector
+from sqlalchemy.ext.asyncio import AsyncSession
 
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+from app.core.db import driver_connection
+from app.jobs.names import LEGACY_NAMES, TaskName
 
-# Task modules register themselves on import; workers import them all.
+__all__ = [
+    "TASK_MODULES",
+    "JobRequest",
+    "Reaction",
+    "TaskName",
+    "defer",
+    "defer_all",
+    "job_app",
+    "task",
+]
+
+# Task modules register themselves on import; workers (and the first deferral) import them.
 TASK_MODULES = [
     "app.jobs.periodic",
     "app.accounts.tasks",
@@ -43,56 +63,72 @@ job_app = procrastinate.App(
 )
 
 
-async def defer_in_transaction(
-    session: AsyncSession,
-    task: procrastinate.tasks.Task[Any, Any, Any],
-    *,
-    lock: str | None = None,
-    queueing_lock: str | None = None,
-    schedule_in: dict[str, int] | None = None,
-    **kwargs: Any,
+def task(name: TaskName, **options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Register a task under its explicit ``name`` (and the dotted path it had before names
+    were given, so jobs an earlier release queued still run)."""
+    return job_app.task(name=str(name), aliases=[LEGACY_NAMES[name]], **options)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """A job to defer: its task's registered name, its arguments and its locks."""
+
+    task: TaskName
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    lock: str | None = None
+    queueing_lock: str | None = None
+    schedule_in: Mapping[str, int] | None = None
+
+    def deferrer(self, **options: Any) -> procrastinate.jobs.JobDeferrer:
+        """The task configured with this request's locks (the task's own defaults otherwise);
+        an unknown name is an error, not a job no worker would take."""
+        if self.lock is not None:
+            options["lock"] = self.lock
+        if self.queueing_lock is not None:
+            options["queueing_lock"] = self.queueing_lock
+        if self.schedule_in is not None:
+            options["schedule_in"] = dict(self.schedule_in)
+        return job_app.configure_task(str(self.task), allow_unknown=False, **options)
+
+    def new_job(self) -> procrastinate.jobs.Job:
+        """The job row procrastinate itself would insert for this request."""
+        return self.deferrer().make_new_job(**self.kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """What one step of a set-based write path did: rows it wrote, and the jobs it asks to be
+    deferred on the same transaction (a repository never defers a job itself)."""
+
+    rows: int = 0
+    jobs: tuple[JobRequest, ...] = ()
+
+
+async def defer(
+    target: AsyncSession | psycopg.AsyncConnection[Any], request: JobRequest
 ) -> int | None:
-    """Defer ``task`` on the session's own transaction (transactional outbox): the job
+    """Defer ``request`` on the caller's own transaction (transactional outbox): the job
     exists if and only if the caller's writes commit.
 
     Returns the job id, or None when an identical job is already queued (its
     ``queueing_lock`` is taken).
     """
-    from app.core.db import driver_connection
-
-    return await defer_on_connection(
-        await driver_connection(session),
-        task,
-        lock=lock,
-        queueing_lock=queueing_lock,
-        schedule_in=schedule_in,
-        **kwargs,
-    )
-
-
-async def defer_on_connection(
-    connection: psycopg.AsyncConnection[Any],
-    task: procrastinate.tasks.Task[Any, Any, Any],
-    *,
-    lock: str | None = None,
-    queueing_lock: str | None = None,
-    schedule_in: dict[str, int] | None = None,
-    **kwargs: Any,
-) -> int | None:
-    """``defer_in_transaction`` for a psycopg connection inside a transaction."""
+    connection = await driver_connection(target) if isinstance(target, AsyncSession) else target
     try:
         # A savepoint of psycopg's own (SQLAlchemy cannot see statements run on the driver
         # connection): without it, a refused deferral would abort the caller's transaction
         # and its COMMIT would silently roll back.
         async with connection.transaction():
-            options: dict[str, Any] = {"connection": connection}
-            if lock is not None:
-                options["lock"] = lock
-            if queueing_lock is not None:
-                options["queueing_lock"] = queueing_lock
-            if schedule_in is not None:
-                options["schedule_in"] = schedule_in
-            job_id: int = await task.configure(**options).defer_async(**kwargs)
+            job_id: int = await request.deferrer(connection=connection).defer_async(
+                **request.kwargs
+            )
             return job_id
     except procrastinate.exceptions.AlreadyEnqueued:
         return None
+
+
+async def defer_all(
+    target: AsyncSession | psycopg.AsyncConnection[Any], requests: Iterable[JobRequest]
+) -> list[int | None]:
+    """``defer`` each request in order, on the caller's transaction."""
+    return [await defer(target, request) for request in requests]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 
 from app.core.config import get_settings
-from app.jobs import job_app
+from app.jobs import TaskName, job_app, task
 
 log = logging.getLogger(__name__)
 
 
 @job_app.periodic(cron="*/2 * * * *", periodic_id="retry-stalled-jobs")
-@job_app.task(queue="maintenance", queueing_lock="retry_stalled_jobs")
+@task(TaskName.RETRY_STALLED_JOBS, queue="maintenance", queueing_lock="retry_stalled_jobs")
 async def retry_stalled_jobs(timestamp: int) -> int:
     """Requeue jobs whose worker died mid-job (no heartbeat), so no sync or rescore is lost."""
     manager = job_app.job_manager
@@ -25,7 +25,7 @@ async def retry_stalled_jobs(timestamp: int) -> int:
 
 
 @job_app.periodic(cron="17 3 * * *", periodic_id="remove-old-jobs")
-@job_app.task(queue="maintenance", queueing_lock="remove_old_jobs")
+@task(TaskName.REMOVE_OLD_JOBS, queue="maintenance", queueing_lock="remove_old_jobs")
 async def remove_old_jobs(timestamp: int) -> None:
     """Keep the jobs table small: drop succeeded jobs older than a week."""
     await job_app.job_manager.delete_old_jobs(nb_hours=24 * 7)

@@ -6,10 +6,18 @@ from app.models.base import Base
 from app.models.connection import IMPORT_CONNECTION_NAME, Connection
 from app.models.icp import IcpStatus, IcpVersion
 from app.models.outbound import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from app.models.sync import AccountWriteback, ConnectionRateLimit, SyncRun, WritebackOutbox
+from app.models.sync import (
+    FINISHED_SYNC_STATUSES,
+    AccountWriteback,
+    ConnectionRateLimit,
+    SyncRun,
+    SyncStatus,
+    WritebackOutbox,
+)
 from app.models.webhook import WebhookInbox
 
 __all__ = [
+    "FINISHED_SYNC_STATUSES",
     "IMPORT_CONNECTION_NAME",
     "Account",
     "AccountScore",
@@ -22,6 +30,7 @@ __all__ = [
     "IcpStatus",
     "IcpVersion",
     "SyncRun",
+    "SyncStatus",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",

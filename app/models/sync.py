@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,19 @@ from app.models.base import Base, VerdictColumns, created_at_column, uuid_pk
 WRITEBACK_REVISION = Sequence("writeback_revision_seq", metadata=Base.metadata)
 
 
+class SyncStatus(enum.StrEnum):
+    """Lifecycle of a sync run."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+# A run in one of these has ended, for good or ill.
+FINISHED_SYNC_STATUSES = frozenset({SyncStatus.SUCCEEDED, SyncStatus.FAILED})
+
+
 class SyncRun(Base):
     """One pull → score → write-back pass over a CRM connection."""
 
@@ -32,7 +46,7 @@ class SyncRun(Base):
         ForeignKey("connections.id", ondelete="CASCADE")
     )
     mode: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text, default="queued")
+    status: Mapped[str] = mapped_column(Text, default=SyncStatus.QUEUED)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()

@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from psycopg import AsyncCursor
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.jobs import defer_on_connection
+from app.core.db import StagedRows
+from app.jobs import JobRequest, Reaction, TaskName
 from app.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 # One statement: diff the staged verdicts against the current ones, insert an event per
 # account and event type that some enabled endpoint subscribes to, and a pending first
 # attempt per subscribed endpoint. Runs while ``account_scores`` still holds the old
-# verdicts (see AccountRepository.write_scores).
+# verdicts (app.verdicts.service). {stage} is the staging table.
 _EVENTS_FROM_STAGE = """
 WITH subscribed AS (
     SELECT id, events FROM webhook_endpoints WHERE disabled_at IS NULL
@@ -26,7 +26,7 @@ WITH subscribed AS (
     SELECT s.account_id, s.icp_version_id, s.score, s.tier, s.is_mql, s.is_sql, s.scored_at,
            c.account_id IS NOT NULL AS had_verdict, c.score AS old_score, c.tier AS old_tier,
            c.is_mql AS old_mql, c.is_sql AS old_sql
-    FROM score_stage s LEFT JOIN account_scores c USING (account_id)
+    FROM {stage} s LEFT JOIN account_scores c USING (account_id)
     WHERE (c.account_id IS NOT NULL AND c.tier <> s.tier)
        OR (s.is_mql AND NOT coalesce(c.is_mql, false))
        OR (s.is_sql AND NOT coalesce(c.is_sql, false))
@@ -62,21 +62,22 @@ FROM inserted i JOIN subscribed w ON i.event_type = ANY(w.events)
 """
 
 
-async def enqueue_events_from_stage(cursor: AsyncCursor[object]) -> None:
-    """Record the account events the staged verdicts (``score_stage``) cause, compared with
-    the current ones in ``account_scores``, and queue their delivery to every enabled
-    endpoint subscribed to them. With no enabled endpoint it costs one EXISTS on a tiny table."""
+async def record_verdict_events(staged: StagedRows) -> Reaction:
+    """Record the account events the staged verdicts cause, compared with the current ones,
+    and a first delivery attempt to every enabled endpoint subscribed to them; asks for a
+    delivery pass when there are any. With no enabled endpoint it costs one EXISTS on a
+    tiny table."""
+    cursor = staged.cursor
     await cursor.execute(
         "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE disabled_at IS NULL)"
     )
     row = await cursor.fetchone()
-    if not row or not row[0]:  # type: ignore[index]
-        return
-    await cursor.execute(_EVENTS_FROM_STAGE)
-    if cursor.rowcount > 0:
-        from app.subscriptions.tasks import deliver_webhooks
-
-        await defer_on_connection(cursor.connection, deliver_webhooks)
+    if not row or not row[0]:
+        return Reaction()
+    await cursor.execute(_EVENTS_FROM_STAGE.format(stage=staged.table))
+    if cursor.rowcount <= 0:
+        return Reaction()
+    return Reaction(rows=cursor.rowcount, jobs=(JobRequest(TaskName.DELIVER_WEBHOOKS),))
 
 
 @dataclass(slots=True, frozen=True)

@@ -10,25 +10,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import get_settings
 from app.core.db import get_database
-from app.jobs import defer_in_transaction, job_app
-from app.subscriptions.delivery import deliver_due, utc_now
+from app.jobs import JobRequest, TaskName, defer, job_app, task
+from app.jobs.locks import DELIVERY_LOCK, DELIVERY_QUEUEING_LOCK, DELIVERY_RETRY_QUEUEING_LOCK
+from app.subscriptions.delivery import utc_now
+from app.subscriptions.pipeline import deliver_due
 from app.subscriptions.repository import EndpointRepository
 
-# ``lock``: passes never overlap (a batch is read, sent, then recorded: two passes at once
-# would send it twice). ``queueing_lock``: one waiting pass is enough, it sees every row.
-DELIVERY_LOCK = "webhooks-out"
-DELIVERY_QUEUEING_LOCK = "deliver_webhooks"
-# A pass scheduled for a retry due soon has a queueing lock of its own: while it waits, the
-# immediate pass that a new event queues must not find the lock taken.
-RETRY_QUEUEING_LOCK = "deliver_webhooks_retry"
 # Retries due later than this are left to the periodic pass.
 PERIODIC_PASS = timedelta(minutes=1)
 # Events and their attempt rows are kept this long once no attempt is pending.
 KEEP_DELIVERED = timedelta(days=30)
 
 
-@job_app.task(
-    queue="webhooks", lock=DELIVERY_LOCK, queueing_lock=DELIVERY_QUEUEING_LOCK, pass_context=False
+@task(
+    TaskName.DELIVER_WEBHOOKS,
+    queue="webhooks",
+    lock=DELIVERY_LOCK,
+    queueing_lock=DELIVERY_QUEUEING_LOCK,
+    pass_context=False,
 )
 async def deliver_webhooks() -> dict[str, int]:
     """Send every due webhook attempt, then schedule a pass for the next retry if it is due
@@ -47,24 +46,29 @@ async def schedule_retry_pass(session: AsyncSession, *, now: datetime) -> int | 
     if next_due is None or next_due - now >= PERIODIC_PASS:
         return None
     wait = max(0, math.ceil((next_due - now).total_seconds()))
-    return await defer_in_transaction(
-        session, deliver_webhooks, queueing_lock=RETRY_QUEUEING_LOCK, schedule_in={"seconds": wait}
+    return await defer(
+        session,
+        JobRequest(
+            TaskName.DELIVER_WEBHOOKS,
+            queueing_lock=DELIVERY_RETRY_QUEUEING_LOCK,
+            schedule_in={"seconds": wait},
+        ),
     )
 
 
 @job_app.periodic(cron="* * * * *", periodic_id="deliver-due-webhooks")
-@job_app.task(queue="maintenance", queueing_lock="deliver_due_webhooks")
+@task(TaskName.DELIVER_DUE_WEBHOOKS, queue="maintenance", queueing_lock="deliver_due_webhooks")
 async def deliver_due_webhooks(timestamp: int) -> bool:
     """Queue a pass when retries have come due (first attempts are queued by the write)."""
     async with get_database().transaction() as session:
         if not await EndpointRepository(session).any_due(now=utc_now()):
             return False
-        await defer_in_transaction(session, deliver_webhooks)
+        await defer(session, JobRequest(TaskName.DELIVER_WEBHOOKS))
     return True
 
 
 @job_app.periodic(cron="43 3 * * *", periodic_id="prune-webhook-events")
-@job_app.task(queue="maintenance", queueing_lock="prune_webhook_events")
+@task(TaskName.PRUNE_WEBHOOK_EVENTS, queue="maintenance", queueing_lock="prune_webhook_events")
 async def prune_webhook_events(timestamp: int) -> int:
     """Keep the outgoing-webhook tables small: events over 30 days old with no attempt
     pending go, with their attempt rows."""

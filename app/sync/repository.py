@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Connection, SyncRun
+from app.models import Connection, SyncRun, SyncStatus
 
 
 class SyncRunRepository:
@@ -35,7 +35,7 @@ class SyncRunRepository:
         """The run queued for a connection and not yet started, if any."""
         return await self.session.scalar(
             select(SyncRun)
-            .where(SyncRun.connection_id == connection_id, SyncRun.status == "queued")
+            .where(SyncRun.connection_id == connection_id, SyncRun.status == SyncStatus.QUEUED)
             .order_by(SyncRun.created_at)
             .limit(1)
             .with_for_update()

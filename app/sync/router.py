@@ -1,16 +1,44 @@
-"""Sync-run endpoints."""
+"""Sync endpoints: start a connection's sync, follow its run."""
 
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict
 
-from app.core.http import ReadKey, SessionDep
+from app.core.http import ReadKey, SessionDep, WriteKey
 from app.sync import service
 from app.sync.schemas import SyncRunOut
 
 router = APIRouter(prefix="/api/v1/sync-runs", tags=["sync"])
+# Starting a sync lives under its connection's path, as the API has always had it.
+connection_sync_router = APIRouter(prefix="/api/v1/connections", tags=["connections"])
+
+
+class SyncRequest(BaseModel):
+    """Which sync to run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: str = "incremental"
+
+
+class SyncAccepted(BaseModel):
+    """The run that will do it."""
+
+    sync_run_id: uuid.UUID
+
+
+@connection_sync_router.post("/{connection_id}/sync", status_code=status.HTTP_202_ACCEPTED)
+async def start_sync(
+    connection_id: uuid.UUID, session: SessionDep, _: WriteKey, body: SyncRequest | None = None
+) -> SyncAccepted:
+    """Queue a sync; a sync already waiting for this connection is reused."""
+    run = await service.request_sync(
+        session, connection_id=connection_id, mode=(body or SyncRequest()).mode
+    )
+    return SyncAccepted(sync_run_id=run.id)
 
 
 @router.get("/{run_id}", response_model=SyncRunOut)

@@ -1,51 +1,24 @@
-"""Sync rules: pull pages → upsert → score what changed → queue writes → write back.
-
-A run commits after every page (accounts, verdicts, queued writes, and where to resume),
-so a run that dies is picked up where it stopped, and memory stays one page deep whatever
-the number of companies.
-"""
+"""Sync rules: a run is requested (and its job deferred) in the caller's transaction; one
+waiting run per connection serves every request. Carrying a run out is app.sync.pipeline."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import uuid
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.service import upsert_and_score
-from app.connections.repository import ConnectionRepository
-from app.connections.service import get_connection, open_connector
-from app.core.db import Database
+from app.connections.service import get_connection
 from app.core.errors import NotFound, ValidationFailed, problem
-from app.jobs import defer_in_transaction
-from app.models import SyncRun
+from app.jobs import JobRequest, TaskName, defer
+from app.jobs.locks import connection_lock
+from app.models import SyncRun, SyncStatus
 from app.sync.repository import SyncRunRepository
-from app.sync.schemas import COUNT_NAMES
-from app.writeback.service import FlushCounts, flush_outbox
-from connectors.base import AccountRecord, FatalError, Page
-
-log = logging.getLogger(__name__)
 
 SYNC_MODES = ("incremental", "full")
-# Pages are stored in groups this large: one transaction, one scoring pass and one queue of
-# writes per thousand companies, not per page of a hundred.
-STORE_BATCH_RECORDS = 1_000
-
-
-def connection_lock(connection_id: uuid.UUID) -> str:
-    """The procrastinate lock that keeps one connection's syncs and write-backs in line."""
-    return f"connection:{connection_id}"
 
 
 async def request_sync(session: AsyncSession, *, connection_id: uuid.UUID, mode: str) -> SyncRun:
     """Queue a sync run (deferred in this transaction); reuse one already waiting."""
-    from app.sync.tasks import sync_connection
-
     if mode not in SYNC_MODES:
         raise ValidationFailed([problem("mode", "mode is 'incremental' or 'full'")])
     await get_connection(session, connection_id=connection_id)
@@ -56,12 +29,14 @@ async def request_sync(session: AsyncSession, *, connection_id: uuid.UUID, mode:
         if mode == "full":
             waiting.mode = "full"
         return waiting
-    run = await runs.add(SyncRun(connection_id=connection_id, mode=mode, status="queued"))
-    await defer_in_transaction(
+    run = await runs.add(SyncRun(connection_id=connection_id, mode=mode, status=SyncStatus.QUEUED))
+    await defer(
         session,
-        sync_connection,
-        lock=connection_lock(connection_id),
-        sync_run_id=str(run.id),
+        JobRequest(
+            TaskName.SYNC_CONNECTION,
+            {"sync_run_id": str(run.id)},
+            lock=connection_lock(connection_id),
+        ),
     )
     return run
 
@@ -72,187 +47,3 @@ async def get_sync_run(session: AsyncSession, *, run_id: uuid.UUID) -> SyncRun:
     if run is None:
         raise NotFound(f"no sync run {run_id}")
     return run
-
-
-def account_rows(records: list[AccountRecord]) -> list[dict[str, Any]]:
-    """Connector records as rows for ``upsert_and_score``."""
-    return [
-        {
-            "external_id": record.external_id,
-            "data": {k: v for k, v in record.fields.items() if v is not None},
-            "archived": record.archived,
-            "crm_updated_at": record.crm_updated_at,
-        }
-        for record in records
-    ]
-
-
-async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
-    """Carry out one sync run and return it. A FatalError (bad token, missing fields) ends it
-    as failed with the reason; a RetriableError propagates (the job retries and the run
-    resumes from its last committed page)."""
-    async with database.transaction() as session:
-        run = await SyncRunRepository(session).get(run_id, for_update=True)
-        if run is None:
-            raise NotFound(f"no sync run {run_id}")
-        if run.status in ("succeeded", "failed"):
-            return run  # carried out already (a retried job, or run by hand): nothing to do
-        connection = await get_connection(session, connection_id=run.connection_id)
-        run.status = "running"
-        run.started_at = run.started_at or datetime.now(UTC)
-        resume = connection.sync_state.get("resume") or {}
-        resuming = resume.get("run_id") == str(run.id)
-        counts = {name: int(run.counts.get(name, 0)) for name in COUNT_NAMES}
-    opened = open_connector(connection, database_url=database.url)
-    connector = opened.connector
-    calls_before, calls_of_earlier_tries = connector.api_calls, counts["api_calls"]
-
-    def calls_so_far() -> int:
-        return calls_of_earlier_tries + connector.api_calls - calls_before
-
-    try:
-        schema = await asyncio.to_thread(connector.ensure_schema)
-        if not schema.ok:
-            missing = "; ".join(f"{name}: {how}" for name, how in schema.missing.items())
-            raise FatalError(f"the CRM lacks icp-sync's fields: {missing}")
-        full = run.mode == "full" or not connection.sync_state.get("cursor")
-        cursor = resume.get("cursor") if resuming else connection.sync_state.get("cursor")
-        pages: Iterator[Page] = connector.read_pages(
-            cursor=None if full and not resuming else cursor, full=full
-        )
-        final_cursor = connection.sync_state.get("cursor")
-        flushing: asyncio.Task[FlushCounts] | None = None
-
-        async def store(records: list[AccountRecord], cursor: dict[str, Any]) -> None:
-            async with database.transaction() as session:
-                outcome = await upsert_and_score(
-                    session, connection_id=connection.id, accounts=account_rows(records)
-                )
-                counts["fetched"] += len(records)
-                counts["upserted"] += len(outcome.accounts)
-                counts["scored"] += outcome.scored
-                counts["api_calls"] = calls_so_far()
-                await _save_progress(session, run.id, connection.id, counts, cursor)
-
-        async def flushed(task: asyncio.Task[FlushCounts] | None) -> None:
-            if task is not None:
-                result = await task
-                counts["written"] += result.written
-                counts["write_failed"] += result.failed
-
-        # Three things overlap: the next page is fetched while a batch is stored, and the
-        # previous batch's verdicts are written back meanwhile (CRM and database each busy).
-        next_page = asyncio.ensure_future(asyncio.to_thread(next, pages, None))
-        records: list[AccountRecord] = []
-        try:
-            while (page := await next_page) is not None:
-                next_page = asyncio.ensure_future(asyncio.to_thread(next, pages, None))
-                records += page.records
-                final_cursor = page.cursor
-                if len(records) < STORE_BATCH_RECORDS:
-                    continue
-                await store(records, page.cursor)
-                records = []
-                await flushed(flushing)
-                flushing = asyncio.ensure_future(
-                    flush_outbox(database, connection_id=connection.id, connector=connector)
-                )
-            if records or final_cursor is not None:
-                await store(records, final_cursor or {})
-            await flushed(flushing)
-            flushing = None
-            await flushed(
-                asyncio.ensure_future(
-                    flush_outbox(database, connection_id=connection.id, connector=connector)
-                )
-            )
-        finally:
-            for task in (next_page, flushing):
-                if task is not None and not task.done():
-                    task.cancel()
-                    with contextlib.suppress(BaseException):
-                        await task
-        counts["api_calls"] = calls_so_far()
-        async with database.transaction() as session:
-            return await _finish(session, run.id, connection.id, counts, final_cursor, error=None)
-    except FatalError as exc:
-        counts["api_calls"] = calls_so_far()
-        async with database.transaction() as session:
-            return await _finish(session, run.id, connection.id, counts, None, error=str(exc))
-    finally:
-        opened.close()
-
-
-async def _save_progress(
-    session: AsyncSession,
-    run_id: uuid.UUID,
-    connection_id: uuid.UUID,
-    counts: dict[str, int],
-    cursor: dict[str, Any],
-) -> None:
-    run = await SyncRunRepository(session).get(run_id, for_update=True)
-    connection = await ConnectionRepository(session).get(connection_id, for_update=True)
-    assert run is not None and connection is not None
-    run.counts = dict(counts)
-    connection.sync_state = {
-        **connection.sync_state,
-        "resume": {"run_id": str(run_id), "cursor": cursor},
-    }
-
-
-async def _finish(
-    session: AsyncSession,
-    run_id: uuid.UUID,
-    connection_id: uuid.UUID,
-    counts: dict[str, int],
-    cursor: dict[str, Any] | None,
-    *,
-    error: str | None,
-) -> SyncRun:
-    run = await SyncRunRepository(session).get(run_id, for_update=True)
-    connection = await ConnectionRepository(session).get(connection_id, for_update=True)
-    assert run is not None and connection is not None
-    run.counts = dict(counts)
-    run.finished_at = datetime.now(UTC)
-    run.status = "failed" if error else "succeeded"
-    run.error = error
-    state = {k: v for k, v in connection.sync_state.items() if k != "resume"}
-    if cursor is not None and not error:
-        state["cursor"] = cursor
-    connection.sync_state = state
-    await session.flush()
-    return run
-
-
-async def mark_failed(database: Database, *, run_id: uuid.UUID, error: str) -> None:
-    """Give up on a run after its last retry."""
-    async with database.transaction() as session:
-        run = await SyncRunRepository(session).get(run_id, for_update=True)
-        if run is not None and run.status not in ("succeeded", "failed"):
-            run.status = "failed"
-            run.error = error
-            run.finished_at = datetime.now(UTC)
-
-
-async def follow_sync_run(
-    database: Database, run_id: uuid.UUID, *, show: Callable[[dict[str, Any]], None]
-) -> SyncRun:
-    """Work the queue in this process until sync run ``run_id`` ends (a separate worker may
-    take it instead; either way the run row tells), calling ``show`` with its progress."""
-    from app.jobs.runtime import run_worker
-
-    worker = asyncio.create_task(run_worker(concurrency=2))
-    try:
-        while True:
-            async with database.transaction() as session:
-                run = await get_sync_run(session, run_id=run_id)
-            show({"status": run.status, **run.counts})
-            if run.status in ("succeeded", "failed"):
-                return run
-            if worker.done():
-                worker.result()
-            await asyncio.sleep(0.25)
-    finally:
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker

@@ -9,9 +9,11 @@ import procrastinate
 from procrastinate import JobContext
 
 from app.core.db import get_database
-from app.jobs import job_app
+from app.jobs import TaskName, job_app, task
+from app.models import SyncStatus
+from app.sync.pipeline import mark_failed, run_sync
 from app.sync.repository import SyncRunRepository
-from app.sync.service import mark_failed, request_sync, run_sync
+from app.sync.service import request_sync
 from connectors.base import RetriableError
 
 log = logging.getLogger(__name__)
@@ -21,7 +23,7 @@ SYNC_RETRY = procrastinate.RetryStrategy(
 )
 
 
-@job_app.task(queue="sync", retry=SYNC_RETRY, pass_context=True)
+@task(TaskName.SYNC_CONNECTION, queue="sync", retry=SYNC_RETRY, pass_context=True)
 async def sync_connection(context: JobContext, sync_run_id: str) -> dict[str, int]:
     """Run one sync; a CRM that keeps failing (429/5xx/timeouts) is retried with backoff,
     resuming at the last committed page."""
@@ -38,13 +40,17 @@ async def sync_connection(context: JobContext, sync_run_id: str) -> dict[str, in
         else:
             log.warning("sync run %s will be retried (try %d): %s", run_id, attempts, exc)
         raise
-    if run.status == "failed":
+    if run.status == SyncStatus.FAILED:
         log.warning("sync run %s failed: %s", run_id, run.error)
     return dict(run.counts)
 
 
 @job_app.periodic(cron="* * * * *", periodic_id="schedule-incremental-syncs")
-@job_app.task(queue="maintenance", queueing_lock="schedule_incremental_syncs")
+@task(
+    TaskName.SCHEDULE_INCREMENTAL_SYNCS,
+    queue="maintenance",
+    queueing_lock="schedule_incremental_syncs",
+)
 async def schedule_incremental_syncs(timestamp: int) -> int:
     """Queue an incremental sync for every connection whose interval has passed."""
     async with get_database().transaction() as session:

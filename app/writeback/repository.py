@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from psycopg import AsyncCursor
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import driver_connection
+from app.core.db import StagedRows, driver_connection
+from app.jobs import Reaction
 
 # The verdict fields whose change costs a CRM write (reasons alone do not: DESIGN §3.4).
 _VERDICT = "icp_version_id, score, tier, is_mql, is_sql"
@@ -34,14 +34,15 @@ class PendingWrite:
     lifecycle_stage: str | None
 
 
-async def enqueue_changed_from_stage(cursor: AsyncCursor[object]) -> None:
-    """Queue a write for every staged verdict (``score_stage``, see AccountRepository
-    .write_scores) of a CRM account that differs from what the CRM last confirmed; drop
-    pending writes whose account went back to the confirmed verdict."""
+async def queue_changed_verdicts(staged: StagedRows) -> Reaction:
+    """Queue a write for every staged verdict of a CRM account that differs from what the
+    CRM last confirmed; drop pending writes whose account went back to the confirmed verdict.
+    (The flush is queued by whoever stored the verdicts: a sync writes back as it goes.)"""
+    cursor = staged.cursor
     await cursor.execute(
-        """
+        f"""
         DELETE FROM writeback_outbox o
-        USING score_stage s JOIN account_writebacks w ON w.account_id = s.account_id
+        USING {staged.table} s JOIN account_writebacks w ON w.account_id = s.account_id
         WHERE o.account_id = s.account_id
           AND (w.icp_version_id, w.score, w.tier, w.is_mql, w.is_sql)
               IS NOT DISTINCT FROM (s.icp_version_id, s.score, s.tier, s.is_mql, s.is_sql)
@@ -52,7 +53,7 @@ async def enqueue_changed_from_stage(cursor: AsyncCursor[object]) -> None:
         INSERT INTO writeback_outbox (account_id, connection_id, {_VERDICT}, reasons, scored_at)
         SELECT s.account_id, a.connection_id, s.icp_version_id, s.score, s.tier, s.is_mql,
                s.is_sql, s.reasons, s.scored_at
-        FROM score_stage s
+        FROM {staged.table} s
         JOIN accounts a ON a.id = s.account_id AND NOT a.archived
         JOIN connections c ON c.id = a.connection_id AND c.kind <> 'import'
         LEFT JOIN account_writebacks w ON w.account_id = s.account_id
@@ -70,6 +71,7 @@ async def enqueue_changed_from_stage(cursor: AsyncCursor[object]) -> None:
               ({", ".join("EXCLUDED." + c for c in _VERDICT.split(", "))})
         """
     )
+    return Reaction(rows=cursor.rowcount)
 
 
 class WritebackRepository:

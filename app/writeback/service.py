@@ -1,33 +1,21 @@
-"""Write-back rules: write pending verdicts in CRM-sized batches, confirm or retry each."""
+"""Write-back rules: what a pending verdict sends to the CRM, when a failed write is retried,
+and queueing the flushes that write them."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from app.core.db import Database
-from app.writeback.repository import PendingWrite, WritebackRepository
-from connectors.base import Connector, WriteBack
+from sqlalchemy.ext.asyncio import AsyncSession
 
-log = logging.getLogger(__name__)
+from app.jobs import JobRequest, TaskName, defer
+from app.jobs.locks import connection_lock, flush_queueing_lock
+from app.writeback.repository import PendingWrite, WritebackRepository
+from connectors.base import WriteBack
 
 # A write that failed this many times waits for an operator (it stays visible in the outbox).
 MAX_ATTEMPTS = 10
 FIRST_RETRY_SECONDS = 30.0
-# Write calls per round trip to the outbox: confirmations are recorded per round, so a crash
-# re-sends at most this many calls' worth (harmless: the same values again).
-CALLS_PER_ROUND = 10
-
-
-@dataclass(slots=True)
-class FlushCounts:
-    """What a flush achieved."""
-
-    written: int = 0
-    failed: int = 0
 
 
 def writeback_values(write: PendingWrite) -> WriteBack:
@@ -53,51 +41,20 @@ def retry_time(attempts_so_far: int, now: datetime) -> datetime:
     return now + timedelta(seconds=FIRST_RETRY_SECONDS * 2**attempts_so_far)
 
 
-async def flush_outbox(
-    database: Database, *, connection_id: uuid.UUID, connector: Connector
-) -> FlushCounts:
-    """Write every due verdict of a connection, a CRM batch at a time. Confirmed writes
-    leave the outbox; failed ones stay with their error and a later retry time."""
-    counts = FlushCounts()
-    size = connector.max_write_batch
-    while True:
-        async with database.transaction() as session:
-            due = await WritebackRepository(session).due(
-                connection_id, limit=size * CALLS_PER_ROUND
-            )
-        if not due:
-            return counts
-        confirmed: list[PendingWrite] = []
-        failed: list[tuple[PendingWrite, str]] = []
-        for start in range(0, len(due), size):
-            batch = due[start : start + size]
-            results = await asyncio.to_thread(
-                connector.write_batch, [writeback_values(w) for w in batch]
-            )
-            by_id = {r.external_id: r for r in results}
-            for write in batch:
-                result = by_id.get(write.external_id)
-                if result is not None and result.ok:
-                    confirmed.append(write)
-                else:
-                    failed.append((write, (result.error if result else None) or "no result"))
-        async with database.transaction() as session:
-            repository = WritebackRepository(session)
-            await repository.confirm(confirmed)
-            if failed:
-                attempts = await repository.attempts([w.account_id for w, _ in failed])
-                now = datetime.now(UTC)
-                await repository.fail(
-                    failed,
-                    retry_at=[retry_time(attempts.get(w.account_id, 0), now) for w, _ in failed],
-                )
-        counts.written += len(confirmed)
-        counts.failed += len(failed)
-        if failed:
-            log.warning(
-                "%d of %d writes refused for connection %s, e.g. %s",
-                len(failed),
-                len(due),
-                connection_id,
-                failed[0][1],
-            )
+def flush_request(connection_id: uuid.UUID) -> JobRequest:
+    """The job that writes a connection's due verdicts: under the connection's lock (in line
+    with its syncs), one waiting per connection."""
+    return JobRequest(
+        TaskName.FLUSH_WRITEBACKS,
+        {"connection_id": str(connection_id)},
+        lock=connection_lock(connection_id),
+        queueing_lock=flush_queueing_lock(connection_id),
+    )
+
+
+async def queue_due_flushes(session: AsyncSession) -> int:
+    """Queue a flush for every connection with due writes (one waiting flush each)."""
+    due = await WritebackRepository(session).connections_with_due_writes()
+    for connection_id in due:
+        await defer(session, flush_request(connection_id))
+    return len(due)

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.connections.repository import ConnectionRepository
 from app.connections.service import open_connector
 from app.core.db import get_database
-from app.jobs import defer_in_transaction, job_app
-from app.writeback.repository import WritebackRepository
-from app.writeback.service import flush_outbox
+from app.jobs import TaskName, job_app, task
+from app.writeback.pipeline import flush_outbox
+from app.writeback.service import queue_due_flushes
 
 
-@job_app.task(queue="sync", pass_context=False)
+@task(TaskName.FLUSH_WRITEBACKS, queue="sync", pass_context=False)
 async def flush_writebacks(connection_id: str) -> dict[str, int]:
-    """Write every due verdict of one connection (defer it with the connection's lock)."""
+    """Write every due verdict of one connection (deferred with the connection's lock)."""
     database = get_database()
     async with database.transaction() as session:
         connection = await ConnectionRepository(session).get(uuid.UUID(connection_id))
@@ -32,24 +30,8 @@ async def flush_writebacks(connection_id: str) -> dict[str, int]:
     return {"written": counts.written, "failed": counts.failed}
 
 
-async def queue_due_flushes(session: AsyncSession) -> int:
-    """Queue a flush for every connection with due writes (one waiting flush each)."""
-    from app.sync.service import connection_lock
-
-    due = await WritebackRepository(session).connections_with_due_writes()
-    for connection_id in due:
-        await defer_in_transaction(
-            session,
-            flush_writebacks,
-            lock=connection_lock(connection_id),
-            queueing_lock=f"flush:{connection_id}",
-            connection_id=str(connection_id),
-        )
-    return len(due)
-
-
 @job_app.periodic(cron="* * * * *", periodic_id="flush-due-writebacks")
-@job_app.task(queue="maintenance", queueing_lock="flush_due_writebacks")
+@task(TaskName.FLUSH_DUE_WRITEBACKS, queue="maintenance", queueing_lock="flush_due_writebacks")
 async def flush_due_writebacks(timestamp: int) -> int:
     """Retry refused or interrupted writes once their backoff has passed."""
     async with get_database().transaction() as session:

@@ -109,9 +109,9 @@ async def test_a_sync_request_is_queued_once(app_client, admin_headers, database
     }
     with psycopg.connect(libpq_conninfo(database_url)) as connection:
         jobs = connection.execute(
-            "SELECT task_name, lock FROM procrastinate_jobs WHERE task_name LIKE '%sync_connection'"
+            "SELECT task_name, lock FROM procrastinate_jobs WHERE task_name = 'sync.run'"
         ).fetchall()
-    assert jobs == [("app.sync.tasks.sync_connection", f"connection:{created['id']}")]
+    assert jobs == [("sync.run", f"connection:{created['id']}")]
 
 
 async def test_bad_sync_mode_is_422(app_client, admin_headers):

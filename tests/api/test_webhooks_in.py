@@ -92,7 +92,7 @@ def _inbox(database_url) -> list[tuple[str, str]]:
 def _jobs(database_url) -> int:
     with psycopg.connect(libpq_conninfo(database_url)) as connection:
         return connection.execute(
-            "SELECT count(*) FROM procrastinate_jobs WHERE task_name LIKE '%process_webhook_inbox'"
+            "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'inbox.process'"
         ).fetchone()[0]
 
 

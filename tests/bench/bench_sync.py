@@ -56,7 +56,8 @@ async def _connect_and_sync(
     from app.connections.schemas import ConnectionCreate
     from app.connections.service import create_connection
     from app.icps.service import activate_icp, create_icp
-    from app.sync.service import request_sync, run_sync
+    from app.sync.pipeline import run_sync
+    from app.sync.service import request_sync
 
     async with database.transaction() as session:  # type: ignore[attr-defined]
         version = await create_icp(session, source=example_icp(), content_type="application/json")

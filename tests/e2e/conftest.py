@@ -82,7 +82,8 @@ async def activate_example_icp(database, path: Path = EXAMPLES / "icp.yaml"):
 
 async def sync(database, connection_id: uuid.UUID, mode: str = "full"):
     """Queue a run and carry it out in this process, as a worker would."""
-    from app.sync.service import request_sync, run_sync
+    from app.sync.pipeline import run_sync
+    from app.sync.service import request_sync
 
     async with database.transaction() as session:
         run = await request_sync(session, connection_id=connection_id, mode=mode)

@@ -255,7 +255,8 @@ async def test_connections_due_for_their_interval_get_an_incremental_sync(
 
 async def test_a_sync_through_the_job_queue_and_the_cli_progress(database, sandbox, settings):
     """`icp-sync sync` queues the run and works the queue until the run ends."""
-    from app.sync.service import follow_sync_run, request_sync
+    from app.sync.pipeline import follow_sync_run
+    from app.sync.service import request_sync
 
     sandbox.reset(seed=3, companies=250)
     await activate_example_icp(database)

@@ -18,7 +18,8 @@ COMPOSITE_PATCH = "PATCH /services/data/v{version}/composite/sobjects"
 
 
 async def _sync(database, connection_id, mode="full"):
-    from app.sync.service import request_sync, run_sync
+    from app.sync.pipeline import run_sync
+    from app.sync.service import request_sync
 
     async with database.transaction() as session:
         run = await request_sync(session, connection_id=connection_id, mode=mode)
@@ -187,7 +188,7 @@ async def test_missing_custom_fields_fail_the_run_naming_each(
 async def test_daily_limit_stops_the_sync_cleanly_and_it_resumes_without_loss(
     database, database_url, sf_sandbox, salesforce_server
 ):
-    from app.sync.service import run_sync
+    from app.sync.pipeline import run_sync
 
     sf_sandbox.reset(seed=4, accounts=6000, opportunities_per_account=0)
     await activate_example_icp(database)

@@ -76,11 +76,27 @@ def _tier(hubspot, company_id: str) -> str | None:
 
 
 async def _until(condition, *, seconds: float = 30) -> None:
-    """Poll the CRM until ``condition()`` holds: nothing there can signal us."""
+    """Poll until ``condition()`` holds (nothing in the CRM or the service can signal us);
+    fail if it never does."""
     for _ in range(int(seconds * 10)):
         if condition():
             return
         await asyncio.sleep(0.1)
+    assert condition(), f"still not true after {seconds} s"
+
+
+def _service_idle(database_url) -> bool:
+    """Every stored event processed, and no inbox or write-back job waiting or running."""
+    return (
+        _count(
+            database_url,
+            "SELECT (SELECT count(*) FROM webhook_inbox WHERE processed_at IS NULL)"
+            " + (SELECT count(*) FROM procrastinate_jobs"
+            "    WHERE task_name IN ('inbox.process', 'writeback.flush')"
+            "      AND status IN ('todo', 'doing'))",
+        )
+        == 0
+    )
 
 
 def _count(database_url, query: str, *args) -> int:
@@ -109,8 +125,15 @@ async def test_a_reps_edit_reaches_the_icp_properties_with_no_sync_run(
     assert _tier(hubspot, target) == "A"
     assert _count(database_url, "SELECT count(*) FROM sync_runs") == 1  # the initial one only
 
-    # Our write-back echoes back as icp_* propertyChange events: they must cause no write.
-    await asyncio.sleep(3)
+    # Our write-back echoes back as icp_* propertyChange events: once the sandbox has
+    # delivered them (the service stored what it keeps) and the service is idle, no further
+    # write may have been made.
+    def echo_delivered() -> bool:
+        state = sandbox.get("webhooks")
+        return state["pending_events"] == 0 and state["delivered_events"] > len(PERFECT_FIT)
+
+    await _until(echo_delivered)
+    await _until(lambda: _service_idle(database_url))
     assert calls(sandbox, BATCH_UPDATE) == writes + 1
     delivered = sandbox.get("webhooks")
     assert delivered["failed_attempts"] == 0, delivered
@@ -151,7 +174,15 @@ async def test_a_reps_edit_in_salesforce_reaches_the_icp_fields_with_no_sync_run
     await _until(lambda: tier() == "A")
     assert tier() == "A"
     assert _count(database_url, "SELECT count(*) FROM sync_runs") == 1
-    await asyncio.sleep(3)
+
+    # Our own update comes back as a notification: once it is delivered and processed, no
+    # further write may have been made.
+    def echo_delivered() -> bool:
+        state = sf_sandbox.get("outbound")
+        return state["pending_notifications"] == 0 and state["delivered_notifications"] >= 2
+
+    await _until(echo_delivered)
+    await _until(lambda: _service_idle(database_url))
     assert _salesforce_writes(sf_sandbox) == writes + 1
     outbound = sf_sandbox.get("outbound")
     assert outbound["failed_attempts"] == 0, outbound
