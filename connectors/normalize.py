@@ -52,6 +52,19 @@ _COUNTRY_ALIASES = {
 _DOTS_AND_SPACES = re.compile(r"[.\s]+")
 
 
+def without_nul(value: Any) -> Any:
+    """``value`` with NUL characters removed from every string in it (lists and mappings
+    included). PostgreSQL's text and jsonb cannot hold NUL, and no CRM value means anything
+    by one: every edge that takes CRM data (connectors, webhooks, CSV) strips it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
 def to_float(v: Any) -> float | None:
     """A finite float from a number or a numeric string ("1,200", "3.5e6"); None for None/""."""
     if v is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import func, make_url, select, text, update
 
 from app.core.db import Database, driver_connection, libpq_conninfo
-from app.core.errors import NotFound, ServiceUnavailable
+from app.core.errors import BadRequest, NotFound, ServiceUnavailable
 from app.inbox import tasks
 from app.inbox import writer as inbox_module
 from app.inbox.events import InboxEvent
@@ -95,6 +96,34 @@ async def test_a_delivery_for_a_deleted_connection_fails_alone(database):
     assert results[0] == 1 and results[2] == 1
     assert isinstance(results[1], NotFound)
     assert await _inbox_keys(database) == [(kept, "k1"), (kept, "k2")]
+
+
+async def test_deliveries_the_database_cannot_store_fail_alone_and_never_take_neighbours_down(
+    database,
+):
+    """A NUL that slipped past parsing (jsonb refuses it) and an id too long to index are
+    refused with a 400 each; every other delivery of the same batch is stored."""
+    (connection_id,) = await _connections(database, 1)
+    too_long = secrets.token_hex(6400)  # 12,800 random characters: beyond a btree row
+    poisoned = {
+        5: [InboxEvent("nul", "company.propertyChange", "1", {"name": "a\x00b"})],
+        9: [_event(too_long)],
+    }
+    deliveries = [poisoned.get(n, [_event(f"k{n}")]) for n in range(12)]
+    async with InboxWriter(database) as writer:
+        results = await asyncio.gather(
+            *(writer.store(connection_id, events) for events in deliveries),
+            return_exceptions=True,
+        )
+
+    for n, result in enumerate(results):
+        if n in poisoned:
+            assert isinstance(result, BadRequest), (n, result)
+            assert "cannot be stored" in result.detail
+        else:
+            assert result == 1, (n, result)
+    stored = {key for _, key in await _inbox_keys(database)}
+    assert stored == {f"k{n}" for n in range(12) if n not in poisoned}
 
 
 async def test_an_unreachable_database_is_service_unavailable(settings, monkeypatch):

@@ -22,6 +22,7 @@ from app.models import Account, AccountScore, AccountScoreHistory, IcpVersion
 from app.scoring import ScoreResult, score_account
 from app.verdicts.service import VerdictCounts, score_rows, store_verdicts
 from connectors.base import AccountRecord, CanonicalAccount
+from connectors.normalize import without_nul
 
 CANONICAL_COLUMNS = frozenset(CanonicalAccount.model_fields) - {"attributes"}
 ATTRIBUTE_PREFIX = "attributes."
@@ -73,7 +74,7 @@ def parse_accounts_csv(content: bytes) -> tuple[list[dict[str, Any]], list[dict[
     refuses the whole file.
     """
     try:
-        text = content.decode("utf-8-sig")
+        text = without_nul(content.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise BadRequest(f"the CSV is not UTF-8 text (byte {exc.start})") from exc
     reader = csv.reader(io.StringIO(text, newline=""))

@@ -9,6 +9,7 @@ from xml.etree import ElementTree
 import orjson
 
 from app.core.errors import BadRequest
+from connectors.normalize import without_nul
 
 # Changes to these are our own write-backs echoing: processing them would loop.
 OWN_PROPERTY_PREFIX = "icp_"
@@ -21,6 +22,20 @@ HUBSPOT_TYPES = {
 }
 OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
 SOBJECT_NS = "urn:sobject.enterprise.soap.sforce.com"
+
+
+# How JSON spells a NUL character (a raw NUL byte is not valid JSON, and orjson refuses it).
+_JSON_NUL = b"\\u0000"
+
+
+def _json_without_nul(body: bytes) -> Any:
+    """The parsed JSON body with NUL characters stripped from its strings (the database
+    cannot store them); the body is searched first, so a clean one costs one scan."""
+    try:
+        raw = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not JSON: {exc}") from None
+    return without_nul(raw) if _JSON_NUL in body else raw
 
 
 @dataclass(slots=True, frozen=True)
@@ -39,10 +54,7 @@ def hubspot_events(body: bytes) -> list[InboxEvent]:
     The dedupe key is ``subscriptionId:eventId:objectId:occurredAt``: HubSpot documents that
     ``eventId`` alone is not guaranteed unique, while a redelivery repeats all four.
     """
-    try:
-        raw = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"the body is not JSON: {exc}") from None
+    raw = _json_without_nul(body)
     if not isinstance(raw, list):
         raise BadRequest("HubSpot sends a JSON array of events")
     events = []
@@ -106,10 +118,7 @@ def salesforce_flow_events(body: bytes) -> tuple[str, list[InboxEvent]]:
     """A Flow callout's JSON: ``{"organizationId", "events": [{"id", "recordId",
     "deleted"?}]}``; each event ``id`` (unique per change, e.g. the record id + its
     SystemModstamp) is its dedupe key. Returns (organization id, events)."""
-    try:
-        raw = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"the body is not JSON: {exc}") from None
+    raw = _json_without_nul(body)
     if not isinstance(raw, dict) or not isinstance(raw.get("events"), list):
         raise BadRequest('send {"organizationId": "...", "events": [{"id", "recordId"}]}')
     events = []

@@ -28,7 +28,7 @@ import psycopg
 import psycopg_pool
 
 from app.core.db import Database, libpq_conninfo
-from app.core.errors import NotFound, ServiceUnavailable
+from app.core.errors import BadRequest, IcpSyncError, NotFound, ServiceUnavailable
 from app.inbox.events import InboxEvent
 from app.inbox.repository import QUEUEING_LOCK_INDEX, store_events
 from app.jobs import JobRequest, TaskName, defer
@@ -180,16 +180,18 @@ class InboxWriter:
                     connection = await self._pool.getconn()
                 added = await self._write(connection, batch)
                 break
-            except psycopg.errors.ForeignKeyViolation:
-                # A connection deleted since its verifier was cached: write each delivery
-                # on its own so the others still land, and that one gets its 404.
-                if len(batch) == 1:
-                    _fail(batch, NotFound(f"no connection {batch[0].connection_id}"))
-                    return connection
-                for delivery in batch:
-                    connection = await self._write_batch(connection, [delivery])
-                return connection
             except Exception as exc:  # every waiting request must hear of it, not hang
+                if isinstance(exc, psycopg.Error) and _refused_by_content(exc):
+                    # Something in one delivery cannot be stored (a connection deleted since
+                    # its verifier was cached, a value PostgreSQL refuses, an id too long to
+                    # index): write each delivery on its own, so the others land and only
+                    # that one is refused, with a 4xx the CRM does not retry forever.
+                    if len(batch) == 1:
+                        _fail(batch, _refusal(exc, batch[0]))
+                        return connection
+                    for delivery in batch:
+                        connection = await self._write_batch(connection, [delivery])
+                    return connection
                 if connection is not None and (connection.broken or connection.closed):
                     # It died under this batch (a database restart, a failover): the pool
                     # replaces it, and the batch is tried once more (the write is
@@ -235,10 +237,34 @@ class InboxWriter:
         return counts
 
 
+# SQLSTATE classes of errors a batch's content causes, not the database's state: data
+# exceptions (22), integrity violations (23), program limits such as an index row too large
+# (54). Retrying such a batch as it is would fail again.
+_CONTENT_ERROR_CLASSES = ("22", "23", "54")
+
+
+def _refused_by_content(exc: psycopg.Error) -> bool:
+    """Whether ``exc`` is about what the batch holds (and so one delivery in it)."""
+    if isinstance(exc, psycopg.errors.UniqueViolation):
+        # Losing the race to queue the same job says nothing about the deliveries.
+        return exc.diag.constraint_name != QUEUEING_LOCK_INDEX
+    return (exc.sqlstate or "")[:2] in _CONTENT_ERROR_CLASSES
+
+
+def _refusal(exc: psycopg.Error, delivery: _Delivery) -> IcpSyncError:
+    """The answer to a lone delivery the database refused."""
+    if isinstance(exc, psycopg.errors.ForeignKeyViolation):
+        return NotFound(f"no connection {delivery.connection_id}")
+    reason = exc.diag.message_primary or type(exc).__name__
+    return BadRequest(f"the delivery holds a value that cannot be stored: {reason}")
+
+
 def _fail(batch: Sequence[_Delivery], exc: BaseException) -> None:
     if isinstance(exc, psycopg.OperationalError):  # PoolTimeout included
         log.warning("webhook inbox: database unavailable: %s", exc)
         exc = ServiceUnavailable("the database is not answering; the CRM will retry")
+    elif isinstance(exc, BadRequest):
+        log.warning("webhook inbox: delivery refused: %s", exc)
     elif not isinstance(exc, NotFound):
         log.error("webhook inbox: batch of %d deliveries failed", len(batch), exc_info=exc)
     for delivery in batch:

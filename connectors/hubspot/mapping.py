@@ -198,6 +198,7 @@ class PropertyMapping:
         definitions: PropertyDefinitions,
     ) -> AccountRecord:
         """One company as canonical fields; a value that cannot be parsed becomes None."""
+        properties = normalize.without_nul(dict(properties))
         fields: dict[str, Any] = {}
         for canonical, prop in self.sources.items():
             raw = properties.get(prop)

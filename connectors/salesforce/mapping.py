@@ -213,6 +213,7 @@ class FieldMapping:
         self, record: Mapping[str, Any], *, definitions: FieldDefinitions | None = None
     ) -> AccountRecord:
         """One Account (a SOQL result row) as canonical fields; unparseable values become None."""
+        record = normalize.without_nul(dict(record))
         external_id = str(record[ID_FIELD])
         fields: dict[str, Any] = {}
         for canonical, name in self.sources.items():

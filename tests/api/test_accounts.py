@@ -64,6 +64,17 @@ async def test_csv_bad_rows_are_reported_by_line_and_good_rows_kept(app_client, 
     assert "duplicate of line 2" in failed[6][0]
 
 
+async def test_csv_nul_bytes_are_stripped_not_a_500(app_client, write_headers):
+    content = b"external_id,name,country\nn1,Nul\x00 Co,US\n"
+    response = await app_client.post(
+        "/api/v1/accounts/import", content=content, headers=write_headers | CSV
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["imported"] == 1
+    items = (await app_client.get("/api/v1/accounts", headers=write_headers)).json()["items"]
+    assert [item["name"] for item in items] == ["Nul Co"]
+
+
 async def test_csv_with_an_unknown_column_stores_nothing(app_client, write_headers):
     content = b"external_id,name,shoe_size\nx,Y,9\n"
     response = await app_client.post(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import orjson
@@ -105,6 +106,41 @@ async def test_a_signed_delivery_is_stored_with_its_job_and_answered_2xx(
     assert response.status_code == 204
     assert _inbox(database_url) == [("company.propertyChange", "11"), ("company.creation", "12")]
     assert _jobs(database_url) == 1
+
+
+async def test_nul_characters_in_a_signed_delivery_are_stripped_and_poison_no_neighbour(
+    app_client, hubspot_id, database_url
+):
+    """400 concurrent deliveries, one in 20 carrying \\u0000 in its strings: every one is
+    answered 204 and stored, the NULs stripped (a CRM value cannot mean anything by one)."""
+    url = f"http://test/webhooks/hubspot/{hubspot_id}"
+
+    def delivery(n: int) -> bytes:
+        value = "Acme\x00 Corp" if n % 20 == 0 else "Acme Corp"
+        event = {
+            "eventId": n,
+            "subscriptionId": 7,
+            "occurredAt": 1_700_000_000_000 + n,
+            "subscriptionType": "company.propertyChange",
+            "objectId": 1000 + n,
+            "propertyName": "name\x00" if n % 20 == 0 else "name",
+            "propertyValue": value,
+        }
+        return orjson.dumps([event])
+
+    bodies = [delivery(n) for n in range(400)]
+    assert b"\\u0000" in bodies[0] and b"\\u0000" not in bodies[1]
+    responses = await asyncio.gather(
+        *(app_client.post(url, content=body, headers=_signed(url, body)) for body in bodies)
+    )
+
+    assert [r.status_code for r in responses] == [204] * 400
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        rows = connection.execute(
+            "SELECT payload->>'propertyName', payload->>'propertyValue' FROM webhook_inbox"
+        ).fetchall()
+    assert len(rows) == 400
+    assert set(rows) == {("name", "Acme Corp")}
 
 
 async def test_a_redelivery_is_dropped(app_client, hubspot_id, database_url):

@@ -381,3 +381,11 @@ def test_backoff_is_full_jitter_under_an_exponential_ceiling_capped_at_30s() -> 
     assert backoff_delay(3, rng=lambda: 0.5) == 2.0
     assert backoff_delay(20, rng=lambda: 1.0) == 30.0
     assert backoff_delay(5, rng=lambda: 0.0) == 0.0
+
+
+def test_nul_characters_in_crm_values_are_stripped_at_the_edge() -> None:
+    row = {**ROW, "Name": "North\x00wind Media", "Tech_Stack__c": "Contentful;Re\x00act"}
+    record = _mapping().to_record(row, definitions=FieldDefinitions.from_describe(DESCRIBE))
+
+    assert record.fields["name"] == "Northwind Media"
+    assert record.fields["tech_stack"] == ["Contentful", "React"]
