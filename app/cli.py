@@ -278,7 +278,7 @@ def sandbox(
     seed: Annotated[int, typer.Option(help="seed of the demo data")] = 1,
 ) -> None:
     """Serve the local CRM stand-ins until interrupted."""
-    from connectors.sandbox.server import run_sandbox
+    from connectors.sandbox.serve import run_sandbox
 
     def ready(running: list[Any]) -> None:
         for fake, server in running:

@@ -21,11 +21,11 @@ from app.core.config import Settings
 from app.core.db import Database, libpq_conninfo, start_embedded_postgres
 from app.core.migrations import upgrade_to_head
 from app.core.security import configure_secrets
-from connectors.hubspot.sandbox import create_app as create_hubspot_app
-from connectors.salesforce.sandbox import create_app as create_salesforce_app
-from connectors.salesforce.sandbox import tls_files
-from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.server import RunningServer, start_server
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from connectors.sandbox.common.server import RunningServer, start_server
+from connectors.sandbox.hubspot import create_app as create_hubspot_app
+from connectors.sandbox.salesforce import create_app as create_salesforce_app
+from connectors.sandbox.salesforce import tls_files
 
 # Emptied between tests; procrastinate's queue too, so no job leaks into the next test.
 TABLES = [

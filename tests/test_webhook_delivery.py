@@ -32,7 +32,7 @@ from app.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from connectors.sandbox.server import start_server
+from connectors.sandbox.common.server import start_server
 
 ALL_EVENTS = ["account.tier_changed", "account.became_mql", "account.became_sql"]
 

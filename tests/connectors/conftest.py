@@ -9,7 +9,7 @@ import pytest
 from hubspot import HubSpot
 
 from connectors.hubspot import HubSpotConnector
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 from tests.conftest import SANDBOX_TOKEN, SandboxServer, quiet_hubspot
 
 TOKEN = SANDBOX_TOKEN

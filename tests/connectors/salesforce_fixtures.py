@@ -14,7 +14,7 @@ import requests
 from simple_salesforce import Salesforce
 
 from connectors.salesforce import SalesforceConnector
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 from tests.conftest import SANDBOX_TOKEN, SandboxServer, quiet_salesforce
 
 SF_TOKEN = SANDBOX_TOKEN

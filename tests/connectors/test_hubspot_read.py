@@ -11,7 +11,7 @@ from hubspot import HubSpot
 
 from connectors.base import AccountRecord, CanonicalAccount, FatalError, Page
 from connectors.hubspot import HubSpotConnector
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 RAW_PROPERTIES = [
     "name",

@@ -13,7 +13,7 @@ from hubspot import HubSpot
 from connectors.base import FatalError, RetriableError, WriteBack
 from connectors.hubspot import HubSpotConnector
 from connectors.hubspot.retry import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 VERDICT = {"score": 70, "tier": "B", "is_mql": True, "is_sql": False}
 

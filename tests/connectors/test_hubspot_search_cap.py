@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.hubspot import HubSpotConnector
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 SEARCH = "POST /crm/v3/objects/companies/search"
 

@@ -11,7 +11,7 @@ from hubspot.crm.properties import OptionInput, PropertyCreate
 
 from connectors.base import WRITEBACK_FIELDS, WriteBack, WriteResult
 from connectors.hubspot import HubSpotConnector
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 ICP_PROPERTY_NAMES = [
     "icp_fit_score",

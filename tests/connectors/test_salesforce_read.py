@@ -12,7 +12,7 @@ from simple_salesforce import Salesforce
 
 from connectors.base import AccountRecord, CanonicalAccount, Page
 from connectors.salesforce import SalesforceConnector
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 RAW_FIELDS = (
     "Id, IsDeleted, SystemModstamp, Name, Website, NumberOfEmployees, BillingCountry, Type, "

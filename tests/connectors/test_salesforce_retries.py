@@ -15,7 +15,7 @@ from simple_salesforce import Salesforce
 from connectors.base import FatalError, RetriableError, WriteBack
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce.retry import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 from tests.conftest import SandboxServer
 from tests.connectors.salesforce_fixtures import SF_LOGIN, SF_OAUTH_CLIENT, SF_REFRESH_TOKEN
 

@@ -13,7 +13,7 @@ from simple_salesforce import Salesforce
 from connectors.base import WRITEBACK_FIELDS, WriteBack
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce.mapping import ICP_FIELDS
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 ICP_FIELD_NAMES = [spec.name for spec in ICP_FIELDS.values()]
 PATCH = "PATCH /services/data/v{version}/composite/sobjects"

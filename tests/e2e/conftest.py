@@ -12,7 +12,7 @@ import requests
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 from tests.conftest import (
     HUBSPOT_CLIENT_SECRET,
     SANDBOX_TOKEN,

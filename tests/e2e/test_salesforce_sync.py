@@ -11,7 +11,7 @@ from simple_salesforce import Salesforce
 
 from app.core.db import libpq_conninfo
 from connectors.base import RetriableError
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 from tests.e2e.conftest import EXAMPLES, activate_example_icp, salesforce_connection
 
 COMPOSITE_PATCH = "PATCH /services/data/v{version}/composite/sobjects"

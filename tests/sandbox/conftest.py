@@ -9,8 +9,8 @@ import requests
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
-from connectors.salesforce.sandbox import trusting_session
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from connectors.sandbox.salesforce import trusting_session
 from tests.conftest import (
     HUBSPOT_CLIENT_SECRET,
     SANDBOX_TOKEN,

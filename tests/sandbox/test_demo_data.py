@@ -9,8 +9,8 @@ from itertools import islice
 
 from hubspot import HubSpot
 
-from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.demo_data import generate_companies
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from connectors.sandbox.common.demo_data import generate_companies
 
 TODAY = date(2025, 6, 1)
 

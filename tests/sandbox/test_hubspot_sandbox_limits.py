@@ -11,7 +11,7 @@ from hubspot import HubSpot
 from hubspot.crm.companies import PublicObjectSearchRequest
 from hubspot.crm.companies.exceptions import ApiException, ServiceException, UnauthorizedException
 
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 
 def test_a_wrong_token_is_refused_with_hubspots_401(admin: SandboxAdmin) -> None:

@@ -17,7 +17,7 @@ from hubspot.crm.companies import (
 )
 from hubspot.crm.companies.exceptions import ApiException, NotFoundException
 
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 ICP_TIER = "hs_ideal_customer_profile"
 

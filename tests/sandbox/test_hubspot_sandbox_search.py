@@ -12,7 +12,7 @@ from hubspot import HubSpot
 from hubspot.crm.companies import PublicObjectSearchRequest
 from hubspot.crm.companies.exceptions import ApiException
 
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 Props = dict[str, Any]
 

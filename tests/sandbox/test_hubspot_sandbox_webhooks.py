@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.server import start_server
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from connectors.sandbox.common.server import start_server
 
 CLIENT_SECRET = "sandbox-secret"  # what the session's sandbox signs with (conftest)
 

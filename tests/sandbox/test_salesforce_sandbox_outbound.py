@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.salesforce.sandbox.outbound import ACK_ENVELOPE
-from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.server import start_server
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from connectors.sandbox.common.server import start_server
+from connectors.sandbox.salesforce.outbound import ACK_ENVELOPE
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 OUTBOUND = "http://soap.sforce.com/2005/09/outbound"

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
-from connectors.hubspot.sandbox.errors import HubSpotError
+from connectors.sandbox.hubspot.errors import HubSpotError
 
 __all__ = [
     "PropertyCatalog",
@@ -763,7 +763,7 @@ class PropertyCatalog:
 
 def property_error(problems: list[dict[str, Any]]) -> HubSpotError:
     """The 400 HubSpot answers when property values are refused."""
-    from connectors.hubspot.sandbox.errors import validation_message
+    from connectors.sandbox.hubspot.errors import validation_message
 
     return HubSpotError.validation(
         validation_message(problems),

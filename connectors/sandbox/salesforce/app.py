@@ -22,18 +22,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.salesforce.sandbox.auth import (
+from connectors.sandbox.common.faults import (
+    CallCounter,
+    FaultConfig,
+    FaultConfigError,
+    FaultInjector,
+)
+from connectors.sandbox.common.http import json_response, read_json
+from connectors.sandbox.salesforce.auth import (
     Credentials,
     LoginFailed,
     SessionRegistry,
     soap_fault,
     soap_login_response,
 )
-from connectors.salesforce.sandbox.errors import RecordError, SalesforceError
-from connectors.salesforce.sandbox.ids import to_18
-from connectors.salesforce.sandbox.limits import DailyAllocation
-from connectors.salesforce.sandbox.outbound import OutboundDispatcher
-from connectors.salesforce.sandbox.query import (
+from connectors.sandbox.salesforce.errors import RecordError, SalesforceError
+from connectors.sandbox.salesforce.ids import to_18
+from connectors.sandbox.salesforce.limits import DailyAllocation
+from connectors.sandbox.salesforce.outbound import OutboundDispatcher
+from connectors.sandbox.salesforce.query import (
     QueryEngine,
     batch_size_from,
     deleted_since,
@@ -41,16 +48,14 @@ from connectors.salesforce.sandbox.query import (
     render_rows,
     updated_since,
 )
-from connectors.salesforce.sandbox.schema import format_datetime, parse_datetime
-from connectors.salesforce.sandbox.store import (
+from connectors.sandbox.salesforce.schema import format_datetime, parse_datetime
+from connectors.sandbox.salesforce.store import (
     ObjectStore,
     Org,
     SaveResult,
     now_string,
     rolled_back,
 )
-from connectors.sandbox.faults import CallCounter, FaultConfig, FaultConfigError, FaultInjector
-from connectors.sandbox.http import json_response, read_json
 
 __all__ = ["SalesforceSandbox", "create_app"]
 

@@ -21,18 +21,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.hubspot.sandbox.errors import HubSpotError, error_body
-from connectors.hubspot.sandbox.limits import WINDOW_SECONDS, RateLimiter, RateVerdict
-from connectors.hubspot.sandbox.properties import (
+from connectors.sandbox.common.faults import (
+    CallCounter,
+    FaultConfig,
+    FaultConfigError,
+    FaultInjector,
+)
+from connectors.sandbox.common.http import json_response, read_json
+from connectors.sandbox.hubspot.errors import HubSpotError, error_body
+from connectors.sandbox.hubspot.limits import WINDOW_SECONDS, RateLimiter, RateVerdict
+from connectors.sandbox.hubspot.properties import (
     ALWAYS_RETURNED,
     DEFAULT_PROPERTIES,
     format_datetime,
 )
-from connectors.hubspot.sandbox.search import parse_search, run_search
-from connectors.hubspot.sandbox.store import SINGULAR, CrmObject, ObjectStore, Sandbox
-from connectors.hubspot.sandbox.webhooks import SOURCE_API, SOURCE_REP, WebhookDispatcher
-from connectors.sandbox.faults import CallCounter, FaultConfig, FaultConfigError, FaultInjector
-from connectors.sandbox.http import json_response, read_json
+from connectors.sandbox.hubspot.search import parse_search, run_search
+from connectors.sandbox.hubspot.store import SINGULAR, CrmObject, ObjectStore, Sandbox
+from connectors.sandbox.hubspot.webhooks import SOURCE_API, SOURCE_REP, WebhookDispatcher
 
 __all__ = ["HubSpotSandbox", "create_app"]
 
