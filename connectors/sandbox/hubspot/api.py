@@ -15,7 +15,8 @@ from starlette.requests import Request
 
 from connectors.sandbox.common.http import read_json
 from connectors.sandbox.hubspot.errors import HubSpotError
-from connectors.sandbox.hubspot.properties import ALWAYS_RETURNED, PropertyCatalog
+from connectors.sandbox.hubspot.properties import PropertyCatalog
+from connectors.sandbox.hubspot.property_specs import ALWAYS_RETURNED
 from connectors.sandbox.hubspot.search import parse_search, run_search
 from connectors.sandbox.hubspot.state import HubSpotSandbox, now
 from connectors.sandbox.hubspot.store import SINGULAR, CrmObject, ObjectStore

@@ -10,11 +10,8 @@ from typing import Any, Final
 from connectors.sandbox.common.faults import CallCounter, FaultInjector
 from connectors.sandbox.hubspot.errors import HubSpotError
 from connectors.sandbox.hubspot.limits import RateLimiter
-from connectors.sandbox.hubspot.properties import (
-    ALWAYS_RETURNED,
-    DEFAULT_PROPERTIES,
-    format_datetime,
-)
+from connectors.sandbox.hubspot.properties import format_datetime
+from connectors.sandbox.hubspot.property_specs import ALWAYS_RETURNED, DEFAULT_PROPERTIES
 from connectors.sandbox.hubspot.store import SINGULAR, CrmObject, ObjectStore, Sandbox
 from connectors.sandbox.hubspot.webhooks import SOURCE_API, SOURCE_REP, WebhookDispatcher
 

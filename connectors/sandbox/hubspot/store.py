@@ -18,9 +18,8 @@ from connectors.sandbox.hubspot.properties import (
     PropertyCatalog,
     format_datetime,
     format_epoch_ms,
-    industry_value,
-    option_value,
 )
+from connectors.sandbox.hubspot.property_specs import industry_value, option_value
 
 __all__ = ["CrmObject", "ObjectStore", "PropertyChange", "Sandbox"]
 
