@@ -48,7 +48,7 @@ def _everything(connector: SalesforceConnector) -> dict[str, dict[str, Any]]:
 
 def test_reads_and_writes_succeed_through_30_percent_5xx_and_timeouts(
     sf_admin: SandboxAdmin,
-    sf_client: Salesforce,
+    sf: Salesforce,
     make_sf_connector: Callable[..., SalesforceConnector],
     sleeps: list[float],
     caplog: pytest.LogCaptureFixture,
