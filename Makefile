@@ -9,10 +9,10 @@ EXTERNAL_DB ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[sandbox,dev]'
 	touch $@
 
-install: $(BIN)/.installed  ## create .venv with the service and its dev tools
+install: $(BIN)/.installed  ## create .venv with the service, the sandbox extra and the dev tools
 
 run: install  ## the demo: example ICP, sample accounts, an admin key, then serve on :8000
 	$(BIN)/icp-sync demo

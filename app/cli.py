@@ -7,7 +7,7 @@ import contextlib
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -270,6 +270,22 @@ def sync(
         raise typer.Exit(1)
 
 
+SANDBOX_EXTRA_MISSING = "the sandbox needs the 'sandbox' extra: pip install 'icp-sync[sandbox]'"
+
+
+@contextlib.contextmanager
+def sandbox_extra_required() -> Iterator[None]:
+    """Turn a sandbox-only dependency that is not installed into one line on stderr, exit 1."""
+    try:
+        yield
+    except ImportError as exc:
+        # One of our own modules failing to import is a bug, not a missing extra: let it show.
+        if (exc.name or "").partition(".")[0] in ("app", "connectors"):
+            raise
+        typer.echo(SANDBOX_EXTRA_MISSING, err=True)
+        raise typer.Exit(1) from None
+
+
 @cli.command()
 def sandbox(
     port: Annotated[int, typer.Option(help="HubSpot's port (Salesforce: port + 1)")] = 8900,
@@ -279,7 +295,8 @@ def sandbox(
     seed: Annotated[int, typer.Option(help="seed of the demo data")] = 1,
 ) -> None:
     """Serve the local CRM stand-ins until interrupted."""
-    from connectors.sandbox.server import run_sandbox
+    with sandbox_extra_required():
+        from connectors.sandbox.serve import run_sandbox
 
     def ready(running: list[Any]) -> None:
         for fake, server in running:
@@ -300,7 +317,8 @@ def demo(
     """Start the HubSpot and Salesforce sandboxes, connect them, apply the example ICP, import
     the sample CSV, run a full sync of each, print what happened, then serve (``--once``:
     exit instead)."""
-    from app.demo import prepare_demo, start_demo_sandboxes
+    with sandbox_extra_required():
+        from app.demo import prepare_demo, start_demo_sandboxes
 
     crms = start_demo_sandboxes(port=sandbox_port, data_dir=get_settings().data_dir)
 

@@ -23,7 +23,10 @@ from app.icps.service import activate_icp, apply_icp
 from app.models import Account, AccountScore, IcpVersion, SyncRun
 from app.sync.pipeline import follow_sync_run
 from app.sync.service import request_sync
-from connectors.sandbox.server import RunningServer, start_server
+from connectors.sandbox.common.server import RunningServer, start_server
+from connectors.sandbox.hubspot import create_app as hubspot_app
+from connectors.sandbox.salesforce import create_app as salesforce_app
+from connectors.sandbox.salesforce import tls_files
 
 # Shipped inside the package (package data), so the demo runs from any install; the
 # top-level examples/ of a checkout points here.
@@ -72,10 +75,6 @@ class DemoCrm:
 def start_demo_sandboxes(*, port: int, data_dir: Path) -> list[DemoCrm]:
     """HubSpot at ``port`` and Salesforce (https, local CA) at ``port + 1``, seeded, in
     background threads of this process (``port=0``: any free ports)."""
-    from connectors.hubspot.sandbox import create_app as hubspot_app
-    from connectors.salesforce.sandbox import create_app as salesforce_app
-    from connectors.salesforce.sandbox import tls_files
-
     hubspot = start_server(
         hubspot_app(
             token=SANDBOX_TOKEN, client_secret=SANDBOX_SECRET, seed=1, companies=DEMO_COMPANIES

@@ -7,7 +7,7 @@ import contextlib
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,9 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import requests
+from hubspot import HubSpot
+from simple_salesforce import Salesforce
 from sqlalchemy import URL, make_url
 
 from app.core.config import Settings
@@ -22,11 +25,11 @@ from app.core.db import Database, libpq_conninfo, start_embedded_postgres
 from app.core.migrations import upgrade_to_head
 from app.core.security import configure_secrets
 from app.models import Base
-from connectors.hubspot.sandbox import create_app as create_hubspot_app
-from connectors.salesforce.sandbox import create_app as create_salesforce_app
-from connectors.salesforce.sandbox import tls_files
-from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.server import RunningServer, start_server
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from connectors.sandbox.common.server import RunningServer, start_server
+from connectors.sandbox.hubspot import create_app as create_hubspot_app
+from connectors.sandbox.salesforce import create_app as create_salesforce_app
+from connectors.sandbox.salesforce import tls_files, trusting_session
 
 # Emptied between tests: every table of ours, and procrastinate's (so no job leaks into the
 # next test); the list comes from the schema, so a new table is never forgotten.
@@ -247,3 +250,75 @@ def quiet_salesforce(
         admin.post("limits", {"used": 0, "max": daily_max})
         admin.reset(**reset)
         yield admin
+
+
+# -- the sandbox fixtures every directory shares; a directory overrides hubspot_reset or
+# salesforce_reset to start from other data ----------------------------------------------------
+
+
+@pytest.fixture
+def hubspot_reset() -> dict[str, Any]:
+    """How ``hubspot_admin`` reseeds the HubSpot sandbox before a test."""
+    return {"seed": 7, "companies": 50}
+
+
+@pytest.fixture
+def hubspot_admin(
+    hubspot_server: SandboxServer, hubspot_reset: dict[str, Any]
+) -> Iterator[SandboxAdmin]:
+    """The HubSpot sandbox reseeded per ``hubspot_reset``: no faults, limits or webhooks."""
+    with quiet_hubspot(hubspot_server, **hubspot_reset) as admin:
+        yield admin
+
+
+@pytest.fixture
+def hubspot(hubspot_admin: SandboxAdmin) -> HubSpot:
+    """The official client, pointed at the sandbox by its ``host`` setting."""
+    return HubSpot(access_token=SANDBOX_TOKEN, host=hubspot_admin.url)
+
+
+@pytest.fixture
+def salesforce_reset() -> dict[str, Any]:
+    """How ``sf_admin`` reseeds the Salesforce sandbox (and its daily allocation)."""
+    return {"daily_max": 15000, "seed": 7, "accounts": 50}
+
+
+@pytest.fixture
+def sf_admin(
+    salesforce_server: SandboxServer, salesforce_reset: dict[str, Any]
+) -> Iterator[SandboxAdmin]:
+    """The Salesforce sandbox reseeded per ``salesforce_reset``: no faults, no outbound
+    messages, an unused daily allocation, only the configured token valid."""
+    with quiet_salesforce(salesforce_server, **salesforce_reset) as admin:
+        yield admin
+
+
+@pytest.fixture
+def sf_sessions(salesforce_server: SandboxServer) -> Iterator[Callable[[], requests.Session]]:
+    """Makes requests sessions that trust the sandbox CA, closed after the test (idle TLS
+    keep-alive connections would hold up the server's shutdown)."""
+    made: list[requests.Session] = []
+
+    def make() -> requests.Session:
+        assert salesforce_server.ca_file is not None
+        made.append(trusting_session(salesforce_server.ca_file))
+        return made[-1]
+
+    yield make
+    for session in made:
+        session.close()
+
+
+@pytest.fixture
+def sf(
+    sf_admin: SandboxAdmin,
+    salesforce_server: SandboxServer,
+    sf_sessions: Callable[[], requests.Session],
+) -> Salesforce:
+    """simple-salesforce, pointed at the sandbox by ``instance_url``, trusting its CA."""
+    return Salesforce(
+        instance_url=salesforce_server.url,
+        session_id=SANDBOX_TOKEN,
+        session=sf_sessions(),
+        object_pairs_hook=dict,
+    )

@@ -135,3 +135,25 @@ def test_serve_from_nothing_starts_embedded_postgres_and_becomes_ready(tmp_path)
         process.terminate()
         process.wait(timeout=30)
     assert process.returncode in (0, -15)
+
+
+@pytest.mark.parametrize("command", [["sandbox"], ["demo", "--once"]])
+def test_sandbox_commands_without_the_sandbox_extra_say_how_to_install_it_in_one_line(command):
+    # trustme (the sandbox extra) made unimportable, as in an install without the extra.
+    script = (
+        "import sys; sys.modules['trustme'] = None; "
+        "from app.cli import main; sys.argv = ['icp-sync', *sys.argv[1:]]; main()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "the sandbox needs the 'sandbox' extra: pip install 'icp-sync[sandbox]'"
+    ]
+    assert "Traceback" not in result.stdout + result.stderr

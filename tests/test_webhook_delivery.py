@@ -35,7 +35,7 @@ from app.subscriptions.repository import record_verdict_events
 from app.subscriptions.schemas import EndpointCreate
 from app.subscriptions.service import create_endpoint
 from app.verdicts.repository import ScoreRow, stage_verdicts
-from connectors.sandbox.server import start_server
+from connectors.sandbox.common.server import start_server
 
 ALL_EVENTS = ["account.tier_changed", "account.became_mql", "account.became_sql"]
 

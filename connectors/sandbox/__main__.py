@@ -6,7 +6,7 @@ import argparse
 import logging
 from typing import Any
 
-from connectors.sandbox.server import run_sandbox
+from connectors.sandbox.serve import run_sandbox
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,7 +17,7 @@ import orjson
 import psycopg
 
 from app.core.db import Database, libpq_conninfo
-from connectors.sandbox.demo_accounts import demo_accounts
+from connectors.sandbox.common.demo_accounts import demo_accounts
 from tests.bench.harness import bench_database, example_icp
 
 ACCOUNTS = int(os.environ.get("BENCH_RESCORE_ACCOUNTS", 1_000_000))

@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 from tests.bench.harness import bench_database, example_icp, sandbox_process
 
 COMPANIES = int(os.environ.get("BENCH_SYNC_COMPANIES", 100_000))

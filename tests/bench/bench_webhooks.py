@@ -25,7 +25,7 @@ import psycopg
 from app.core.config import Settings
 from app.core.db import libpq_conninfo
 from app.inbox.signatures import hubspot_v3_signature
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 from tests.bench.bench_sync import _connect_and_sync
 from tests.bench.harness import bench_database, free_port, sandbox_process
 from tests.bench.load import http_request, run_load

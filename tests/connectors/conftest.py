@@ -1,16 +1,15 @@
-"""The HubSpot sandbox on a free loopback port, and connectors pointed at it by ``base_url``."""
+"""Connectors pointed at the session's sandboxes (the shared fixtures of tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hubspot import HubSpot
 
 from connectors.hubspot import HubSpotConnector
-from connectors.sandbox.admin import SandboxAdmin
-from tests.conftest import SANDBOX_TOKEN, SandboxServer, quiet_hubspot
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from tests.conftest import SANDBOX_TOKEN
 
 TOKEN = SANDBOX_TOKEN
 # What the demo connection uses (DESIGN §3.1: funding stage and NPS are custom properties).
@@ -21,32 +20,21 @@ DEMO_SETTINGS: dict[str, Any] = {
 
 
 @pytest.fixture
-def admin(hubspot_server: SandboxServer) -> Iterator[SandboxAdmin]:
-    """A freshly seeded sandbox (50 companies, seed 7): no faults, no rate limit."""
-    with quiet_hubspot(hubspot_server, seed=7, companies=50) as sandbox_admin:
-        yield sandbox_admin
-
-
-@pytest.fixture
-def client(admin: SandboxAdmin) -> HubSpot:
-    """The official client, to see what HubSpot holds independently of the connector."""
-    return HubSpot(access_token=TOKEN, host=admin.url)
-
-
-@pytest.fixture
 def sleeps() -> list[float]:
     """Every pause a connector asked for (none of them is actually waited)."""
     return []
 
 
 @pytest.fixture
-def make_connector(admin: SandboxAdmin, sleeps: list[float]) -> Callable[..., HubSpotConnector]:
+def make_connector(
+    hubspot_admin: SandboxAdmin, sleeps: list[float]
+) -> Callable[..., HubSpotConnector]:
     """A connector on the sandbox with the demo settings; keyword arguments override."""
 
     def make(**overrides: Any) -> HubSpotConnector:
         options: dict[str, Any] = {
             "access_token": TOKEN,
-            "base_url": admin.url,
+            "base_url": hubspot_admin.url,
             "settings": DEMO_SETTINGS,
             "sleep": sleeps.append,
             "timeout": 10.0,
@@ -64,11 +52,6 @@ def connector(make_connector: Callable[..., HubSpotConnector]) -> HubSpotConnect
 
 
 # The Salesforce sandbox's fixtures live in their own module; importing them here registers them.
-from tests.connectors.salesforce_fixtures import (  # noqa: E402
-    make_sf_connector,
-    sf_admin,
-    sf_client,
-    sf_connector,
-)
+from tests.connectors.salesforce_fixtures import make_sf_connector, sf_connector  # noqa: E402
 
-__all__ = ["make_sf_connector", "sf_admin", "sf_client", "sf_connector"]
+__all__ = ["make_sf_connector", "sf_connector"]

@@ -1,7 +1,8 @@
-"""Connectors pointed at the session's Salesforce sandbox (https; tests/conftest.py).
+"""Connectors pointed at the session's Salesforce sandbox (https; tests/conftest.py, whose
+``sf_admin`` reseeds it and whose ``sf`` reads it independently of the connector).
 
-Registered in ``conftest.py``; the names carry ``salesforce``/``sf`` so they sit next to the
-HubSpot fixtures without shadowing them.
+Registered in ``conftest.py``; the names carry ``sf`` so they sit next to the HubSpot fixtures
+without shadowing them.
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import requests
-from simple_salesforce import Salesforce
 
 from connectors.salesforce import SalesforceConnector
-from connectors.sandbox.admin import SandboxAdmin
-from tests.conftest import SANDBOX_TOKEN, SandboxServer, quiet_salesforce
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from tests.conftest import SANDBOX_TOKEN, SandboxServer
 
 SF_TOKEN = SANDBOX_TOKEN
 SF_LOGIN = {
@@ -35,30 +34,6 @@ SF_DEMO_SETTINGS: dict[str, Any] = {
     },
     "extra_properties": ["Has_Inhouse_SEO__c", "Is_Competitor__c"],
 }
-
-
-@pytest.fixture
-def sf_admin(salesforce_server: SandboxServer) -> Iterator[SandboxAdmin]:
-    """A freshly seeded org (50 accounts, seed 7, ICP fields present): no faults, full allocation."""
-    with quiet_salesforce(
-        salesforce_server, daily_max=15000, seed=7, companies=50, custom_fields=True
-    ) as admin:
-        yield admin
-
-
-@pytest.fixture
-def sf_client(sf_admin: SandboxAdmin, salesforce_server: SandboxServer) -> Iterator[Salesforce]:
-    """simple-salesforce on its own, to see what the org holds independently of the connector."""
-    session = requests.Session()
-    session.verify = salesforce_server.ca_file
-    session.trust_env = False  # else REQUESTS_CA_BUNDLE, when set, would win over verify
-    yield Salesforce(
-        instance_url=salesforce_server.url,
-        session_id=SF_TOKEN,
-        session=session,
-        object_pairs_hook=dict,
-    )
-    session.close()
 
 
 @pytest.fixture

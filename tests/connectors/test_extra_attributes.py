@@ -23,7 +23,7 @@ def test_nothing_configured_reads_nothing():
     assert extra_attribute_sources([]) == {}
 
 
-def test_the_hubspot_mapping_renames_attributes(make_connector, admin):
+def test_the_hubspot_mapping_renames_attributes(make_connector, hubspot_admin):
     connector = make_connector(
         settings={"extra_properties": {"seo_team": "has_inhouse_seo"}},
     )

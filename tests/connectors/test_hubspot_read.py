@@ -11,7 +11,7 @@ from hubspot import HubSpot
 
 from connectors.base import AccountRecord, CanonicalAccount, FatalError, Page
 from connectors.hubspot import HubSpotConnector
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 RAW_PROPERTIES = [
     "name",
@@ -53,9 +53,9 @@ def _iso(moment: datetime) -> str:
 
 
 def test_full_read_maps_every_company_to_typed_canonical_fields(
-    connector: HubSpotConnector, client: HubSpot
+    connector: HubSpotConnector, hubspot: HubSpot
 ) -> None:
-    raw = _raw_companies(client)
+    raw = _raw_companies(hubspot)
 
     records = {
         r.external_id: r for r in _records(list(connector.read_pages(cursor=None, full=True)))
@@ -86,9 +86,9 @@ def test_full_read_maps_every_company_to_typed_canonical_fields(
 
 
 def test_enumeration_codes_become_their_labels_so_the_example_icp_matches(
-    connector: HubSpotConnector, client: HubSpot
+    connector: HubSpotConnector, hubspot: HubSpot
 ) -> None:
-    raw = _raw_companies(client)
+    raw = _raw_companies(hubspot)
     records = {
         r.external_id: r for r in _records(list(connector.read_pages(cursor=None, full=True)))
     }
@@ -112,9 +112,9 @@ def test_enumeration_codes_become_their_labels_so_the_example_icp_matches(
 
 
 def test_countries_numbers_and_extra_properties_are_normalised(
-    connector: HubSpotConnector, client: HubSpot
+    connector: HubSpotConnector, hubspot: HubSpot
 ) -> None:
-    raw = _raw_companies(client)
+    raw = _raw_companies(hubspot)
     records = {
         r.external_id: r for r in _records(list(connector.read_pages(cursor=None, full=True)))
     }
@@ -143,10 +143,10 @@ def test_countries_numbers_and_extra_properties_are_normalised(
 
 
 def test_a_value_that_does_not_parse_becomes_none_without_failing_the_record(
-    admin: SandboxAdmin, connector: HubSpotConnector, client: HubSpot
+    hubspot_admin: SandboxAdmin, connector: HubSpotConnector, hubspot: HubSpot
 ) -> None:
-    victim = next(iter(_raw_companies(client)))
-    admin.edits(ids=[victim], properties={"founded_year": "circa 1990", "name": "Odd Co"})
+    victim = next(iter(_raw_companies(hubspot)))
+    hubspot_admin.edits(ids=[victim], properties={"founded_year": "circa 1990", "name": "Odd Co"})
 
     [record] = connector.read_by_ids([victim])
 
@@ -155,12 +155,12 @@ def test_a_value_that_does_not_parse_becomes_none_without_failing_the_record(
 
 
 def test_archived_companies_come_back_archived_after_the_live_ones(
-    connector: HubSpotConnector, client: HubSpot
+    connector: HubSpotConnector, hubspot: HubSpot
 ) -> None:
-    live = list(_raw_companies(client))
+    live = list(_raw_companies(hubspot))
     gone = live[3:6]
     for company_id in gone:
-        client.crm.companies.basic_api.archive(company_id)
+        hubspot.crm.companies.basic_api.archive(company_id)
 
     records = _records(list(connector.read_pages(cursor=None, full=True)))
 
@@ -170,11 +170,11 @@ def test_archived_companies_come_back_archived_after_the_live_ones(
 
 
 def test_incremental_read_returns_exactly_the_companies_edited_since_the_cursor(
-    admin: SandboxAdmin, connector: HubSpotConnector
+    hubspot_admin: SandboxAdmin, connector: HubSpotConnector
 ) -> None:
     # Seeded companies were all last modified more than a day ago, beyond any lookback.
     before = datetime.now(UTC)
-    edited = {e["id"] for e in admin.edits(count=7)["edited"]}
+    edited = {e["id"] for e in hubspot_admin.edits(count=7)["edited"]}
 
     pages = list(connector.read_pages(cursor={"modified_since": _iso(before)}, full=False))
 
@@ -183,9 +183,9 @@ def test_incremental_read_returns_exactly_the_companies_edited_since_the_cursor(
 
 
 def test_incremental_read_looks_back_to_catch_changes_near_the_cursor(
-    admin: SandboxAdmin, make_connector: Callable[..., HubSpotConnector]
+    hubspot_admin: SandboxAdmin, make_connector: Callable[..., HubSpotConnector]
 ) -> None:
-    edited = {e["id"] for e in admin.edits(count=3)["edited"]}
+    edited = {e["id"] for e in hubspot_admin.edits(count=3)["edited"]}
     a_minute_later = datetime.now(UTC) + timedelta(seconds=60)
     cursor = {"modified_since": _iso(a_minute_later)}
 
@@ -199,10 +199,10 @@ def test_incremental_read_looks_back_to_catch_changes_near_the_cursor(
 
 
 def test_the_last_cursor_is_the_latest_modification_seen(
-    admin: SandboxAdmin, connector: HubSpotConnector
+    hubspot_admin: SandboxAdmin, connector: HubSpotConnector
 ) -> None:
     before = datetime.now(UTC)
-    admin.edits(count=4)
+    hubspot_admin.edits(count=4)
 
     pages = list(connector.read_pages(cursor={"modified_since": _iso(before)}, full=False))
 
@@ -225,12 +225,12 @@ def test_the_last_cursor_is_the_start_of_the_read_when_nothing_changed(
 
 
 def test_a_full_read_resumes_after_the_page_it_was_interrupted_at(
-    admin: SandboxAdmin, client: HubSpot, make_connector: Callable[..., HubSpotConnector]
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, make_connector: Callable[..., HubSpotConnector]
 ) -> None:
-    admin.reset(seed=3, companies=250)
-    archived = list(_raw_companies(client))[-2:]
+    hubspot_admin.reset(seed=3, companies=250)
+    archived = list(_raw_companies(hubspot))[-2:]
     for company_id in archived:
-        client.crm.companies.basic_api.archive(company_id)
+        hubspot.crm.companies.basic_api.archive(company_id)
     first = make_connector()
     pages = first.read_pages(cursor=None, full=True)
     done = [next(pages), next(pages)]
@@ -244,9 +244,9 @@ def test_a_full_read_resumes_after_the_page_it_was_interrupted_at(
 
 
 def test_an_incremental_read_resumes_after_the_page_it_was_interrupted_at(
-    admin: SandboxAdmin, connector: HubSpotConnector
+    hubspot_admin: SandboxAdmin, connector: HubSpotConnector
 ) -> None:
-    admin.reset(seed=3, companies=1_000, deals_per_company=0, same_timestamp=True)
+    hubspot_admin.reset(seed=3, companies=1_000, deals_per_company=0, same_timestamp=True)
     cursor = {"modified_since": "2000-01-01T00:00:00Z"}
     pages = connector.read_pages(cursor=cursor, full=False)
     done = [next(pages) for _ in range(2)]
@@ -260,10 +260,10 @@ def test_an_incremental_read_resumes_after_the_page_it_was_interrupted_at(
 
 
 def test_read_by_ids_returns_known_companies_in_order_and_leaves_out_unknown_ones(
-    connector: HubSpotConnector, client: HubSpot
+    connector: HubSpotConnector, hubspot: HubSpot
 ) -> None:
-    ids = list(_raw_companies(client))
-    client.crm.companies.basic_api.archive(ids[1])
+    ids = list(_raw_companies(hubspot))
+    hubspot.crm.companies.basic_api.archive(ids[1])
     wanted = [ids[4], "999", ids[1], ids[0], ids[4]]
 
     records = connector.read_by_ids(wanted)
@@ -274,10 +274,10 @@ def test_read_by_ids_returns_known_companies_in_order_and_leaves_out_unknown_one
 
 
 def test_read_by_ids_batches_a_hundred_ids_per_call(
-    admin: SandboxAdmin, connector: HubSpotConnector, client: HubSpot
+    hubspot_admin: SandboxAdmin, connector: HubSpotConnector, hubspot: HubSpot
 ) -> None:
-    admin.reset(seed=5, companies=230)
-    ids = list(_raw_companies(client))
+    hubspot_admin.reset(seed=5, companies=230)
+    ids = list(_raw_companies(hubspot))
     calls_before = connector.api_calls
 
     records = connector.read_by_ids(ids)
@@ -287,7 +287,9 @@ def test_read_by_ids_batches_a_hundred_ids_per_call(
     assert connector.api_calls - calls_before == 4
 
 
-def test_field_map_cannot_read_icp_properties_or_unknown_fields(admin: SandboxAdmin) -> None:
+def test_field_map_cannot_read_icp_properties_or_unknown_fields(
+    hubspot_admin: SandboxAdmin,
+) -> None:
     with pytest.raises(FatalError, match="icp_fit_score"):
         HubSpotConnector(access_token="t", settings={"extra_properties": ["icp_fit_score"]})
     with pytest.raises(FatalError, match="icp_tier"):
@@ -297,9 +299,9 @@ def test_field_map_cannot_read_icp_properties_or_unknown_fields(admin: SandboxAd
 
 
 def test_field_map_overrides_and_unmaps_default_sources(
-    make_connector: Callable[..., HubSpotConnector], client: HubSpot
+    make_connector: Callable[..., HubSpotConnector], hubspot: HubSpot
 ) -> None:
-    raw = _raw_companies(client)
+    raw = _raw_companies(hubspot)
     connector = make_connector(settings={"field_map": {"name": "domain", "city": None}})
 
     records = _records(list(connector.read_pages(cursor=None, full=True)))

@@ -13,7 +13,7 @@ from hubspot import HubSpot
 from connectors.base import FatalError, RetriableError, WriteBack
 from connectors.hubspot import HubSpotConnector
 from connectors.hubspot.retry import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 VERDICT = {"score": 70, "tier": "B", "is_mql": True, "is_sql": False}
 
@@ -38,13 +38,13 @@ def _backoffs(sleeps: list[float]) -> list[float]:
 
 
 def test_reads_and_writes_succeed_through_frequent_429s_and_5xx(
-    admin: SandboxAdmin,
-    client: HubSpot,
+    hubspot_admin: SandboxAdmin,
+    hubspot: HubSpot,
     make_connector: Callable[..., HubSpotConnector],
     sleeps: list[float],
 ) -> None:
-    admin.reset(seed=4, companies=300, deals_per_company=0)
-    ids = [r.id for r in client.crm.companies.basic_api.get_page(limit=100).results]
+    hubspot_admin.reset(seed=4, companies=300, deals_per_company=0)
+    ids = [r.id for r in hubspot.crm.companies.basic_api.get_page(limit=100).results]
     healthy = make_connector()
     healthy.ensure_schema()
     expected = {
@@ -53,8 +53,8 @@ def test_reads_and_writes_succeed_through_frequent_429s_and_5xx(
         for r in p.records
     }
     since = {"modified_since": datetime.now(UTC).isoformat()}
-    admin.faults(error_rate=0.3, status_codes=[429, 500, 503], seed=8)
-    calls_before = admin.stats()["total"]
+    hubspot_admin.faults(error_rate=0.3, status_codes=[429, 500, 503], seed=8)
+    calls_before = hubspot_admin.stats()["total"]
     connector = make_connector()
 
     records = [r for p in connector.read_pages(cursor=None, full=True) for r in p.records]
@@ -65,9 +65,9 @@ def test_reads_and_writes_succeed_through_frequent_429s_and_5xx(
     assert all(r.ok for r in results)
     assert {r.external_id for r in changed} == set(ids)
     # properties, 3 live pages, 1 archived, 1 batch update, 1 search: 7 calls without faults
-    assert connector.api_calls == admin.stats()["total"] - calls_before
+    assert connector.api_calls == hubspot_admin.stats()["total"] - calls_before
     assert connector.api_calls > 7
-    assert admin.stats()["rate_limited"] >= 1
+    assert hubspot_admin.stats()["rate_limited"] >= 1
     assert 10.0 in sleeps  # a 429 waits out HubSpot's rolling window
     backoffs = _backoffs(sleeps)
     assert len(backoffs) >= 2
@@ -76,30 +76,34 @@ def test_reads_and_writes_succeed_through_frequent_429s_and_5xx(
 
 
 def test_posts_are_retried_too_batch_updates_and_searches(
-    admin: SandboxAdmin, client: HubSpot, connector: HubSpotConnector, sleeps: list[float]
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, connector: HubSpotConnector, sleeps: list[float]
 ) -> None:
-    ids = [r.id for r in client.crm.companies.basic_api.get_page(limit=5).results]
+    ids = [r.id for r in hubspot.crm.companies.basic_api.get_page(limit=5).results]
     connector.ensure_schema()
     connector.read_by_ids(ids[:1])  # property definitions now cached: the next calls are POSTs
     since = {"modified_since": datetime.now(UTC).isoformat()}
 
-    admin.faults(error_rate=0.5, status_codes=[503], seed=1)  # the first call fails, not the next
+    hubspot_admin.faults(
+        error_rate=0.5, status_codes=[503], seed=1
+    )  # the first call fails, not the next
     results = connector.write_batch([WriteBack(i, VERDICT) for i in ids])
-    admin.faults(error_rate=0.5, status_codes=[503], seed=1)
+    hubspot_admin.faults(error_rate=0.5, status_codes=[503], seed=1)
     changed = [r for p in connector.read_pages(cursor=since, full=False) for r in p.records]
 
     assert all(r.ok for r in results)
     assert {r.external_id for r in changed} == set(ids)
-    calls = admin.stats()["calls"]
+    calls = hubspot_admin.stats()["calls"]
     assert calls["POST /crm/v3/objects/companies/batch/update"] == 2
     assert calls["POST /crm/v3/objects/companies/search"] == 2
     assert len(sleeps) == 2
 
 
 def test_backoff_is_full_jitter_under_an_exponential_ceiling(
-    admin: SandboxAdmin, make_connector: Callable[..., HubSpotConnector], sleeps: list[float]
+    hubspot_admin: SandboxAdmin,
+    make_connector: Callable[..., HubSpotConnector],
+    sleeps: list[float],
 ) -> None:
-    admin.faults(error_rate=1.0, status_codes=[503])
+    hubspot_admin.faults(error_rate=1.0, status_codes=[503])
     connector = make_connector(max_attempts=6)
 
     with pytest.raises(RetriableError, match="after 6 attempts") as failed:
@@ -113,11 +117,13 @@ def test_backoff_is_full_jitter_under_an_exponential_ceiling(
 
 
 def test_a_429_pauses_every_worker_through_the_rate_limiter(
-    admin: SandboxAdmin, make_connector: Callable[..., HubSpotConnector], sleeps: list[float]
+    hubspot_admin: SandboxAdmin,
+    make_connector: Callable[..., HubSpotConnector],
+    sleeps: list[float],
 ) -> None:
     limiter = RecordingRateLimiter()
     connector = make_connector(rate_limiter=limiter)
-    admin.faults(error_rate=1.0, status_codes=[429])
+    hubspot_admin.faults(error_rate=1.0, status_codes=[429])
 
     with pytest.raises(RetriableError) as limited:
         connector.read_by_ids(["1"])
@@ -129,9 +135,9 @@ def test_a_429_pauses_every_worker_through_the_rate_limiter(
 
 
 def test_the_search_limit_of_a_second_is_waited_out_and_retried(
-    admin: SandboxAdmin, make_connector: Callable[..., HubSpotConnector]
+    hubspot_admin: SandboxAdmin, make_connector: Callable[..., HubSpotConnector]
 ) -> None:
-    admin.rate_limit(190, search_per_second=1)
+    hubspot_admin.rate_limit(190, search_per_second=1)
     waited: list[float] = []
 
     def sleep(seconds: float) -> None:
@@ -145,7 +151,7 @@ def test_the_search_limit_of_a_second_is_waited_out_and_retried(
     list(connector.read_pages(cursor=since, full=False))
 
     assert waited == [1.0]
-    assert admin.stats()["rate_limited"] == 1
+    assert hubspot_admin.stats()["rate_limited"] == 1
 
 
 def test_every_call_goes_through_the_rate_limiter(
@@ -185,27 +191,33 @@ def test_an_invalid_token_is_fatal_at_once_with_a_clear_message(
 
 
 def test_a_timed_out_call_is_retried(
-    admin: SandboxAdmin, make_connector: Callable[..., HubSpotConnector], sleeps: list[float]
+    hubspot_admin: SandboxAdmin,
+    make_connector: Callable[..., HubSpotConnector],
+    sleeps: list[float],
 ) -> None:
     expected = [r for p in make_connector().read_pages(cursor=None, full=True) for r in p.records]
     # Half the calls hang for a second; the client gives up after 0.2 s.
-    admin.faults(timeout_rate=0.5, timeout_seconds=1.0, seed=1)
+    hubspot_admin.faults(timeout_rate=0.5, timeout_seconds=1.0, seed=1)
     connector = make_connector(timeout=0.2)
-    calls_before = admin.stats()["total"]
+    calls_before = hubspot_admin.stats()["total"]
 
     records = connector.read_by_ids([r.external_id for r in expected])
 
     assert [r.fields for r in records] == [r.fields for r in expected]
-    assert connector.api_calls == admin.stats()["total"] - calls_before  # none retried unseen
+    assert (
+        connector.api_calls == hubspot_admin.stats()["total"] - calls_before
+    )  # none retried unseen
     assert connector.api_calls > 2  # the property definitions and one batch read, plus retries
     assert len(sleeps) == connector.api_calls - 2
 
 
 def test_a_gateway_timeout_answer_is_retried_like_a_5xx(
-    admin: SandboxAdmin, make_connector: Callable[..., HubSpotConnector], sleeps: list[float]
+    hubspot_admin: SandboxAdmin,
+    make_connector: Callable[..., HubSpotConnector],
+    sleeps: list[float],
 ) -> None:
     # The sandbox answers 504 once its hang ends before the client's patience does.
-    admin.faults(timeout_rate=0.5, timeout_seconds=0.05, seed=1)
+    hubspot_admin.faults(timeout_rate=0.5, timeout_seconds=0.05, seed=1)
     connector = make_connector(timeout=5.0)
 
     records = [r for p in connector.read_pages(cursor=None, full=True) for r in p.records]

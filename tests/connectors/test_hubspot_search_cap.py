@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 
 from connectors.hubspot import HubSpotConnector
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 SEARCH = "POST /crm/v3/objects/companies/search"
 
 
 @pytest.mark.slow
 def test_incremental_sync_loses_no_company_at_the_10k_search_cap_even_when_interrupted(
-    admin: SandboxAdmin, connector: HubSpotConnector
+    hubspot_admin: SandboxAdmin, connector: HubSpotConnector
 ) -> None:
-    admin.reset(seed=1, companies=25_000, deals_per_company=0, same_timestamp=True)
+    hubspot_admin.reset(seed=1, companies=25_000, deals_per_company=0, same_timestamp=True)
     pages = connector.read_pages(cursor={"modified_since": "2000-01-01T00:00:00Z"}, full=False)
     # Stop past the point where offset paging would hit the cap (after + limit > 10,000) ...
     done = [next(pages) for _ in range(60)]
@@ -26,5 +26,5 @@ def test_incremental_sync_loses_no_company_at_the_10k_search_cap_even_when_inter
     assert len(ids) == 25_000
     assert len(set(ids)) == 25_000
     assert connector.api_calls == 1 + 125  # the property definitions, then one search a page
-    assert admin.stats()["calls"][SEARCH] == 125  # not one refused or retried
+    assert hubspot_admin.stats()["calls"][SEARCH] == 125  # not one refused or retried
     assert rest[-1].cursor.keys() == {"modified_since"}

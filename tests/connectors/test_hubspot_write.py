@@ -11,7 +11,7 @@ from hubspot.crm.properties import OptionInput, PropertyCreate
 
 from connectors.base import WRITEBACK_FIELDS, WriteBack, WriteResult
 from connectors.hubspot import HubSpotConnector
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 ICP_PROPERTY_NAMES = [
     "icp_fit_score",
@@ -47,14 +47,14 @@ def _stored(admin: SandboxAdmin, company_id: str) -> dict[str, Any]:
 
 
 def test_ensure_schema_creates_the_group_and_every_icp_property(
-    connector: HubSpotConnector, client: HubSpot
+    connector: HubSpotConnector, hubspot: HubSpot
 ) -> None:
     report = connector.ensure_schema()
 
     assert report.ok
     assert report.created == ICP_PROPERTY_NAMES
     assert report.present == []
-    properties = client.crm.properties.core_api
+    properties = hubspot.crm.properties.core_api
     tier = properties.get_by_name("companies", "icp_tier")
     assert (tier.type, tier.field_type, tier.group_name) == ("enumeration", "select", "icp_sync")
     assert [o.value for o in tier.options] == ["A", "B", "C", "D"]
@@ -72,28 +72,28 @@ def test_ensure_schema_creates_the_group_and_every_icp_property(
         "icp_version": ("string", "text"),
         "icp_scored_at": ("datetime", "date"),
     }
-    group = client.crm.properties.groups_api.get_by_name("companies", "icp_sync")
+    group = hubspot.crm.properties.groups_api.get_by_name("companies", "icp_sync")
     assert group.label == "ICP Sync"
 
 
 def test_ensure_schema_twice_creates_nothing_the_second_time(
-    connector: HubSpotConnector, admin: SandboxAdmin
+    connector: HubSpotConnector, hubspot_admin: SandboxAdmin
 ) -> None:
     connector.ensure_schema()
-    calls_before = admin.stats()["total"]
+    calls_before = hubspot_admin.stats()["total"]
 
     again = connector.ensure_schema()
 
     assert again.created == []
     assert again.present == ICP_PROPERTY_NAMES
     assert again.ok
-    assert admin.stats()["total"] - calls_before == 1  # one read of the definitions
+    assert hubspot_admin.stats()["total"] - calls_before == 1  # one read of the definitions
 
 
 def test_ensure_schema_reports_an_existing_property_it_cannot_write_with_the_fix(
-    connector: HubSpotConnector, client: HubSpot
+    connector: HubSpotConnector, hubspot: HubSpot
 ) -> None:
-    client.crm.properties.core_api.create(
+    hubspot.crm.properties.core_api.create(
         "companies",
         PropertyCreate(
             name="icp_tier",
@@ -126,10 +126,10 @@ def test_ensure_schema_checks_the_native_properties_the_settings_write(
 
 
 def test_write_batch_writes_values_hubspot_reads_back(
-    connector: HubSpotConnector, client: HubSpot, admin: SandboxAdmin
+    connector: HubSpotConnector, hubspot: HubSpot, hubspot_admin: SandboxAdmin
 ) -> None:
     connector.ensure_schema()
-    first, second = _ids(client, 2)
+    first, second = _ids(hubspot, 2)
 
     results = connector.write_batch(
         [
@@ -139,7 +139,7 @@ def test_write_batch_writes_values_hubspot_reads_back(
     )
 
     assert results == [WriteResult(first, ok=True), WriteResult(second, ok=True)]
-    stored = _stored(admin, first)
+    stored = _stored(hubspot_admin, first)
     assert {name: stored[name] for name in ICP_PROPERTY_NAMES} == {
         "icp_fit_score": "85",
         "icp_tier": "A",
@@ -149,7 +149,10 @@ def test_write_batch_writes_values_hubspot_reads_back(
         "icp_version": "US new media v3",
         "icp_scored_at": "2025-03-04T05:06:07.000Z",
     }
-    assert (_stored(admin, second)["icp_fit_score"], _stored(admin, second)["icp_tier"]) == (
+    assert (
+        _stored(hubspot_admin, second)["icp_fit_score"],
+        _stored(hubspot_admin, second)["icp_tier"],
+    ) == (
         "42",
         "C",
     )
@@ -158,11 +161,11 @@ def test_write_batch_writes_values_hubspot_reads_back(
 
 
 def test_write_batch_sends_one_call_for_a_hundred_updates(
-    connector: HubSpotConnector, client: HubSpot, admin: SandboxAdmin
+    connector: HubSpotConnector, hubspot: HubSpot, hubspot_admin: SandboxAdmin
 ) -> None:
-    admin.reset(seed=2, companies=100, deals_per_company=0)
+    hubspot_admin.reset(seed=2, companies=100, deals_per_company=0)
     connector.ensure_schema()
-    ids = [r.id for r in client.crm.companies.basic_api.get_page(limit=100).results]
+    ids = [r.id for r in hubspot.crm.companies.basic_api.get_page(limit=100).results]
     calls_before = connector.api_calls
 
     results = connector.write_batch([WriteBack(i, _verdict(score=n)) for n, i in enumerate(ids)])
@@ -170,16 +173,16 @@ def test_write_batch_sends_one_call_for_a_hundred_updates(
     assert all(r.ok for r in results)
     assert [r.external_id for r in results] == ids
     assert connector.api_calls - calls_before == 1
-    assert _stored(admin, ids[57])["icp_fit_score"] == "57"
+    assert _stored(hubspot_admin, ids[57])["icp_fit_score"] == "57"
     with pytest.raises(ValueError, match="at most 100"):
         connector.write_batch([WriteBack(ids[0], _verdict())] * 101)
 
 
 def test_a_partial_failure_gives_each_record_its_own_result(
-    connector: HubSpotConnector, client: HubSpot, admin: SandboxAdmin
+    connector: HubSpotConnector, hubspot: HubSpot, hubspot_admin: SandboxAdmin
 ) -> None:
     connector.ensure_schema()
-    first, second = _ids(client, 2)
+    first, second = _ids(hubspot, 2)
 
     results = connector.write_batch(
         [
@@ -193,14 +196,14 @@ def test_a_partial_failure_gives_each_record_its_own_result(
     assert results[1].external_id == "424242"
     assert results[1].retriable is False
     assert "Could not update" in (results[1].error or "")
-    assert _stored(admin, second)["icp_tier"] == "A"
+    assert _stored(hubspot_admin, second)["icp_tier"] == "A"
 
 
 def test_a_batch_hubspot_refuses_as_a_whole_fails_every_record_for_good(
-    connector: HubSpotConnector, client: HubSpot
+    connector: HubSpotConnector, hubspot: HubSpot
 ) -> None:
     # No ensure_schema: the icp_* properties do not exist, so HubSpot answers 400.
-    ids = _ids(client, 3)
+    ids = _ids(hubspot, 3)
 
     results = connector.write_batch([WriteBack(i, _verdict()) for i in ids])
 
@@ -210,10 +213,10 @@ def test_a_batch_hubspot_refuses_as_a_whole_fails_every_record_for_good(
 
 
 def test_a_value_hubspot_would_refuse_fails_only_its_record_without_being_sent(
-    connector: HubSpotConnector, client: HubSpot, admin: SandboxAdmin
+    connector: HubSpotConnector, hubspot: HubSpot, hubspot_admin: SandboxAdmin
 ) -> None:
     connector.ensure_schema()
-    first, second = _ids(client, 2)
+    first, second = _ids(hubspot, 2)
 
     results = connector.write_batch(
         [
@@ -226,31 +229,31 @@ def test_a_value_hubspot_would_refuse_fails_only_its_record_without_being_sent(
     assert [r.ok for r in results] == [False, False, True]
     assert "icp_tier" in (results[0].error or "")
     assert "icp_fit_score" in (results[1].error or "")
-    assert _stored(admin, first)["icp_tier"] == "B"
-    assert "icp_tier" not in _stored(admin, second)
+    assert _stored(hubspot_admin, first)["icp_tier"] == "B"
+    assert "icp_tier" not in _stored(hubspot_admin, second)
 
 
 def test_updates_of_one_company_in_a_batch_are_merged_not_refused(
-    connector: HubSpotConnector, client: HubSpot, admin: SandboxAdmin
+    connector: HubSpotConnector, hubspot: HubSpot, hubspot_admin: SandboxAdmin
 ) -> None:
     connector.ensure_schema()
-    [company] = _ids(client, 1)
+    [company] = _ids(hubspot, 1)
 
     results = connector.write_batch(
         [WriteBack(company, _verdict(tier="C")), WriteBack(company, {"tier": "B"})]
     )
 
     assert [r.ok for r in results] == [True, True]
-    assert _stored(admin, company)["icp_tier"] == "B"
-    assert _stored(admin, company)["icp_fit_score"] == "85"
+    assert _stored(hubspot_admin, company)["icp_tier"] == "B"
+    assert _stored(hubspot_admin, company)["icp_fit_score"] == "85"
 
 
 def test_the_native_ideal_customer_profile_tier_follows_the_icp_tier_when_asked(
-    make_connector: Callable[..., HubSpotConnector], client: HubSpot, admin: SandboxAdmin
+    make_connector: Callable[..., HubSpotConnector], hubspot: HubSpot, hubspot_admin: SandboxAdmin
 ) -> None:
     connector = make_connector(settings={"write_ideal_customer_profile": True})
     connector.ensure_schema()
-    a, c, d = _ids(client, 3)
+    a, c, d = _ids(hubspot, 3)
     connector.write_batch(
         [
             WriteBack(a, _verdict(tier="A")),
@@ -261,20 +264,20 @@ def test_the_native_ideal_customer_profile_tier_follows_the_icp_tier_when_asked(
 
     connector.write_batch([WriteBack(d, _verdict(tier="D"))])
 
-    assert _stored(admin, a)["hs_ideal_customer_profile"] == "tier_1"
-    assert _stored(admin, c)["hs_ideal_customer_profile"] == "tier_3"
-    assert "hs_ideal_customer_profile" not in _stored(admin, d)
+    assert _stored(hubspot_admin, a)["hs_ideal_customer_profile"] == "tier_1"
+    assert _stored(hubspot_admin, c)["hs_ideal_customer_profile"] == "tier_3"
+    assert "hs_ideal_customer_profile" not in _stored(hubspot_admin, d)
 
 
 def test_lifecycle_promotion_moves_stages_forward_only(
-    make_connector: Callable[..., HubSpotConnector], client: HubSpot, admin: SandboxAdmin
+    make_connector: Callable[..., HubSpotConnector], hubspot: HubSpot, hubspot_admin: SandboxAdmin
 ) -> None:
     connector = make_connector(settings={"promote_lifecycle": True})
     connector.ensure_schema()
-    lead, customer, unknown, mql = _ids(client, 4)
-    admin.edits(ids=[lead, unknown], properties={"lifecyclestage": "lead"})
-    admin.edits(ids=[customer], properties={"lifecyclestage": "customer"})
-    admin.edits(ids=[mql], properties={"lifecyclestage": "marketingqualifiedlead"})
+    lead, customer, unknown, mql = _ids(hubspot, 4)
+    hubspot_admin.edits(ids=[lead, unknown], properties={"lifecyclestage": "lead"})
+    hubspot_admin.edits(ids=[customer], properties={"lifecyclestage": "customer"})
+    hubspot_admin.edits(ids=[mql], properties={"lifecyclestage": "marketingqualifiedlead"})
 
     results = connector.write_batch(
         [
@@ -286,17 +289,17 @@ def test_lifecycle_promotion_moves_stages_forward_only(
     )
 
     assert all(r.ok for r in results)
-    assert _stored(admin, lead)["lifecyclestage"] == "marketingqualifiedlead"
-    assert _stored(admin, customer)["lifecyclestage"] == "customer"
-    assert _stored(admin, unknown)["lifecyclestage"] == "lead"
-    assert _stored(admin, mql)["lifecyclestage"] == "salesqualifiedlead"
+    assert _stored(hubspot_admin, lead)["lifecyclestage"] == "marketingqualifiedlead"
+    assert _stored(hubspot_admin, customer)["lifecyclestage"] == "customer"
+    assert _stored(hubspot_admin, unknown)["lifecyclestage"] == "lead"
+    assert _stored(hubspot_admin, mql)["lifecyclestage"] == "salesqualifiedlead"
 
 
 def test_written_icp_properties_never_come_back_as_account_data(
-    connector: HubSpotConnector, client: HubSpot
+    connector: HubSpotConnector, hubspot: HubSpot
 ) -> None:
     connector.ensure_schema()
-    [company] = _ids(client, 1)
+    [company] = _ids(hubspot, 1)
     connector.write_batch([WriteBack(company, _verdict())])
 
     [record] = connector.read_by_ids([company])

@@ -12,7 +12,7 @@ from simple_salesforce import Salesforce
 
 from connectors.base import AccountRecord, CanonicalAccount, Page
 from connectors.salesforce import SalesforceConnector
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 RAW_FIELDS = (
     "Id, IsDeleted, SystemModstamp, Name, Website, NumberOfEmployees, BillingCountry, Type, "
@@ -41,9 +41,9 @@ def _evict_query_locators(client: Salesforce) -> None:
 
 
 def test_full_read_maps_every_account_to_typed_canonical_fields(
-    sf_connector: SalesforceConnector, sf_client: Salesforce
+    sf_connector: SalesforceConnector, sf: Salesforce
 ) -> None:
-    raw = _raw_accounts(sf_client)
+    raw = _raw_accounts(sf)
 
     records = {
         r.external_id: r for r in _records(list(sf_connector.read_pages(cursor=None, full=True)))
@@ -77,9 +77,9 @@ def test_full_read_maps_every_account_to_typed_canonical_fields(
 
 
 def test_extra_fields_can_be_renamed_into_the_attribute_names_an_icp_uses(
-    make_sf_connector: Callable[..., SalesforceConnector], sf_client: Salesforce
+    make_sf_connector: Callable[..., SalesforceConnector], sf: Salesforce
 ) -> None:
-    raw = _raw_accounts(sf_client)
+    raw = _raw_accounts(sf)
     connector = make_sf_connector(
         settings={"extra_properties": {"has_inhouse_seo": "Has_Inhouse_SEO__c"}}
     )
@@ -92,9 +92,9 @@ def test_extra_fields_can_be_renamed_into_the_attribute_names_an_icp_uses(
 
 
 def test_a_full_read_returns_deleted_accounts_as_archived(
-    sf_connector: SalesforceConnector, sf_client: Salesforce, sf_admin: SandboxAdmin
+    sf_connector: SalesforceConnector, sf: Salesforce, sf_admin: SandboxAdmin
 ) -> None:
-    raw = _raw_accounts(sf_client)
+    raw = _raw_accounts(sf)
     deleted = sorted(raw)[:3]
     sf_admin.post("delete", {"ids": deleted})
 
@@ -105,10 +105,10 @@ def test_a_full_read_returns_deleted_accounts_as_archived(
 
 
 def test_a_full_read_pages_2000_accounts_at_a_time_and_ends_on_a_resting_cursor(
-    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf_client: Salesforce
+    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf: Salesforce
 ) -> None:
     sf_admin.reset(seed=3, companies=4500, deals_per_company=0)
-    raw = _raw_accounts(sf_client)
+    raw = _raw_accounts(sf)
     calls_before = sf_admin.stats()["calls"]
     before = datetime.now(UTC)
 
@@ -150,12 +150,12 @@ def test_an_interrupted_full_read_resumes_after_its_last_page_in_a_new_connector
 def test_an_expired_query_locator_restarts_a_full_read_after_the_last_account_seen(
     sf_admin: SandboxAdmin,
     make_sf_connector: Callable[..., SalesforceConnector],
-    sf_client: Salesforce,
+    sf: Salesforce,
 ) -> None:
     sf_admin.reset(seed=3, companies=4500, deals_per_company=0)
-    everything = sorted(_raw_accounts(sf_client))
+    everything = sorted(_raw_accounts(sf))
     first = next(make_sf_connector().read_pages(cursor=None, full=True))
-    _evict_query_locators(sf_client)
+    _evict_query_locators(sf)
     calls_before = sf_admin.stats()["calls"]
 
     rest = list(make_sf_connector().read_pages(cursor=first.cursor, full=False))
@@ -206,12 +206,12 @@ def test_an_incremental_read_with_nothing_changed_is_one_empty_page_and_keeps_it
 def test_an_incremental_read_after_an_expired_locator_loses_no_changed_account(
     sf_admin: SandboxAdmin,
     make_sf_connector: Callable[..., SalesforceConnector],
-    sf_client: Salesforce,
+    sf: Salesforce,
 ) -> None:
     sf_admin.reset(seed=5, companies=3000, deals_per_company=0)
     start = datetime.now(UTC) - timedelta(hours=1)
     since = {"modified_since": start.isoformat()}
-    ids = sorted(_raw_accounts(sf_client))
+    ids = sorted(_raw_accounts(sf))
     # Nine saves of 300 accounts, a minute apart: page one ends inside the seventh.
     for minute in range(9):
         group = ids[minute * 300 : (minute + 1) * 300]
@@ -220,7 +220,7 @@ def test_an_incremental_read_after_an_expired_locator_loses_no_changed_account(
     edited = set(ids[:2700])
     first = next(make_sf_connector().read_pages(cursor=since, full=False))
     assert first.cursor["phase"] == "changed"
-    _evict_query_locators(sf_client)
+    _evict_query_locators(sf)
 
     rest = list(make_sf_connector().read_pages(cursor=first.cursor, full=False))
 
@@ -231,7 +231,7 @@ def test_an_incremental_read_after_an_expired_locator_loses_no_changed_account(
 
 
 def test_a_full_read_asked_for_mid_incremental_starts_over(
-    sf_connector: SalesforceConnector, sf_client: Salesforce
+    sf_connector: SalesforceConnector, sf: Salesforce
 ) -> None:
     mid_read = {
         "phase": "changed",
@@ -243,13 +243,13 @@ def test_a_full_read_asked_for_mid_incremental_starts_over(
 
     pages = list(sf_connector.read_pages(cursor=mid_read, full=True))
 
-    assert sorted(_ids(pages)) == sorted(_raw_accounts(sf_client))
+    assert sorted(_ids(pages)) == sorted(_raw_accounts(sf))
 
 
 def test_read_by_ids_returns_current_state_in_order_with_deleted_ones_archived(
-    sf_connector: SalesforceConnector, sf_client: Salesforce, sf_admin: SandboxAdmin
+    sf_connector: SalesforceConnector, sf: Salesforce, sf_admin: SandboxAdmin
 ) -> None:
-    ids = sorted(_raw_accounts(sf_client))[:4]
+    ids = sorted(_raw_accounts(sf))[:4]
     sf_admin.post("delete", {"ids": [ids[1]]})
     sf_admin.post("edits", {"ids": [ids[2]], "fields": {"Name": "Renamed Inc"}})
     unknown = "001000000000000AAA"
@@ -263,10 +263,10 @@ def test_read_by_ids_returns_current_state_in_order_with_deleted_ones_archived(
 
 
 def test_read_by_ids_asks_in_chunks_of_200(
-    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf_client: Salesforce
+    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf: Salesforce
 ) -> None:
     sf_admin.reset(seed=2, companies=450, deals_per_company=0)
-    ids = sorted(_raw_accounts(sf_client))
+    ids = sorted(_raw_accounts(sf))
 
     records = sf_connector.read_by_ids(ids)
 

@@ -15,7 +15,7 @@ from simple_salesforce import Salesforce
 from connectors.base import FatalError, RetriableError, WriteBack
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce.retry import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 from tests.conftest import SandboxServer
 from tests.connectors.salesforce_fixtures import SF_LOGIN, SF_OAUTH_CLIENT, SF_REFRESH_TOKEN
 
@@ -48,7 +48,7 @@ def _everything(connector: SalesforceConnector) -> dict[str, dict[str, Any]]:
 
 def test_reads_and_writes_succeed_through_30_percent_5xx_and_timeouts(
     sf_admin: SandboxAdmin,
-    sf_client: Salesforce,
+    sf: Salesforce,
     make_sf_connector: Callable[..., SalesforceConnector],
     sleeps: list[float],
     caplog: pytest.LogCaptureFixture,

@@ -13,7 +13,7 @@ from simple_salesforce import Salesforce
 from connectors.base import WRITEBACK_FIELDS, WriteBack
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce.mapping import ICP_FIELDS
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 ICP_FIELD_NAMES = [spec.name for spec in ICP_FIELDS.values()]
 PATCH = "PATCH /services/data/v{version}/composite/sobjects"
@@ -46,17 +46,17 @@ def _icp_values(client: Salesforce, ids: list[str]) -> dict[str, dict[str, Any]]
 
 
 def test_a_batch_of_200_verdicts_is_one_call_and_reads_back_as_written(
-    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf_client: Salesforce
+    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf: Salesforce
 ) -> None:
     sf_admin.reset(seed=4, companies=250, deals_per_company=0)
-    ids = _ids(sf_client, 200)
+    ids = _ids(sf, 200)
     updates = [WriteBack(i, _verdict(50 + n % 50, "ABCD"[n % 4])) for n, i in enumerate(ids)]
 
     results = sf_connector.write_batch(updates)
 
     assert [(r.external_id, r.ok) for r in results] == [(i, True) for i in ids]
     assert sf_admin.stats()["calls"][PATCH] == 1
-    stored = _icp_values(sf_client, ids)
+    stored = _icp_values(sf, ids)
     for n, record_id in enumerate(ids):
         score = 50 + n % 50
         assert stored[record_id] == {
@@ -71,9 +71,9 @@ def test_a_batch_of_200_verdicts_is_one_call_and_reads_back_as_written(
 
 
 def test_the_written_verdicts_are_what_the_connector_reads_back_and_not_account_data(
-    sf_connector: SalesforceConnector, sf_client: Salesforce
+    sf_connector: SalesforceConnector, sf: Salesforce
 ) -> None:
-    record_id = _ids(sf_client, 1)[0]
+    record_id = _ids(sf, 1)[0]
     sf_connector.write_batch([WriteBack(record_id, _verdict(90, "A"))])
 
     (record,) = sf_connector.read_by_ids([record_id])
@@ -84,9 +84,9 @@ def test_the_written_verdicts_are_what_the_connector_reads_back_and_not_account_
 
 
 def test_one_bad_record_fails_alone_with_salesforce_s_reason(
-    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf_client: Salesforce
+    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf: Salesforce
 ) -> None:
-    first, deleted, third = _ids(sf_client, 3)
+    first, deleted, third = _ids(sf, 3)
     sf_admin.post("delete", {"ids": [deleted]})
     unknown = "0015g0000AAAAAAAAA"
 
@@ -103,16 +103,16 @@ def test_one_bad_record_fails_alone_with_salesforce_s_reason(
     assert results[1].error is not None and "ENTITY_IS_DELETED" in results[1].error
     assert results[2].error is not None
     assert not results[1].retriable and not results[2].retriable
-    stored = _icp_values(sf_client, [first, third])
+    stored = _icp_values(sf, [first, third])
     assert stored[first]["ICP_Tier__c"] == "B"
     assert stored[third]["ICP_Tier__c"] == "D"
     assert sf_admin.stats()["calls"][PATCH] == 1
 
 
 def test_values_salesforce_would_refuse_fail_their_record_without_a_call(
-    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf_client: Salesforce
+    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf: Salesforce
 ) -> None:
-    good, bad = _ids(sf_client, 2)
+    good, bad = _ids(sf, 2)
 
     results = sf_connector.write_batch(
         [
@@ -124,14 +124,14 @@ def test_values_salesforce_would_refuse_fail_their_record_without_a_call(
 
     assert [r.ok for r in results] == [False, False, True]
     assert results[0].error is not None and "ICP_Tier__c" in results[0].error
-    assert _icp_values(sf_client, [bad])[bad]["ICP_Tier__c"] is None
+    assert _icp_values(sf, [bad])[bad]["ICP_Tier__c"] is None
     assert sf_admin.stats()["calls"][PATCH] == 1
 
 
 def test_nothing_to_write_costs_no_call(
-    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf_client: Salesforce
+    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf: Salesforce
 ) -> None:
-    (record_id,) = _ids(sf_client, 1)
+    (record_id,) = _ids(sf, 1)
 
     results = sf_connector.write_batch([WriteBack(record_id, {"lifecycle_stage": "customer"})])
 
@@ -141,16 +141,16 @@ def test_nothing_to_write_costs_no_call(
 
 
 def test_repeated_updates_of_one_account_are_merged_later_values_winning(
-    sf_connector: SalesforceConnector, sf_client: Salesforce
+    sf_connector: SalesforceConnector, sf: Salesforce
 ) -> None:
-    (record_id,) = _ids(sf_client, 1)
+    (record_id,) = _ids(sf, 1)
 
     results = sf_connector.write_batch(
         [WriteBack(record_id, {"tier": "C", "score": 45}), WriteBack(record_id, {"tier": "A"})]
     )
 
     assert [r.ok for r in results] == [True, True]
-    stored = _icp_values(sf_client, [record_id])[record_id]
+    stored = _icp_values(sf, [record_id])[record_id]
     assert (stored["ICP_Tier__c"], stored["ICP_Fit_Score__c"]) == ("A", 45)
 
 

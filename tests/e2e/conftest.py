@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from hubspot import HubSpot
-from simple_salesforce import Salesforce
 
-from connectors.sandbox.admin import SandboxAdmin
-from tests.conftest import (
-    HUBSPOT_CLIENT_SECRET,
-    SANDBOX_TOKEN,
-    SandboxServer,
-    quiet_hubspot,
-    quiet_salesforce,
-)
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from tests.conftest import HUBSPOT_CLIENT_SECRET, SANDBOX_TOKEN
 
 TOKEN = SANDBOX_TOKEN
 CLIENT_SECRET = HUBSPOT_CLIENT_SECRET
@@ -36,16 +27,15 @@ ICP_PROPERTIES = [
 
 
 @pytest.fixture
-def sandbox(hubspot_server: SandboxServer) -> Iterator[SandboxAdmin]:
-    """An empty, fault-free, unthrottled sandbox; tests seed what they need."""
-    with quiet_hubspot(hubspot_server, seed=3, companies=0) as admin:
-        yield admin
+def hubspot_reset() -> dict[str, Any]:
+    """End to end, the HubSpot sandbox starts empty; tests seed what they need."""
+    return {"seed": 3, "companies": 0}
 
 
 @pytest.fixture
-def hubspot(sandbox: SandboxAdmin) -> HubSpot:
-    """The official client, for reading back what icp-sync wrote."""
-    return HubSpot(access_token=TOKEN, host=sandbox.url)
+def salesforce_reset() -> dict[str, Any]:
+    """End to end, the Salesforce org starts empty, its daily limit far away."""
+    return {"daily_max": 1_000_000, "seed": 4, "accounts": 0}
 
 
 async def make_connection(database, url: str, *, token: str = TOKEN, **settings: Any) -> uuid.UUID:
@@ -114,22 +104,6 @@ BATCH_UPDATE = "POST /crm/v3/objects/companies/batch/update"
 
 
 # -- Salesforce ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sf_sandbox(salesforce_server: SandboxServer) -> Iterator[SandboxAdmin]:
-    """An empty, fault-free Salesforce sandbox with its daily limit far away."""
-    with quiet_salesforce(salesforce_server, daily_max=1_000_000, seed=4, accounts=0) as admin:
-        yield admin
-
-
-@pytest.fixture
-def sf(salesforce_server: SandboxServer) -> Salesforce:
-    """simple-salesforce on the sandbox, for reading back what icp-sync wrote."""
-    session = requests.Session()
-    session.verify = salesforce_server.ca_file
-    session.trust_env = False  # else REQUESTS_CA_BUNDLE, when set, would win over verify
-    return Salesforce(instance_url=salesforce_server.url, session_id=SANDBOX_TOKEN, session=session)
 
 
 async def salesforce_connection(

@@ -51,11 +51,11 @@ def _assert_crm_matches(hubspot, stored) -> None:
 
 @pytest.mark.slow
 async def test_full_sync_of_5000_companies_writes_every_verdict_back(
-    database, database_url, sandbox, hubspot
+    database, database_url, hubspot_admin, hubspot
 ):
-    sandbox.reset(seed=3, companies=5000)
+    hubspot_admin.reset(seed=3, companies=5000)
     await activate_example_icp(database)
-    connection_id = await make_connection(database, sandbox.url)
+    connection_id = await make_connection(database, hubspot_admin.url)
 
     run = await sync(database, connection_id)
 
@@ -72,30 +72,30 @@ async def test_full_sync_of_5000_companies_writes_every_verdict_back(
     assert {"A", "D"} <= tiers  # the demo data has real fits and misfits
 
 
-async def test_incremental_right_after_a_full_sync_writes_nothing(database, sandbox):
-    sandbox.reset(seed=3, companies=300)
+async def test_incremental_right_after_a_full_sync_writes_nothing(database, hubspot_admin):
+    hubspot_admin.reset(seed=3, companies=300)
     await activate_example_icp(database)
-    connection_id = await make_connection(database, sandbox.url)
+    connection_id = await make_connection(database, hubspot_admin.url)
     await sync(database, connection_id)
-    writes_before = calls(sandbox, BATCH_UPDATE)
+    writes_before = calls(hubspot_admin, BATCH_UPDATE)
 
     run = await sync(database, connection_id, mode="incremental")
 
     assert run.status == "succeeded", run.error
-    assert calls(sandbox, BATCH_UPDATE) == writes_before
+    assert calls(hubspot_admin, BATCH_UPDATE) == writes_before
     assert run.counts["written"] == 0
 
 
 async def test_three_edited_companies_are_picked_up_and_written_in_one_batch(
-    database, database_url, sandbox, hubspot
+    database, database_url, hubspot_admin, hubspot
 ):
-    sandbox.reset(seed=3, companies=300)
+    hubspot_admin.reset(seed=3, companies=300)
     await activate_example_icp(database)
-    connection_id = await make_connection(database, sandbox.url)
+    connection_id = await make_connection(database, hubspot_admin.url)
     await sync(database, connection_id)
     ids = sorted(_stored(database_url, connection_id))[:3]
     # Make each of them a perfect fit, so their verdicts change.
-    sandbox.edits(
+    hubspot_admin.edits(
         ids=ids,
         properties={
             "country": "United States",
@@ -107,14 +107,14 @@ async def test_three_edited_companies_are_picked_up_and_written_in_one_batch(
             "numberofemployees": "120",
         },
     )
-    writes_before = calls(sandbox, BATCH_UPDATE)
+    writes_before = calls(hubspot_admin, BATCH_UPDATE)
 
     run = await sync(database, connection_id, mode="incremental")
 
     assert run.status == "succeeded", run.error
     assert run.counts["upserted"] == 3
     assert run.counts["written"] == 3
-    assert calls(sandbox, BATCH_UPDATE) == writes_before + 1
+    assert calls(hubspot_admin, BATCH_UPDATE) == writes_before + 1
     crm = read_back(hubspot)
     assert all(crm[i]["icp_tier"] == "A" for i in ids)
 
@@ -136,11 +136,11 @@ async def _rescore_and_flush(database, connection_id):
 
 
 async def test_archived_company_is_marked_archived_and_no_longer_written(
-    database, database_url, sandbox, hubspot, tmp_path
+    database, database_url, hubspot_admin, hubspot, tmp_path
 ):
-    sandbox.reset(seed=3, companies=120)
+    hubspot_admin.reset(seed=3, companies=120)
     await activate_example_icp(database)
-    connection_id = await make_connection(database, sandbox.url)
+    connection_id = await make_connection(database, hubspot_admin.url)
     await sync(database, connection_id)
     victim = sorted(_stored(database_url, connection_id))[0]
     hubspot.crm.companies.basic_api.archive(victim)
@@ -156,11 +156,11 @@ async def test_archived_company_is_marked_archived_and_no_longer_written(
 
 
 async def test_partial_batch_failure_keeps_the_refused_writes_and_retries_them(
-    database, database_url, sandbox, hubspot, tmp_path
+    database, database_url, hubspot_admin, hubspot, tmp_path
 ):
-    sandbox.reset(seed=3, companies=150)
+    hubspot_admin.reset(seed=3, companies=150)
     await activate_example_icp(database)
-    connection_id = await make_connection(database, sandbox.url)
+    connection_id = await make_connection(database, hubspot_admin.url)
     await sync(database, connection_id)
     gone = sorted(_stored(database_url, connection_id))[:2]
     for company_id in gone:  # deleted in HubSpot; icp-sync has not heard yet
@@ -188,11 +188,11 @@ async def test_partial_batch_failure_keeps_the_refused_writes_and_retries_them(
 
 @pytest.mark.slow
 async def test_incremental_sync_loses_no_company_when_25000_share_one_timestamp(
-    database, database_url, sandbox
+    database, database_url, hubspot_admin
 ):
-    sandbox.reset(seed=3, companies=25_000, same_timestamp=True, deals_per_company=0)
+    hubspot_admin.reset(seed=3, companies=25_000, same_timestamp=True, deals_per_company=0)
     await activate_example_icp(database)
-    connection_id = await make_connection(database, sandbox.url)
+    connection_id = await make_connection(database, hubspot_admin.url)
     # No cursor yet: the first incremental sync reads everything through search.
     from app.connections.repository import ConnectionRepository
 
@@ -208,11 +208,11 @@ async def test_incremental_sync_loses_no_company_when_25000_share_one_timestamp(
 
 
 async def test_invalid_token_fails_the_run_clearly_and_loses_nothing(
-    database, database_url, sandbox
+    database, database_url, hubspot_admin
 ):
-    sandbox.reset(seed=3, companies=50)
+    hubspot_admin.reset(seed=3, companies=50)
     await activate_example_icp(database)
-    connection_id = await make_connection(database, sandbox.url, token="wrong-token")
+    connection_id = await make_connection(database, hubspot_admin.url, token="wrong-token")
 
     run = await sync(database, connection_id)
 
@@ -221,15 +221,17 @@ async def test_invalid_token_fails_the_run_clearly_and_loses_nothing(
     assert _stored(database_url, connection_id) == {}
 
 
-async def test_sync_completes_with_20_percent_429_and_5xx(database, database_url, sandbox, hubspot):
-    sandbox.reset(seed=3, companies=1000)
+async def test_sync_completes_with_20_percent_429_and_5xx(
+    database, database_url, hubspot_admin, hubspot
+):
+    hubspot_admin.reset(seed=3, companies=1000)
     await activate_example_icp(database)
-    connection_id = await make_connection(database, sandbox.url)
-    sandbox.faults(error_rate=0.2, status_codes=[429, 500, 502, 503])
+    connection_id = await make_connection(database, hubspot_admin.url)
+    hubspot_admin.faults(error_rate=0.2, status_codes=[429, 500, 502, 503])
 
     run = await sync(database, connection_id)
 
-    sandbox.faults()
+    hubspot_admin.faults()
     assert run.status == "succeeded", run.error
     assert run.counts["written"] == 1000
     assert run.counts["api_calls"] > 20  # retries are counted
@@ -238,12 +240,12 @@ async def test_sync_completes_with_20_percent_429_and_5xx(database, database_url
 
 
 async def test_connections_due_for_their_interval_get_an_incremental_sync(
-    database, database_url, sandbox
+    database, database_url, hubspot_admin
 ):
     from app.sync.tasks import schedule_incremental_syncs
 
-    due = await make_connection(database, sandbox.url, sync_interval_minutes=5)
-    await make_connection(database, sandbox.url, sync_interval_minutes=None)
+    due = await make_connection(database, hubspot_admin.url, sync_interval_minutes=5)
+    await make_connection(database, hubspot_admin.url, sync_interval_minutes=None)
 
     assert await schedule_incremental_syncs(timestamp=0) == 1
     with psycopg.connect(libpq_conninfo(database_url)) as connection:
@@ -253,14 +255,14 @@ async def test_connections_due_for_their_interval_get_an_incremental_sync(
     assert await schedule_incremental_syncs(timestamp=0) == 0
 
 
-async def test_a_sync_through_the_job_queue_and_the_cli_progress(database, sandbox, settings):
+async def test_a_sync_through_the_job_queue_and_the_cli_progress(database, hubspot_admin, settings):
     """`icp-sync sync` queues the run and works the queue until the run ends."""
     from app.sync.pipeline import follow_sync_run
     from app.sync.service import request_sync
 
-    sandbox.reset(seed=3, companies=250)
+    hubspot_admin.reset(seed=3, companies=250)
     await activate_example_icp(database)
-    connection_id = await make_connection(database, sandbox.url)
+    connection_id = await make_connection(database, hubspot_admin.url)
     async with database.transaction() as session:
         run = await request_sync(session, connection_id=connection_id, mode="full")
     seen: list[dict] = []

@@ -11,7 +11,7 @@ from simple_salesforce import Salesforce
 
 from app.core.db import libpq_conninfo
 from connectors.base import RetriableError
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 from tests.e2e.conftest import EXAMPLES, activate_example_icp, salesforce_connection
 
 COMPOSITE_PATCH = "PATCH /services/data/v{version}/composite/sobjects"
@@ -70,9 +70,9 @@ def _assert_crm_matches(sf, stored) -> None:
 
 @pytest.mark.slow
 async def test_full_sync_of_5000_accounts_is_written_and_read_back(
-    database, database_url, sf_sandbox, sf, salesforce_server
+    database, database_url, sf_admin, sf, salesforce_server
 ):
-    sf_sandbox.reset(seed=4, accounts=5000, opportunities_per_account=0)
+    sf_admin.reset(seed=4, accounts=5000, opportunities_per_account=0)
     await activate_example_icp(database)
     connection_id = await salesforce_connection(database, salesforce_server)
 
@@ -88,21 +88,21 @@ async def test_full_sync_of_5000_accounts_is_written_and_read_back(
 
 
 async def test_incremental_after_a_full_sync_writes_nothing_and_3_edits_write_3(
-    database, database_url, sf_sandbox, salesforce_server
+    database, database_url, sf_admin, salesforce_server
 ):
-    sf_sandbox.reset(seed=4, accounts=400, opportunities_per_account=0)
+    sf_admin.reset(seed=4, accounts=400, opportunities_per_account=0)
     await activate_example_icp(database)
     connection_id = await salesforce_connection(database, salesforce_server)
     await _sync(database, connection_id)
-    writes = _writes(sf_sandbox)
+    writes = _writes(sf_admin)
 
     quiet, _ = await _sync(database, connection_id, mode="incremental")
     assert quiet.status == "succeeded", quiet.error
     assert quiet.counts["written"] == 0
-    assert _writes(sf_sandbox) == writes
+    assert _writes(sf_admin) == writes
 
     ids = sorted(_stored(database_url, connection_id))[:3]
-    sf_sandbox.edits(
+    sf_admin.edits(
         ids=ids,
         fields={
             "BillingCountry": "United States",
@@ -116,26 +116,26 @@ async def test_incremental_after_a_full_sync_writes_nothing_and_3_edits_write_3(
     edited, _ = await _sync(database, connection_id, mode="incremental")
     assert edited.counts["upserted"] == 3
     assert edited.counts["written"] == 3
-    assert _writes(sf_sandbox) == writes + 1
+    assert _writes(sf_admin) == writes + 1
 
 
 async def test_deleted_account_is_archived_and_refused_writes_are_retried(
-    database, database_url, sf_sandbox, salesforce_server, tmp_path
+    database, database_url, sf_admin, salesforce_server, tmp_path
 ):
     from app.accounts.tasks import rescore_all_accounts
     from app.writeback.tasks import flush_writebacks
 
-    sf_sandbox.reset(seed=4, accounts=150, opportunities_per_account=0)
+    sf_admin.reset(seed=4, accounts=150, opportunities_per_account=0)
     await activate_example_icp(database)
     connection_id = await salesforce_connection(database, salesforce_server)
     await _sync(database, connection_id)
     first, second, third = sorted(_stored(database_url, connection_id))[:3]
-    sf_sandbox.post("delete", {"ids": [first]})
+    sf_admin.post("delete", {"ids": [first]})
     await _sync(database, connection_id, mode="incremental")
     assert _stored(database_url, connection_id)[first][4] is True
 
     # Deleted behind our back: the write of a new verdict is refused per record.
-    sf_sandbox.post("delete", {"ids": [second, third]})
+    sf_admin.post("delete", {"ids": [second, third]})
     changed = tmp_path / "icp.yaml"
     changed.write_text((EXAMPLES / "icp.yaml").read_text().replace("weight: 25", "weight: 35"))
     await activate_example_icp(database, changed)
@@ -154,16 +154,16 @@ async def test_deleted_account_is_archived_and_refused_writes_are_retried(
 
 
 async def test_sync_completes_with_20_percent_5xx_and_timeouts(
-    database, database_url, sf_sandbox, sf, salesforce_server
+    database, database_url, sf_admin, sf, salesforce_server
 ):
-    sf_sandbox.reset(seed=4, accounts=1000, opportunities_per_account=0)
+    sf_admin.reset(seed=4, accounts=1000, opportunities_per_account=0)
     await activate_example_icp(database)
     connection_id = await salesforce_connection(database, salesforce_server)
-    sf_sandbox.faults(error_rate=0.2, status_codes=[500, 502, 503], seed=11)
+    sf_admin.faults(error_rate=0.2, status_codes=[500, 502, 503], seed=11)
 
     run, _ = await _sync(database, connection_id)
 
-    sf_sandbox.faults()
+    sf_admin.faults()
     assert run.status == "succeeded", run.error
     assert run.counts["written"] == 1000
     assert _outbox(database_url) == 0
@@ -171,9 +171,9 @@ async def test_sync_completes_with_20_percent_5xx_and_timeouts(
 
 
 async def test_missing_custom_fields_fail_the_run_naming_each(
-    database, database_url, sf_sandbox, salesforce_server
+    database, database_url, sf_admin, salesforce_server
 ):
-    sf_sandbox.reset(seed=4, accounts=20, custom_fields=False)
+    sf_admin.reset(seed=4, accounts=20, custom_fields=False)
     await activate_example_icp(database)
     connection_id = await salesforce_connection(database, salesforce_server)
 
@@ -186,15 +186,15 @@ async def test_missing_custom_fields_fail_the_run_naming_each(
 
 
 async def test_daily_limit_stops_the_sync_cleanly_and_it_resumes_without_loss(
-    database, database_url, sf_sandbox, salesforce_server
+    database, database_url, sf_admin, salesforce_server
 ):
     from app.sync.pipeline import run_sync
 
-    sf_sandbox.reset(seed=4, accounts=6000, opportunities_per_account=0)
+    sf_admin.reset(seed=4, accounts=6000, opportunities_per_account=0)
     await activate_example_icp(database)
     connection_id = await salesforce_connection(database, salesforce_server)
     # 80% of 10 calls is 8: the sync stops after a few pages and writes.
-    sf_sandbox.post("limits", {"used": 0, "max": 10})
+    sf_admin.post("limits", {"used": 0, "max": 10})
 
     from app.sync.service import request_sync
 
@@ -205,7 +205,7 @@ async def test_daily_limit_stops_the_sync_cleanly_and_it_resumes_without_loss(
     part = len(_stored(database_url, connection_id))
     assert 0 < part < 6000
 
-    sf_sandbox.post("limits", {"used": 0, "max": 1_000_000})  # a new day
+    sf_admin.post("limits", {"used": 0, "max": 1_000_000})  # a new day
     finished = await run_sync(database, run_id=run.id)
 
     assert finished.status == "succeeded", finished.error

@@ -106,20 +106,20 @@ def _count(database_url, query: str, *args) -> int:
 
 @pytest.mark.slow
 async def test_a_reps_edit_reaches_the_icp_properties_with_no_sync_run(
-    database, database_url, sandbox, hubspot, service
+    database, database_url, hubspot_admin, hubspot, service
 ):
     """Delivered twice (HubSpot's at-least-once retry), processed once: one write, and our
     write-back's own echo causes none."""
-    sandbox.reset(seed=3, companies=60)
+    hubspot_admin.reset(seed=3, companies=60)
     await activate_example_icp(database)
-    connection_id = await make_connection(database, sandbox.url)
+    connection_id = await make_connection(database, hubspot_admin.url)
     await sync(database, connection_id)
     crm = hubspot.crm.companies.basic_api.get_page(limit=100, properties=["icp_tier"]).results
     target = next(c.id for c in crm if c.properties.get("icp_tier") == "D")
-    sandbox.webhooks(f"{service}/webhooks/hubspot/{connection_id}", redeliver=True)
-    writes = calls(sandbox, BATCH_UPDATE)
+    hubspot_admin.webhooks(f"{service}/webhooks/hubspot/{connection_id}", redeliver=True)
+    writes = calls(hubspot_admin, BATCH_UPDATE)
 
-    sandbox.edits(ids=[target], properties=PERFECT_FIT)
+    hubspot_admin.edits(ids=[target], properties=PERFECT_FIT)
 
     await _until(lambda: _tier(hubspot, target) == "A")
     assert _tier(hubspot, target) == "A"
@@ -129,13 +129,13 @@ async def test_a_reps_edit_reaches_the_icp_properties_with_no_sync_run(
     # delivered them (the service stored what it keeps) and the service is idle, no further
     # write may have been made.
     def echo_delivered() -> bool:
-        state = sandbox.get("webhooks")
+        state = hubspot_admin.get("webhooks")
         return state["pending_events"] == 0 and state["delivered_events"] > len(PERFECT_FIT)
 
     await _until(echo_delivered)
     await _until(lambda: _service_idle(database_url))
-    assert calls(sandbox, BATCH_UPDATE) == writes + 1
-    delivered = sandbox.get("webhooks")
+    assert calls(hubspot_admin, BATCH_UPDATE) == writes + 1
+    delivered = hubspot_admin.get("webhooks")
     assert delivered["failed_attempts"] == 0, delivered
     assert delivered["redelivered_requests"] >= 1, delivered
     stored = _count(database_url, "SELECT count(*) FROM webhook_inbox WHERE object_id = %s", target)
@@ -144,13 +144,13 @@ async def test_a_reps_edit_reaches_the_icp_properties_with_no_sync_run(
 
 @pytest.mark.slow
 async def test_a_reps_edit_in_salesforce_reaches_the_icp_fields_with_no_sync_run(
-    database, database_url, sf_sandbox, salesforce_server, sf, service
+    database, database_url, sf_admin, salesforce_server, sf, service
 ):
     """The Salesforce sandbox's Outbound Messages (SOAP, retried until acked) drive the same
     path; our own field updates come back as notifications and cause no further write."""
-    sf_sandbox.reset(seed=4, accounts=40, opportunities_per_account=0)
+    sf_admin.reset(seed=4, accounts=40, opportunities_per_account=0)
     await activate_example_icp(database)
-    organization_id = sf_sandbox.get("outbound")["organization_id"]
+    organization_id = sf_admin.get("outbound")["organization_id"]
     connection_id = await salesforce_connection(
         database,
         salesforce_server,
@@ -160,13 +160,13 @@ async def test_a_reps_edit_in_salesforce_reaches_the_icp_fields_with_no_sync_run
     await sync(database, connection_id)
     tiers = {r["Id"]: r["ICP_Tier__c"] for r in sf.query_all(SF_TIERS)["records"]}
     target = next(i for i, tier in tiers.items() if tier == "D")
-    sf_sandbox.post(
+    sf_admin.post(
         "outbound",
         {"target_url": f"{service}/webhooks/salesforce/{connection_id}?secret={SF_SECRET}"},
     )
-    writes = _salesforce_writes(sf_sandbox)
+    writes = _salesforce_writes(sf_admin)
 
-    sf_sandbox.edits(ids=[target], fields=PERFECT_FIT_SALESFORCE)
+    sf_admin.edits(ids=[target], fields=PERFECT_FIT_SALESFORCE)
 
     def tier() -> str | None:
         return sf.Account.get(target)["ICP_Tier__c"]
@@ -178,13 +178,13 @@ async def test_a_reps_edit_in_salesforce_reaches_the_icp_fields_with_no_sync_run
     # Our own update comes back as a notification: once it is delivered and processed, no
     # further write may have been made.
     def echo_delivered() -> bool:
-        state = sf_sandbox.get("outbound")
+        state = sf_admin.get("outbound")
         return state["pending_notifications"] == 0 and state["delivered_notifications"] >= 2
 
     await _until(echo_delivered)
     await _until(lambda: _service_idle(database_url))
-    assert _salesforce_writes(sf_sandbox) == writes + 1
-    outbound = sf_sandbox.get("outbound")
+    assert _salesforce_writes(sf_admin) == writes + 1
+    outbound = sf_admin.get("outbound")
     assert outbound["failed_attempts"] == 0, outbound
     assert outbound["pending_notifications"] == 0, outbound
 
@@ -202,6 +202,6 @@ PERFECT_FIT_SALESFORCE = {
 }
 
 
-def _salesforce_writes(sandbox) -> int:
-    calls = sandbox.stats()["calls"]
+def _salesforce_writes(admin) -> int:
+    calls = admin.stats()["calls"]
     return sum(n for key, n in calls.items() if key.startswith("PATCH") and "composite" in key)

@@ -9,8 +9,8 @@ from itertools import islice
 
 from hubspot import HubSpot
 
-from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.demo_data import generate_companies
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from connectors.sandbox.common.demo_data import generate_companies
 
 TODAY = date(2025, 6, 1)
 
@@ -92,7 +92,7 @@ def test_generation_is_fast_enough_for_a_million_companies() -> None:
 
 
 def test_resetting_with_the_same_seed_serves_the_same_records(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
     fields = [
         "name",
@@ -105,14 +105,14 @@ def test_resetting_with_the_same_seed_serves_the_same_records(
     ]
 
     def snapshot() -> list[tuple[str, dict[str, str | None]]]:
-        page = client.crm.companies.basic_api.get_page(limit=100, properties=fields)
+        page = hubspot.crm.companies.basic_api.get_page(limit=100, properties=fields)
         return [(r.id, {k: r.properties.get(k) for k in fields}) for r in page.results]
 
-    admin.reset(seed=21, companies=80)
+    hubspot_admin.reset(seed=21, companies=80)
     first = snapshot()
-    admin.reset(seed=21, companies=80)
+    hubspot_admin.reset(seed=21, companies=80)
     second = snapshot()
-    admin.reset(seed=22, companies=80)
+    hubspot_admin.reset(seed=22, companies=80)
     third = snapshot()
 
     assert first == second
@@ -120,8 +120,8 @@ def test_resetting_with_the_same_seed_serves_the_same_records(
     assert first[0][0] == "5000000001"
 
 
-def test_an_empty_reset_leaves_no_companies(admin: SandboxAdmin, client: HubSpot) -> None:
-    admin.reset(companies=0)
+def test_an_empty_reset_leaves_no_companies(hubspot_admin: SandboxAdmin, hubspot: HubSpot) -> None:
+    hubspot_admin.reset(companies=0)
 
-    assert client.crm.companies.basic_api.get_page().results == []
-    assert client.crm.deals.basic_api.get_page().results == []
+    assert hubspot.crm.companies.basic_api.get_page().results == []
+    assert hubspot.crm.deals.basic_api.get_page().results == []

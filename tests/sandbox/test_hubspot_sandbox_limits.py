@@ -11,11 +11,11 @@ from hubspot import HubSpot
 from hubspot.crm.companies import PublicObjectSearchRequest
 from hubspot.crm.companies.exceptions import ApiException, ServiceException, UnauthorizedException
 
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 
-def test_a_wrong_token_is_refused_with_hubspots_401(admin: SandboxAdmin) -> None:
-    intruder = HubSpot(access_token="not-the-token", host=admin.url)
+def test_a_wrong_token_is_refused_with_hubspots_401(hubspot_admin: SandboxAdmin) -> None:
+    intruder = HubSpot(access_token="not-the-token", host=hubspot_admin.url)
 
     with pytest.raises(UnauthorizedException) as refused:
         intruder.crm.companies.basic_api.get_page()
@@ -26,17 +26,17 @@ def test_a_wrong_token_is_refused_with_hubspots_401(admin: SandboxAdmin) -> None
     assert body["correlationId"] and body["message"]
 
 
-def test_a_missing_token_is_refused_too(admin: SandboxAdmin) -> None:
-    assert admin.http.get("/crm/v3/objects/companies").status_code == 401
+def test_a_missing_token_is_refused_too(hubspot_admin: SandboxAdmin) -> None:
+    assert hubspot_admin.http.get("/crm/v3/objects/companies").status_code == 401
 
 
 def test_successful_calls_carry_the_rate_limit_headers(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
-    admin.rate_limit(190)
+    hubspot_admin.rate_limit(190)
 
-    _, status, headers = client.crm.companies.basic_api.get_page_with_http_info()
-    _, _, later = client.crm.companies.basic_api.get_page_with_http_info()
+    _, status, headers = hubspot.crm.companies.basic_api.get_page_with_http_info()
+    _, _, later = hubspot.crm.companies.basic_api.get_page_with_http_info()
 
     assert status == 200
     assert headers["X-HubSpot-RateLimit-Max"] == "190"
@@ -48,14 +48,14 @@ def test_successful_calls_carry_the_rate_limit_headers(
 
 
 def test_exceeding_the_ten_second_window_is_answered_429_rate_limit(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
-    admin.rate_limit(5)
+    hubspot_admin.rate_limit(5)
     for _ in range(5):
-        client.crm.companies.basic_api.get_page()
+        hubspot.crm.companies.basic_api.get_page()
 
     with pytest.raises(ApiException) as limited:
-        client.crm.companies.basic_api.get_page()
+        hubspot.crm.companies.basic_api.get_page()
 
     body = json.loads(limited.value.body)
     assert limited.value.status == 429
@@ -63,14 +63,14 @@ def test_exceeding_the_ten_second_window_is_answered_429_rate_limit(
     assert body["policyName"] == "TEN_SECONDLY_ROLLING"
     assert limited.value.headers["X-HubSpot-RateLimit-Remaining"] == "0"
     assert limited.value.headers["X-HubSpot-RateLimit-Max"] == "5"
-    assert admin.stats()["rate_limited"] == 1
+    assert hubspot_admin.stats()["rate_limited"] == 1
 
 
 def test_search_is_limited_per_second_with_the_secondly_policy(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
-    admin.rate_limit(190, search_per_second=2)
-    search = client.crm.companies.search_api.do_search
+    hubspot_admin.rate_limit(190, search_per_second=2)
+    search = hubspot.crm.companies.search_api.do_search
     request = PublicObjectSearchRequest(limit=1)
     started = time.monotonic()
     search(public_object_search_request=request)
@@ -87,23 +87,25 @@ def test_search_is_limited_per_second_with_the_secondly_policy(
 
 
 def test_an_error_rate_of_one_fails_every_call_with_the_configured_status(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
-    admin.faults(error_rate=1.0, status_codes=[503])
+    hubspot_admin.faults(error_rate=1.0, status_codes=[503])
 
     with pytest.raises(ServiceException) as failed:
-        client.crm.companies.basic_api.get_page()
+        hubspot.crm.companies.basic_api.get_page()
 
     assert failed.value.status == 503
     assert json.loads(failed.value.body)["status"] == "error"
 
 
-def test_injected_faults_follow_the_error_rate(admin: SandboxAdmin, client: HubSpot) -> None:
-    admin.faults(error_rate=0.5, status_codes=[500, 502], seed=11)
+def test_injected_faults_follow_the_error_rate(
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
+) -> None:
+    hubspot_admin.faults(error_rate=0.5, status_codes=[500, 502], seed=11)
     statuses = []
     for _ in range(60):
         try:
-            client.crm.companies.basic_api.get_page(limit=1)
+            hubspot.crm.companies.basic_api.get_page(limit=1)
             statuses.append(200)
         except ApiException as exc:
             statuses.append(exc.status)
@@ -112,49 +114,53 @@ def test_injected_faults_follow_the_error_rate(admin: SandboxAdmin, client: HubS
     assert 15 <= statuses.count(200) <= 45
 
 
-def test_an_injected_429_looks_like_a_real_rate_limit(admin: SandboxAdmin, client: HubSpot) -> None:
-    admin.faults(error_rate=1.0, status_codes=[429])
+def test_an_injected_429_looks_like_a_real_rate_limit(
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
+) -> None:
+    hubspot_admin.faults(error_rate=1.0, status_codes=[429])
 
     with pytest.raises(ApiException) as limited:
-        client.crm.companies.basic_api.get_page()
+        hubspot.crm.companies.basic_api.get_page()
 
     assert (
         limited.value.status == 429 and json.loads(limited.value.body)["errorType"] == "RATE_LIMIT"
     )
 
 
-def test_latency_delays_every_call(admin: SandboxAdmin, client: HubSpot) -> None:
-    admin.faults(latency_ms=150)
+def test_latency_delays_every_call(hubspot_admin: SandboxAdmin, hubspot: HubSpot) -> None:
+    hubspot_admin.faults(latency_ms=150)
 
     started = time.monotonic()
-    client.crm.companies.basic_api.get_page()
+    hubspot.crm.companies.basic_api.get_page()
 
     assert time.monotonic() - started >= 0.15
 
 
 def test_a_timeout_holds_the_call_past_the_clients_patience_then_answers_504(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
-    admin.faults(timeout_rate=1.0, timeout_seconds=0.6)
+    hubspot_admin.faults(timeout_rate=1.0, timeout_seconds=0.6)
 
     with pytest.raises(urllib3.exceptions.HTTPError):
-        client.crm.companies.basic_api.get_page(_request_timeout=0.2)
+        hubspot.crm.companies.basic_api.get_page(_request_timeout=0.2)
     with pytest.raises(ApiException) as patient:
-        client.crm.companies.basic_api.get_page(_request_timeout=5)
+        hubspot.crm.companies.basic_api.get_page(_request_timeout=5)
 
     assert patient.value.status == 504
 
 
-def test_stats_count_calls_per_endpoint_template(admin: SandboxAdmin, client: HubSpot) -> None:
-    company_id = client.crm.companies.basic_api.get_page(limit=2).results[0].id
-    client.crm.companies.basic_api.get_page(limit=2)
-    client.crm.companies.basic_api.get_by_id(company_id)
-    client.crm.companies.search_api.do_search(
+def test_stats_count_calls_per_endpoint_template(
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
+) -> None:
+    company_id = hubspot.crm.companies.basic_api.get_page(limit=2).results[0].id
+    hubspot.crm.companies.basic_api.get_page(limit=2)
+    hubspot.crm.companies.basic_api.get_by_id(company_id)
+    hubspot.crm.companies.search_api.do_search(
         public_object_search_request=PublicObjectSearchRequest(limit=1)
     )
-    client.crm.properties.core_api.get_by_name("companies", "name")
+    hubspot.crm.properties.core_api.get_by_name("companies", "name")
 
-    stats = admin.stats()
+    stats = hubspot_admin.stats()
 
     assert stats["calls"] == {
         "GET /crm/v3/objects/companies": 2,
@@ -166,15 +172,15 @@ def test_stats_count_calls_per_endpoint_template(admin: SandboxAdmin, client: Hu
     assert stats["rate_limited"] == 0
 
 
-def test_a_reset_clears_the_stats(admin: SandboxAdmin, client: HubSpot) -> None:
-    client.crm.companies.basic_api.get_page()
+def test_a_reset_clears_the_stats(hubspot_admin: SandboxAdmin, hubspot: HubSpot) -> None:
+    hubspot.crm.companies.basic_api.get_page()
 
-    admin.reset(companies=1)
+    hubspot_admin.reset(companies=1)
 
-    assert admin.stats() == {"calls": {}, "total": 0, "rate_limited": 0}
+    assert hubspot_admin.stats() == {"calls": {}, "total": 0, "rate_limited": 0}
 
 
-def test_bad_admin_settings_are_refused(admin: SandboxAdmin) -> None:
-    response = admin.http.post("/_sandbox/faults", json={"error_rate": 2})
+def test_bad_admin_settings_are_refused(hubspot_admin: SandboxAdmin) -> None:
+    response = hubspot_admin.http.post("/_sandbox/faults", json={"error_rate": 2})
 
     assert response.status_code == 400

@@ -17,7 +17,7 @@ from hubspot.crm.companies import (
 )
 from hubspot.crm.companies.exceptions import ApiException, NotFoundException
 
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 ICP_TIER = "hs_ideal_customer_profile"
 
@@ -34,36 +34,38 @@ def _all_ids(client: HubSpot, **kwargs: object) -> list[str]:
 
 
 def test_list_pages_through_every_company_once_in_id_order(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
-    admin.reset(companies=250)
+    hubspot_admin.reset(companies=250)
 
-    ids = _all_ids(client)
+    ids = _all_ids(hubspot)
 
     assert len(ids) == 250
     assert len(set(ids)) == 250
     assert ids == sorted(ids, key=int)
 
 
-def test_list_page_carries_next_cursor_and_link(admin: SandboxAdmin, client: HubSpot) -> None:
-    page = client.crm.companies.basic_api.get_page(limit=20)
+def test_list_page_carries_next_cursor_and_link(
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
+) -> None:
+    page = hubspot.crm.companies.basic_api.get_page(limit=20)
 
     assert len(page.results) == 20
     assert page.paging.next.after == str(int(page.results[-1].id) + 1)
-    assert page.paging.next.link.startswith(admin.url + "/crm/v3/objects/companies?")
+    assert page.paging.next.link.startswith(hubspot_admin.url + "/crm/v3/objects/companies?")
     assert f"after={page.paging.next.after}" in page.paging.next.link
 
 
-def test_list_defaults_to_ten_and_refuses_more_than_100_per_page(client: HubSpot) -> None:
-    assert len(client.crm.companies.basic_api.get_page().results) == 10
+def test_list_defaults_to_ten_and_refuses_more_than_100_per_page(hubspot: HubSpot) -> None:
+    assert len(hubspot.crm.companies.basic_api.get_page().results) == 10
     with pytest.raises(ApiException) as refused:
-        client.crm.companies.basic_api.get_page(limit=101)
+        hubspot.crm.companies.basic_api.get_page(limit=101)
     assert refused.value.status == 400
     assert json.loads(refused.value.body)["category"] == "VALIDATION_ERROR"
 
 
-def test_records_carry_string_properties_and_hubspot_timestamps(client: HubSpot) -> None:
-    company = client.crm.companies.basic_api.get_page(
+def test_records_carry_string_properties_and_hubspot_timestamps(hubspot: HubSpot) -> None:
+    company = hubspot.crm.companies.basic_api.get_page(
         limit=1,
         properties=["numberofemployees", "web_technologies", "industry", "no_such_property"],
     ).results[0]
@@ -86,8 +88,8 @@ def test_records_carry_string_properties_and_hubspot_timestamps(client: HubSpot)
     assert company.archived is False
 
 
-def test_properties_may_be_comma_separated(admin: SandboxAdmin) -> None:
-    response = admin.http.get(
+def test_properties_may_be_comma_separated(hubspot_admin: SandboxAdmin) -> None:
+    response = hubspot_admin.http.get(
         "/crm/v3/objects/companies",
         params={"limit": 1, "properties": "name,industry"},
         headers={"Authorization": "Bearer sandbox-token"},
@@ -96,32 +98,32 @@ def test_properties_may_be_comma_separated(admin: SandboxAdmin) -> None:
     assert {"name", "industry"} <= set(response.json()["results"][0]["properties"])
 
 
-def test_get_by_id_returns_the_company_and_404_for_an_unknown_id(client: HubSpot) -> None:
-    first = client.crm.companies.basic_api.get_page(limit=1).results[0]
+def test_get_by_id_returns_the_company_and_404_for_an_unknown_id(hubspot: HubSpot) -> None:
+    first = hubspot.crm.companies.basic_api.get_page(limit=1).results[0]
 
-    fetched = client.crm.companies.basic_api.get_by_id(first.id, properties=["name", "domain"])
+    fetched = hubspot.crm.companies.basic_api.get_by_id(first.id, properties=["name", "domain"])
 
     assert fetched.id == first.id
     assert fetched.properties["name"] == first.properties["name"]
     with pytest.raises(NotFoundException):
-        client.crm.companies.basic_api.get_by_id("123")
+        hubspot.crm.companies.basic_api.get_by_id("123")
 
 
-def test_archived_companies_leave_the_list_and_appear_with_archived_true(client: HubSpot) -> None:
-    victim = client.crm.companies.basic_api.get_page(limit=1).results[0].id
+def test_archived_companies_leave_the_list_and_appear_with_archived_true(hubspot: HubSpot) -> None:
+    victim = hubspot.crm.companies.basic_api.get_page(limit=1).results[0].id
 
-    client.crm.companies.basic_api.archive(victim)
+    hubspot.crm.companies.basic_api.archive(victim)
 
-    assert victim not in _all_ids(client)
-    archived = client.crm.companies.basic_api.get_page(limit=100, archived=True).results
+    assert victim not in _all_ids(hubspot)
+    archived = hubspot.crm.companies.basic_api.get_page(limit=100, archived=True).results
     assert [c.id for c in archived] == [victim]
     assert archived[0].archived is True and archived[0].archived_at is not None
     with pytest.raises(NotFoundException):
-        client.crm.companies.basic_api.get_by_id(victim)
+        hubspot.crm.companies.basic_api.get_by_id(victim)
 
 
-def test_create_returns_201_with_system_properties(client: HubSpot) -> None:
-    created = client.crm.companies.basic_api.create(
+def test_create_returns_201_with_system_properties(hubspot: HubSpot) -> None:
+    created = hubspot.crm.companies.basic_api.create(
         SimplePublicObjectInputForCreate(
             properties={"name": "Acme Media", "domain": "acme.example"}
         )
@@ -133,16 +135,16 @@ def test_create_returns_201_with_system_properties(client: HubSpot) -> None:
 
 
 def test_a_write_that_changes_a_value_bumps_hs_lastmodifieddate_and_a_no_op_does_not(
-    client: HubSpot,
+    hubspot: HubSpot,
 ) -> None:
-    company = client.crm.companies.basic_api.get_page(limit=1, properties=["name"]).results[0]
+    company = hubspot.crm.companies.basic_api.get_page(limit=1, properties=["name"]).results[0]
     before = company.properties["hs_lastmodifieddate"]
 
-    changed = client.crm.companies.basic_api.update(
+    changed = hubspot.crm.companies.basic_api.update(
         company.id, SimplePublicObjectInput(properties={ICP_TIER: "tier_2"})
     )
     time.sleep(0.005)
-    unchanged = client.crm.companies.basic_api.update(
+    unchanged = hubspot.crm.companies.basic_api.update(
         company.id, SimplePublicObjectInput(properties={ICP_TIER: "tier_2"})
     )
 
@@ -151,9 +153,11 @@ def test_a_write_that_changes_a_value_bumps_hs_lastmodifieddate_and_a_no_op_does
     assert unchanged.properties["hs_lastmodifieddate"] == changed.properties["hs_lastmodifieddate"]
 
 
-def test_values_are_normalised_to_hubspot_strings(admin: SandboxAdmin, client: HubSpot) -> None:
-    company_id = client.crm.companies.basic_api.get_page(limit=1).results[0].id
-    response = admin.http.patch(
+def test_values_are_normalised_to_hubspot_strings(
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
+) -> None:
+    company_id = hubspot.crm.companies.basic_api.get_page(limit=1).results[0].id
+    response = hubspot_admin.http.patch(
         f"/crm/v3/objects/companies/{company_id}",
         json={
             "properties": {
@@ -167,18 +171,20 @@ def test_values_are_normalised_to_hubspot_strings(admin: SandboxAdmin, client: H
     )
 
     assert response.status_code == 200
-    stored = admin.get(f"companies/{company_id}")["properties"]
+    stored = hubspot_admin.get(f"companies/{company_id}")["properties"]
     assert stored["numberofemployees"] == "120"
     assert stored["has_inhouse_seo"] == "true"
     assert stored["nps_score"] == "7"
     assert "city" not in stored
 
 
-def test_writing_an_unknown_property_is_refused_with_property_doesnt_exist(client: HubSpot) -> None:
-    company_id = client.crm.companies.basic_api.get_page(limit=1).results[0].id
+def test_writing_an_unknown_property_is_refused_with_property_doesnt_exist(
+    hubspot: HubSpot,
+) -> None:
+    company_id = hubspot.crm.companies.basic_api.get_page(limit=1).results[0].id
 
     with pytest.raises(ApiException) as refused:
-        client.crm.companies.basic_api.update(
+        hubspot.crm.companies.basic_api.update(
             company_id, SimplePublicObjectInput(properties={"icp_fit_score": "80"})
         )
 
@@ -192,11 +198,11 @@ def test_writing_an_unknown_property_is_refused_with_property_doesnt_exist(clien
     )
 
 
-def test_an_option_outside_the_enumeration_is_refused(client: HubSpot) -> None:
-    company_id = client.crm.companies.basic_api.get_page(limit=1).results[0].id
+def test_an_option_outside_the_enumeration_is_refused(hubspot: HubSpot) -> None:
+    company_id = hubspot.crm.companies.basic_api.get_page(limit=1).results[0].id
 
     with pytest.raises(ApiException) as refused:
-        client.crm.companies.basic_api.update(
+        hubspot.crm.companies.basic_api.update(
             company_id, SimplePublicObjectInput(properties={ICP_TIER: "tier_9"})
         )
 
@@ -204,11 +210,11 @@ def test_an_option_outside_the_enumeration_is_refused(client: HubSpot) -> None:
     assert '\\"error\\":\\"INVALID_OPTION\\"' in refused.value.body
 
 
-def test_read_only_properties_cannot_be_written(client: HubSpot) -> None:
-    company_id = client.crm.companies.basic_api.get_page(limit=1).results[0].id
+def test_read_only_properties_cannot_be_written(hubspot: HubSpot) -> None:
+    company_id = hubspot.crm.companies.basic_api.get_page(limit=1).results[0].id
 
     with pytest.raises(ApiException) as refused:
-        client.crm.companies.basic_api.update(
+        hubspot.crm.companies.basic_api.update(
             company_id,
             SimplePublicObjectInput(properties={"hs_lastmodifieddate": "2020-01-01T00:00:00Z"}),
         )
@@ -216,10 +222,10 @@ def test_read_only_properties_cannot_be_written(client: HubSpot) -> None:
     assert refused.value.status == 400 and "READ_ONLY_VALUE" in refused.value.body
 
 
-def test_batch_read_returns_found_companies_and_a_207_for_unknown_ids(client: HubSpot) -> None:
-    ids = _all_ids(client)[:3]
+def test_batch_read_returns_found_companies_and_a_207_for_unknown_ids(hubspot: HubSpot) -> None:
+    ids = _all_ids(hubspot)[:3]
 
-    result = client.crm.companies.batch_api.read(
+    result = hubspot.crm.companies.batch_api.read(
         BatchReadInputSimplePublicObjectId(
             inputs=[{"id": i} for i in [*ids, "42"]],
             properties=["name"],
@@ -235,11 +241,11 @@ def test_batch_read_returns_found_companies_and_a_207_for_unknown_ids(client: Hu
 
 
 def test_batch_update_writes_every_found_company_and_reports_unknown_ids(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
-    ids = _all_ids(client)[:5]
+    ids = _all_ids(hubspot)[:5]
 
-    result = client.crm.companies.batch_api.update(
+    result = hubspot.crm.companies.batch_api.update(
         BatchInputSimplePublicObjectBatchInput(
             inputs=[{"id": i, "properties": {ICP_TIER: "tier_1"}} for i in [*ids, "999"]]
         )
@@ -247,13 +253,13 @@ def test_batch_update_writes_every_found_company_and_reports_unknown_ids(
 
     assert len(result.results) == 5 and result.num_errors == 1
     assert result.errors[0].category == "OBJECT_NOT_FOUND"
-    assert all(admin.get(f"companies/{i}")["properties"][ICP_TIER] == "tier_1" for i in ids)
+    assert all(hubspot_admin.get(f"companies/{i}")["properties"][ICP_TIER] == "tier_1" for i in ids)
 
 
-def test_batch_update_without_failures_is_a_plain_200(client: HubSpot) -> None:
-    ids = _all_ids(client)[:2]
+def test_batch_update_without_failures_is_a_plain_200(hubspot: HubSpot) -> None:
+    ids = _all_ids(hubspot)[:2]
 
-    result = client.crm.companies.batch_api.update(
+    result = hubspot.crm.companies.batch_api.update(
         BatchInputSimplePublicObjectBatchInput(
             inputs=[{"id": i, "properties": {"nps_score": "9"}} for i in ids]
         )
@@ -264,13 +270,13 @@ def test_batch_update_without_failures_is_a_plain_200(client: HubSpot) -> None:
 
 
 def test_a_batch_with_one_invalid_value_is_refused_whole(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
-    ids = _all_ids(client)[:2]
-    before = admin.get(f"companies/{ids[0]}")["properties"]
+    ids = _all_ids(hubspot)[:2]
+    before = hubspot_admin.get(f"companies/{ids[0]}")["properties"]
 
     with pytest.raises(ApiException) as refused:
-        client.crm.companies.batch_api.update(
+        hubspot.crm.companies.batch_api.update(
             BatchInputSimplePublicObjectBatchInput(
                 inputs=[
                     {"id": ids[0], "properties": {"nps_score": "11"}},
@@ -280,12 +286,12 @@ def test_a_batch_with_one_invalid_value_is_refused_whole(
         )
 
     assert refused.value.status == 400 and "bogus" in refused.value.body
-    assert admin.get(f"companies/{ids[0]}")["properties"] == before
+    assert hubspot_admin.get(f"companies/{ids[0]}")["properties"] == before
 
 
-def test_batches_over_100_inputs_are_refused(client: HubSpot) -> None:
+def test_batches_over_100_inputs_are_refused(hubspot: HubSpot) -> None:
     with pytest.raises(ApiException) as refused:
-        client.crm.companies.batch_api.read(
+        hubspot.crm.companies.batch_api.read(
             BatchReadInputSimplePublicObjectId(
                 inputs=[{"id": str(i)} for i in range(101)],
                 properties=[],
@@ -296,11 +302,11 @@ def test_batches_over_100_inputs_are_refused(client: HubSpot) -> None:
     assert refused.value.status == 400
 
 
-def test_batch_update_with_duplicate_ids_is_refused(client: HubSpot) -> None:
-    company_id = _all_ids(client)[0]
+def test_batch_update_with_duplicate_ids_is_refused(hubspot: HubSpot) -> None:
+    company_id = _all_ids(hubspot)[0]
 
     with pytest.raises(ApiException) as refused:
-        client.crm.companies.batch_api.update(
+        hubspot.crm.companies.batch_api.update(
             BatchInputSimplePublicObjectBatchInput(
                 inputs=[{"id": company_id, "properties": {"nps_score": "1"}}] * 2
             )
@@ -309,28 +315,28 @@ def test_batch_update_with_duplicate_ids_is_refused(client: HubSpot) -> None:
     assert refused.value.status == 400 and "Duplicate IDs" in refused.value.body
 
 
-def test_batch_create_and_archive(client: HubSpot) -> None:
-    created = client.crm.companies.batch_api.create(
+def test_batch_create_and_archive(hubspot: HubSpot) -> None:
+    created = hubspot.crm.companies.batch_api.create(
         BatchInputSimplePublicObjectBatchInputForCreate(
             inputs=[{"properties": {"name": f"New {n}"}, "associations": []} for n in range(3)]
         )
     )
     new_ids = [r.id for r in created.results]
 
-    client.crm.companies.batch_api.archive(
+    hubspot.crm.companies.batch_api.archive(
         BatchInputSimplePublicObjectId(inputs=[{"id": i} for i in new_ids])
     )
 
     assert len(new_ids) == 3
-    assert not set(new_ids) & set(_all_ids(client))
+    assert not set(new_ids) & set(_all_ids(hubspot))
 
 
 def test_deals_list_their_companies_in_hubspots_association_shape(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
-    admin.reset(companies=5, deals_per_company=3)
+    hubspot_admin.reset(companies=5, deals_per_company=3)
 
-    deals = client.crm.deals.basic_api.get_page(
+    deals = hubspot.crm.deals.basic_api.get_page(
         limit=100, associations=["companies"], properties=["dealstage", "amount", "closedate"]
     ).results
 
@@ -348,14 +354,14 @@ def test_deals_list_their_companies_in_hubspots_association_shape(
             "closedlost",
         }
         float(deal.properties["amount"])
-    company = client.crm.companies.basic_api.get_by_id(
+    company = hubspot.crm.companies.basic_api.get_by_id(
         deals[0].associations["companies"].results[0].id, associations=["deals"]
     )
     assert {a.id for a in company.associations["deals"].results} == {d.id for d in deals[:3]}
 
 
-def test_unknown_routes_answer_in_hubspots_error_shape(admin: SandboxAdmin) -> None:
-    response = admin.http.get(
+def test_unknown_routes_answer_in_hubspots_error_shape(hubspot_admin: SandboxAdmin) -> None:
+    response = hubspot_admin.http.get(
         "/crm/v3/objects/tickets", headers={"Authorization": "Bearer sandbox-token"}
     )
 

@@ -26,9 +26,9 @@ def _tier_property() -> PropertyCreate:
     )
 
 
-def test_default_company_properties_are_listed_with_their_types(client: HubSpot) -> None:
+def test_default_company_properties_are_listed_with_their_types(hubspot: HubSpot) -> None:
     properties = {
-        p.name: p for p in client.crm.properties.core_api.get_all(object_type="companies").results
+        p.name: p for p in hubspot.crm.properties.core_api.get_all(object_type="companies").results
     }
 
     expected_types = {
@@ -68,8 +68,8 @@ def test_default_company_properties_are_listed_with_their_types(client: HubSpot)
     )
 
 
-def test_a_group_and_property_can_be_created_once_and_then_conflict(client: HubSpot) -> None:
-    core, groups = client.crm.properties.core_api, client.crm.properties.groups_api
+def test_a_group_and_property_can_be_created_once_and_then_conflict(hubspot: HubSpot) -> None:
+    core, groups = hubspot.crm.properties.core_api, hubspot.crm.properties.groups_api
 
     group = groups.create("companies", PropertyGroupCreate(name="icp_sync", label="ICP sync"))
     created = core.create("companies", _tier_property())
@@ -90,18 +90,18 @@ def test_a_group_and_property_can_be_created_once_and_then_conflict(client: HubS
     assert json.loads(property_again.value.body)["category"] == "OBJECT_ALREADY_EXISTS"
 
 
-def test_a_created_property_can_be_written_within_its_options_only(client: HubSpot) -> None:
-    client.crm.properties.groups_api.create(
+def test_a_created_property_can_be_written_within_its_options_only(hubspot: HubSpot) -> None:
+    hubspot.crm.properties.groups_api.create(
         "companies", PropertyGroupCreate(name="icp_sync", label="ICP sync")
     )
-    client.crm.properties.core_api.create("companies", _tier_property())
-    company_id = client.crm.companies.basic_api.get_page(limit=1).results[0].id
+    hubspot.crm.properties.core_api.create("companies", _tier_property())
+    company_id = hubspot.crm.companies.basic_api.get_page(limit=1).results[0].id
 
-    written = client.crm.companies.basic_api.update(
+    written = hubspot.crm.companies.basic_api.update(
         company_id, SimplePublicObjectInput(properties={"icp_tier": "A"})
     )
     with pytest.raises(CompaniesApiException) as refused:
-        client.crm.companies.basic_api.update(
+        hubspot.crm.companies.basic_api.update(
             company_id, SimplePublicObjectInput(properties={"icp_tier": "E"})
         )
 
@@ -109,20 +109,20 @@ def test_a_created_property_can_be_written_within_its_options_only(client: HubSp
     assert refused.value.status == 400 and "INVALID_OPTION" in refused.value.body
 
 
-def test_a_property_in_an_unknown_group_is_refused(client: HubSpot) -> None:
+def test_a_property_in_an_unknown_group_is_refused(hubspot: HubSpot) -> None:
     with pytest.raises(ApiException) as refused:
-        client.crm.properties.core_api.create("companies", _tier_property())
+        hubspot.crm.properties.core_api.create("companies", _tier_property())
 
     assert refused.value.status == 400
 
 
-def test_a_property_can_be_relabelled_and_given_new_options(client: HubSpot) -> None:
-    client.crm.properties.groups_api.create(
+def test_a_property_can_be_relabelled_and_given_new_options(hubspot: HubSpot) -> None:
+    hubspot.crm.properties.groups_api.create(
         "companies", PropertyGroupCreate(name="icp_sync", label="ICP sync")
     )
-    client.crm.properties.core_api.create("companies", _tier_property())
+    hubspot.crm.properties.core_api.create("companies", _tier_property())
 
-    updated = client.crm.properties.core_api.update(
+    updated = hubspot.crm.properties.core_api.update(
         "companies",
         "icp_tier",
         PropertyUpdate(
@@ -138,13 +138,15 @@ def test_a_property_can_be_relabelled_and_given_new_options(client: HubSpot) -> 
     assert [o.value for o in updated.options] == list("ABCDE")
 
 
-def test_unknown_properties_are_404(client: HubSpot) -> None:
+def test_unknown_properties_are_404(hubspot: HubSpot) -> None:
     with pytest.raises(NotFoundException):
-        client.crm.properties.core_api.get_by_name("companies", "icp_fit_score")
+        hubspot.crm.properties.core_api.get_by_name("companies", "icp_fit_score")
 
 
-def test_hubspot_defined_properties_cannot_be_archived_but_custom_ones_can(client: HubSpot) -> None:
-    core = client.crm.properties.core_api
+def test_hubspot_defined_properties_cannot_be_archived_but_custom_ones_can(
+    hubspot: HubSpot,
+) -> None:
+    core = hubspot.crm.properties.core_api
     with pytest.raises(ApiException) as refused:
         core.archive("companies", "name")
 
@@ -155,8 +157,8 @@ def test_hubspot_defined_properties_cannot_be_archived_but_custom_ones_can(clien
     assert "nps_score" in {p.name for p in core.get_all("companies", archived=True).results}
 
 
-def test_deal_properties_exist_too(client: HubSpot) -> None:
-    names = {p.name for p in client.crm.properties.core_api.get_all(object_type="deals").results}
+def test_deal_properties_exist_too(hubspot: HubSpot) -> None:
+    names = {p.name for p in hubspot.crm.properties.core_api.get_all(object_type="deals").results}
 
     assert {
         "dealname",

@@ -12,7 +12,7 @@ from hubspot import HubSpot
 from hubspot.crm.companies import PublicObjectSearchRequest
 from hubspot.crm.companies.exceptions import ApiException
 
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 Props = dict[str, Any]
 
@@ -126,11 +126,14 @@ FILTER_CASES: list[tuple[dict[str, Any], Callable[[Props], bool]]] = [
     ids=[c[0]["operator"] + ":" + c[0]["propertyName"] for c in FILTER_CASES],
 )
 def test_each_operator_selects_exactly_the_matching_companies(
-    admin: SandboxAdmin, client: HubSpot, spec: dict[str, Any], expected: Callable[[Props], bool]
+    hubspot_admin: SandboxAdmin,
+    hubspot: HubSpot,
+    spec: dict[str, Any],
+    expected: Callable[[Props], bool],
 ) -> None:
-    admin.reset(seed=3, companies=600)
+    hubspot_admin.reset(seed=3, companies=600)
     rows = _everything(
-        client,
+        hubspot,
         [
             "industry",
             "numberofemployees",
@@ -143,7 +146,7 @@ def test_each_operator_selects_exactly_the_matching_companies(
     )
     wanted = [r["id"] for r in rows if expected(r)]
 
-    total, ids = _search_ids(client, filter_groups=[{"filters": [spec]}])
+    total, ids = _search_ids(hubspot, filter_groups=[{"filters": [spec]}])
 
     assert wanted, "the seeded data should exercise the filter"
     assert total == len(wanted)
@@ -151,10 +154,10 @@ def test_each_operator_selects_exactly_the_matching_companies(
 
 
 def test_filter_groups_are_ored_and_filters_within_a_group_anded(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
-    admin.reset(seed=3, companies=600)
-    rows = _everything(client, ["industry", "numberofemployees", "lifecyclestage"])
+    hubspot_admin.reset(seed=3, companies=600)
+    rows = _everything(hubspot, ["industry", "numberofemployees", "lifecyclestage"])
     wanted = [
         r["id"]
         for r in rows
@@ -163,7 +166,7 @@ def test_filter_groups_are_ored_and_filters_within_a_group_anded(
     ]
 
     total, ids = _search_ids(
-        client,
+        hubspot,
         filter_groups=[
             {
                 "filters": [
@@ -184,21 +187,21 @@ def test_filter_groups_are_ored_and_filters_within_a_group_anded(
 
 
 def test_sorts_order_results_both_ways_and_ties_keep_id_order(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
-    admin.reset(seed=3, companies=300)
-    rows = [r for r in _everything(client, ["numberofemployees"]) if r["numberofemployees"]]
+    hubspot_admin.reset(seed=3, companies=300)
+    rows = [r for r in _everything(hubspot, ["numberofemployees"]) if r["numberofemployees"]]
     has_employees = [
         {"filters": [{"propertyName": "numberofemployees", "operator": "HAS_PROPERTY"}]}
     ]
 
     _, ascending = _search_ids(
-        client,
+        hubspot,
         filter_groups=has_employees,
         sorts=[{"propertyName": "numberofemployees", "direction": "ASCENDING"}],
     )
     _, descending = _search_ids(
-        client,
+        hubspot,
         filter_groups=has_employees,
         sorts=[{"propertyName": "numberofemployees", "direction": "DESCENDING"}],
     )
@@ -209,14 +212,16 @@ def test_sorts_order_results_both_ways_and_ties_keep_id_order(
     ]
 
 
-def test_datetime_filters_accept_epoch_milliseconds(admin: SandboxAdmin, client: HubSpot) -> None:
-    company_id = client.crm.companies.basic_api.get_page(limit=1).results[0].id
-    admin.edits(ids=[company_id], properties={"nps_score": "3"})
-    modified = admin.get(f"companies/{company_id}")["properties"]["hs_lastmodifieddate"]
+def test_datetime_filters_accept_epoch_milliseconds(
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
+) -> None:
+    company_id = hubspot.crm.companies.basic_api.get_page(limit=1).results[0].id
+    hubspot_admin.edits(ids=[company_id], properties={"nps_score": "3"})
+    modified = hubspot_admin.get(f"companies/{company_id}")["properties"]["hs_lastmodifieddate"]
     millis = int(datetime.fromisoformat(modified.replace("Z", "+00:00")).timestamp() * 1000)
 
     total, ids = _search_ids(
-        client,
+        hubspot,
         filter_groups=[
             {
                 "filters": [
@@ -230,9 +235,9 @@ def test_datetime_filters_accept_epoch_milliseconds(admin: SandboxAdmin, client:
 
 
 def test_search_returns_default_properties_and_the_true_total(
-    admin: SandboxAdmin, client: HubSpot
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
 ) -> None:
-    result = client.crm.companies.search_api.do_search(
+    result = hubspot.crm.companies.search_api.do_search(
         public_object_search_request=PublicObjectSearchRequest(limit=5)
     )
 
@@ -248,20 +253,22 @@ def test_search_returns_default_properties_and_the_true_total(
     }
 
 
-def test_search_refuses_to_page_past_10000_results(admin: SandboxAdmin, client: HubSpot) -> None:
-    admin.reset(seed=1, companies=25_000, deals_per_company=0, same_timestamp=True)
-    shared = admin.get("companies/5000000001")["properties"]["hs_lastmodifieddate"]
+def test_search_refuses_to_page_past_10000_results(
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
+) -> None:
+    hubspot_admin.reset(seed=1, companies=25_000, deals_per_company=0, same_timestamp=True)
+    shared = hubspot_admin.get("companies/5000000001")["properties"]["hs_lastmodifieddate"]
     same_stamp = [
         {"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "EQ", "value": shared}]}
     ]
 
-    last_page = client.crm.companies.search_api.do_search(
+    last_page = hubspot.crm.companies.search_api.do_search(
         public_object_search_request=PublicObjectSearchRequest(
             filter_groups=same_stamp, limit=200, after="9800"
         )
     )
     with pytest.raises(ApiException) as refused:
-        client.crm.companies.search_api.do_search(
+        hubspot.crm.companies.search_api.do_search(
             public_object_search_request=PublicObjectSearchRequest(
                 filter_groups=same_stamp, limit=200, after=last_page.paging.next.after
             )
@@ -274,13 +281,13 @@ def test_search_refuses_to_page_past_10000_results(admin: SandboxAdmin, client: 
     assert json.loads(refused.value.body)["category"] == "VALIDATION_ERROR"
 
 
-def test_search_refuses_more_than_200_per_page_and_unknown_properties(client: HubSpot) -> None:
+def test_search_refuses_more_than_200_per_page_and_unknown_properties(hubspot: HubSpot) -> None:
     with pytest.raises(ApiException) as too_many:
-        client.crm.companies.search_api.do_search(
+        hubspot.crm.companies.search_api.do_search(
             public_object_search_request=PublicObjectSearchRequest(limit=201)
         )
     with pytest.raises(ApiException) as unknown:
-        client.crm.companies.search_api.do_search(
+        hubspot.crm.companies.search_api.do_search(
             public_object_search_request=PublicObjectSearchRequest(
                 filter_groups=[
                     {"filters": [{"propertyName": "nope", "operator": "EQ", "value": "x"}]}
@@ -292,10 +299,10 @@ def test_search_refuses_more_than_200_per_page_and_unknown_properties(client: Hu
     assert unknown.value.status == 400
 
 
-def test_search_excludes_archived_companies(client: HubSpot) -> None:
-    first = client.crm.companies.basic_api.get_page(limit=1).results[0].id
-    client.crm.companies.basic_api.archive(first)
+def test_search_excludes_archived_companies(hubspot: HubSpot) -> None:
+    first = hubspot.crm.companies.basic_api.get_page(limit=1).results[0].id
+    hubspot.crm.companies.basic_api.archive(first)
 
-    total, ids = _search_ids(client)
+    total, ids = _search_ids(hubspot)
 
     assert total == 49 and first not in ids

@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.server import start_server
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from connectors.sandbox.common.server import start_server
 
 CLIENT_SECRET = "sandbox-secret"  # what the session's sandbox signs with (conftest)
 
@@ -84,12 +84,12 @@ def _signature_ok(delivery: dict[str, Any]) -> bool:
 
 
 def test_api_writes_come_back_as_signed_v3_property_change_events(
-    admin: SandboxAdmin, client: HubSpot, receiver: Receiver
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, receiver: Receiver
 ) -> None:
-    admin.webhooks(receiver.url)
-    ids = [c.id for c in client.crm.companies.basic_api.get_page(limit=3).results]
+    hubspot_admin.webhooks(receiver.url)
+    ids = [c.id for c in hubspot.crm.companies.basic_api.get_page(limit=3).results]
 
-    client.crm.companies.batch_api.update(
+    hubspot.crm.companies.batch_api.update(
         BatchInputSimplePublicObjectBatchInput(
             inputs=[{"id": i, "properties": {"hs_ideal_customer_profile": "tier_1"}} for i in ids]
         )
@@ -114,11 +114,11 @@ def test_api_writes_come_back_as_signed_v3_property_change_events(
 
 
 def test_a_tampered_body_would_fail_the_signature_check(
-    admin: SandboxAdmin, client: HubSpot, receiver: Receiver
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, receiver: Receiver
 ) -> None:
-    admin.webhooks(receiver.url)
-    company_id = client.crm.companies.basic_api.get_page(limit=1).results[0].id
-    client.crm.companies.basic_api.update(
+    hubspot_admin.webhooks(receiver.url)
+    company_id = hubspot.crm.companies.basic_api.get_page(limit=1).results[0].id
+    hubspot.crm.companies.basic_api.update(
         company_id, SimplePublicObjectInput(properties={"nps_score": "10"})
     )
     receiver.wait_for(1)
@@ -133,33 +133,33 @@ def test_a_tampered_body_would_fail_the_signature_check(
 
 
 def test_writes_that_change_nothing_send_nothing(
-    admin: SandboxAdmin, client: HubSpot, receiver: Receiver
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, receiver: Receiver
 ) -> None:
-    company = client.crm.companies.basic_api.get_page(limit=1, properties=["name"]).results[0]
-    admin.webhooks(receiver.url)
+    company = hubspot.crm.companies.basic_api.get_page(limit=1, properties=["name"]).results[0]
+    hubspot_admin.webhooks(receiver.url)
 
-    client.crm.companies.basic_api.update(
+    hubspot.crm.companies.basic_api.update(
         company.id, SimplePublicObjectInput(properties={"name": company.properties["name"]})
     )
-    client.crm.companies.basic_api.update(
+    hubspot.crm.companies.basic_api.update(
         company.id, SimplePublicObjectInput(properties={"nps_score": "4"})
     )
 
     events = receiver.wait_for(1)
-    time.sleep(0.2)
+    hubspot_admin.wait_until_sent()
     assert [e["propertyName"] for e in receiver.events()] == ["nps_score"]
     assert events
 
 
 def test_creations_and_deletions_are_notified(
-    admin: SandboxAdmin, client: HubSpot, receiver: Receiver
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, receiver: Receiver
 ) -> None:
-    admin.webhooks(receiver.url)
+    hubspot_admin.webhooks(receiver.url)
 
-    created = client.crm.companies.basic_api.create(
+    created = hubspot.crm.companies.basic_api.create(
         SimplePublicObjectInputForCreate(properties={"name": "Fresh Media"})
     )
-    client.crm.companies.basic_api.archive(created.id)
+    hubspot.crm.companies.basic_api.archive(created.id)
 
     events = receiver.wait_for(2)
     assert [(e["subscriptionType"], e["objectId"]) for e in events] == [
@@ -169,40 +169,40 @@ def test_creations_and_deletions_are_notified(
 
 
 def test_rep_edits_bump_the_modification_date_and_are_notified_as_crm_ui_changes(
-    admin: SandboxAdmin, client: HubSpot, receiver: Receiver
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, receiver: Receiver
 ) -> None:
-    admin.webhooks(receiver.url)
+    hubspot_admin.webhooks(receiver.url)
     before = {
         c.id: c.properties["hs_lastmodifieddate"]
-        for c in client.crm.companies.basic_api.get_page(limit=100).results
+        for c in hubspot.crm.companies.basic_api.get_page(limit=100).results
     }
 
-    edited = admin.edits(count=4)["edited"]
+    edited = hubspot_admin.edits(count=4)["edited"]
 
     events = receiver.wait_for(4)
     assert len(edited) == 4
     assert {e["objectId"] for e in events} == {int(e["id"]) for e in edited}
     assert {e["changeSource"] for e in events} == {"CRM_UI"}
     for edit in edited:
-        modified = admin.get(f"companies/{edit['id']}")["properties"]["hs_lastmodifieddate"]
+        modified = hubspot_admin.get(f"companies/{edit['id']}")["properties"]["hs_lastmodifieddate"]
         assert modified > before[edit["id"]]
 
 
 def test_events_are_batched_at_most_100_per_request(
-    admin: SandboxAdmin, client: HubSpot, receiver: Receiver
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, receiver: Receiver
 ) -> None:
-    admin.reset(seed=7, companies=150)
-    admin.webhooks(receiver.url)
-    ids = [c.id for c in client.crm.companies.basic_api.get_page(limit=100).results]
+    hubspot_admin.reset(seed=7, companies=150)
+    hubspot_admin.webhooks(receiver.url)
+    ids = [c.id for c in hubspot.crm.companies.basic_api.get_page(limit=100).results]
     more = [
         c.id
-        for c in client.crm.companies.basic_api.get_page(
+        for c in hubspot.crm.companies.basic_api.get_page(
             limit=50, after=str(int(ids[-1]) + 1)
         ).results
     ]
 
     for chunk in (ids, more):
-        client.crm.companies.batch_api.update(
+        hubspot.crm.companies.batch_api.update(
             BatchInputSimplePublicObjectBatchInput(
                 inputs=[
                     {
@@ -221,29 +221,29 @@ def test_events_are_batched_at_most_100_per_request(
 
 
 def test_failed_deliveries_are_retried_with_a_growing_attempt_number(
-    admin: SandboxAdmin, client: HubSpot, receiver: Receiver
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, receiver: Receiver
 ) -> None:
-    admin.webhooks(receiver.url, retry_delay_seconds=0.05)
+    hubspot_admin.webhooks(receiver.url, retry_delay_seconds=0.05)
     receiver.fail_next = 2
-    company_id = client.crm.companies.basic_api.get_page(limit=1).results[0].id
+    company_id = hubspot.crm.companies.basic_api.get_page(limit=1).results[0].id
 
-    client.crm.companies.basic_api.update(
+    hubspot.crm.companies.basic_api.update(
         company_id, SimplePublicObjectInput(properties={"nps_score": "1"})
     )
 
     events = receiver.wait_for(1)
     assert [e["attemptNumber"] for e in events] == [2]
     assert _signature_ok(receiver.deliveries[0])
-    assert admin.get("webhooks")["failed_attempts"] == 2
+    assert hubspot_admin.get("webhooks")["failed_attempts"] == 2
 
 
 def test_redelivery_sends_every_accepted_request_again_as_a_retry(
-    admin: SandboxAdmin, client: HubSpot, receiver: Receiver
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, receiver: Receiver
 ) -> None:
     """At-least-once delivery: the same events again, with the next attempt number."""
-    admin.webhooks(receiver.url, redeliver=True)
-    company_id = client.crm.companies.basic_api.get_page(limit=1).results[0].id
-    client.crm.companies.basic_api.update(
+    hubspot_admin.webhooks(receiver.url, redeliver=True)
+    company_id = hubspot.crm.companies.basic_api.get_page(limit=1).results[0].id
+    hubspot.crm.companies.basic_api.update(
         company_id, SimplePublicObjectInput(properties={"nps_score": "7"})
     )
     first, again = receiver.wait_for(2)
@@ -253,5 +253,6 @@ def test_redelivery_sends_every_accepted_request_again_as_a_retry(
     }
     assert (first["attemptNumber"], again["attemptNumber"]) == (0, 1)
     assert all(_signature_ok(d) for d in receiver.deliveries)
-    stats = admin.get("webhooks")
+    # Counted once the sandbox has read the answer, a moment after the receiver had the events.
+    stats = hubspot_admin.wait_until_sent()
     assert (stats["delivered_requests"], stats["redelivered_requests"]) == (1, 1)

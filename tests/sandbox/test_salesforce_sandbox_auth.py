@@ -18,7 +18,7 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 if TYPE_CHECKING:
     from tests.conftest import SandboxServer as SalesforceServer

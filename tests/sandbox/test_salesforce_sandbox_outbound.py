@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.salesforce.sandbox.outbound import ACK_ENVELOPE
-from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.server import start_server
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from connectors.sandbox.common.server import start_server
+from connectors.sandbox.salesforce.outbound import ACK_ENVELOPE
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 OUTBOUND = "http://soap.sforce.com/2005/09/outbound"
@@ -161,7 +161,7 @@ def test_a_collection_update_is_delivered_in_messages_of_at_most_100_notificatio
     notified = [_sobject(n)["fields"]["Id"] for m in messages for n in m.notifications]
     assert sorted(notified) == sorted(ids)
     assert [len(m.notifications) for m in messages] == [100, 50]
-    assert sf_admin.get("outbound")["delivered_notifications"] == 150
+    assert sf_admin.wait_until_sent()["delivered_notifications"] == 150
 
 
 def test_a_message_is_sent_again_until_the_listener_acknowledges_it(
@@ -179,11 +179,7 @@ def test_a_message_is_sent_again_until_the_listener_acknowledges_it(
     ids = {n.findtext("om:Id", namespaces=NS) for m in attempts for n in m.notifications}
     assert len(ids) == 1, "a retry resends the same notification"
     # The sandbox counts a delivery once it has read the Ack, a moment after we received it.
-    for _ in range(100):
-        state = sf_admin.get("outbound")
-        if state["delivered_messages"]:
-            break
-        time.sleep(0.05)
+    state = sf_admin.wait_until_sent()
     assert (state["failed_attempts"], state["delivered_messages"]) == (2, 1)
 
 

@@ -14,7 +14,7 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from connectors.sandbox.admin import SandboxAdmin
+from connectors.sandbox.common.admin_client import SandboxAdmin
 
 Row = dict[str, Any]
 WRITEBACK = {

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from simple_salesforce import Salesforce
 
-from connectors.salesforce.sandbox import tls_files, trusting_session
-from connectors.sandbox.admin import SandboxAdmin
-from connectors.sandbox.demo_data import generate_companies
-from connectors.sandbox.server import run_sandbox
+from connectors.sandbox.common.admin_client import SandboxAdmin
+from connectors.sandbox.common.demo_data import generate_companies
+from connectors.sandbox.salesforce import tls_files, trusting_session
+from connectors.sandbox.serve import run_sandbox
 
 Row = dict[str, Any]
 CONTENT = (

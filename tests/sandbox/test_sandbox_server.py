@@ -10,8 +10,9 @@ import httpx
 from hubspot import HubSpot
 from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInput
 
-from connectors.hubspot.sandbox import create_app
-from connectors.sandbox.server import run_sandbox, start_server
+from connectors.sandbox.common.server import start_server
+from connectors.sandbox.hubspot import create_app
+from connectors.sandbox.serve import run_sandbox
 
 
 def _free_port() -> int:

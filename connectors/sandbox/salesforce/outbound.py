@@ -20,9 +20,9 @@ from xml.sax.saxutils import escape
 
 import httpx
 
-from connectors.salesforce.sandbox.ids import ORGANIZATION_ID, IdFactory, make_id
-from connectors.salesforce.sandbox.store import ObjectStore
-from connectors.sandbox.delivery import BatchQueue
+from connectors.sandbox.common.delivery import BatchQueue
+from connectors.sandbox.salesforce.ids import ORGANIZATION_ID, IdFactory, make_id
+from connectors.sandbox.salesforce.store import ObjectStore
 
 __all__ = ["ACK_ENVELOPE", "OUTBOUND_NS", "OutboundDispatcher", "acknowledged"]
 

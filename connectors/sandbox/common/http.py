@@ -27,3 +27,8 @@ async def read_json(request: Request, invalid: Callable[[str], Exception]) -> An
         return orjson.loads(raw or b"null")
     except orjson.JSONDecodeError as exc:
         raise invalid(str(exc)) from None
+
+
+def base_url(request: Request) -> str:
+    """``scheme://host[:port]`` as the client addressed this server."""
+    return f"{request.url.scheme}://{request.headers.get('host') or request.url.netloc}"

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
-from connectors.hubspot.sandbox.properties import (
+from connectors.sandbox.common.demo_data import generate_companies
+from connectors.sandbox.hubspot.properties import (
     PropertyCatalog,
     format_datetime,
     format_epoch_ms,
-    industry_value,
-    option_value,
 )
-from connectors.sandbox.demo_data import generate_companies
+from connectors.sandbox.hubspot.property_specs import industry_value, option_value
 
 __all__ = ["CrmObject", "ObjectStore", "PropertyChange", "Sandbox"]
 

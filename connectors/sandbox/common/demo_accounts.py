@@ -1,7 +1,7 @@
 """The sandbox's demo companies in canonical form (DESIGN §3.1), for CSV samples and benchmarks.
 
-``python -m connectors.sandbox.demo_accounts --count 400 > examples/accounts.csv`` regenerates
-the sample CSV; the same seed always gives the same file.
+``python -m connectors.sandbox.common.demo_accounts --count 400 > examples/accounts.csv``
+regenerates the sample CSV; the same seed always gives the same file.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, TextIO
 
-from connectors.sandbox.demo_data import generate_companies
+from connectors.sandbox.common.demo_data import generate_companies
 
 # Deal dates are relative to a fixed day, so the sample is byte-for-byte reproducible.
 SAMPLE_DAY = date(2026, 11, 1)

@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Final
 
-from connectors.salesforce.sandbox.errors import RecordError, SalesforceError
-from connectors.salesforce.sandbox.ids import ACCOUNT_PREFIX, OPPORTUNITY_PREFIX
-from connectors.sandbox.demo_data import INDUSTRIES, TECHNOLOGIES
+from connectors.sandbox.common.demo_data import INDUSTRIES, TECHNOLOGIES
+from connectors.sandbox.salesforce.errors import RecordError, SalesforceError
+from connectors.sandbox.salesforce.ids import ACCOUNT_PREFIX, OPPORTUNITY_PREFIX
 
 __all__ = [
     "ACCOUNT_TYPES",

@@ -24,8 +24,8 @@ from typing import Any, Final
 import httpx
 import orjson
 
-from connectors.hubspot.sandbox.store import SINGULAR, PropertyChange
-from connectors.sandbox.delivery import BatchQueue
+from connectors.sandbox.common.delivery import BatchQueue
+from connectors.sandbox.hubspot.store import SINGULAR, PropertyChange
 
 __all__ = ["WebhookDispatcher", "sign_v3"]
 
@@ -76,7 +76,7 @@ class WebhookDispatcher:
         self.redeliver = False
         self.stats = DeliveryStats()
         self._queue: BatchQueue[dict[str, Any]] = BatchQueue(
-            self._deliver, max_batch=MAX_EVENTS_PER_REQUEST, name="hubspot-sandbox-webhooks"
+            self._deliver, max_batch=MAX_EVENTS_PER_REQUEST, name="sandbox-hubspot-webhooks"
         )
         self._event_ids = itertools.count(1)
 

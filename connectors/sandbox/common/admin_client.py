@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 from typing import Any
 
 import httpx
@@ -71,3 +72,17 @@ class SandboxAdmin:
     def edits(self, **body: Any) -> dict[str, Any]:
         """Simulate a rep's edits: ``count=n``, or ``ids=[...], properties={...}``."""
         return self.post("edits", body)
+
+    def wait_until_sent(self, *, timeout: float = 10.0) -> dict[str, Any]:
+        """``GET /_sandbox/webhooks`` once nothing is queued or being sent (retries included):
+        every notification of the changes made so far has been delivered or given up on."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.get("webhooks")
+            # HubSpot counts pending_events, Salesforce pending_notifications.
+            pending = next(n for key, n in state.items() if key.startswith("pending_"))
+            if pending == 0:
+                return state
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{pending} notifications still unsent after {timeout} s")
+            time.sleep(0.02)

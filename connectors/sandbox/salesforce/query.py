@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any, Final
 
-from connectors.salesforce.sandbox.errors import SalesforceError
-from connectors.salesforce.sandbox.ids import IdFactory
-from connectors.salesforce.sandbox.schema import format_datetime, parse_datetime
-from connectors.salesforce.sandbox.soql import Query, parse_query
-from connectors.salesforce.sandbox.store import ObjectStore, Org
+from connectors.sandbox.salesforce.errors import SalesforceError
+from connectors.sandbox.salesforce.ids import IdFactory
+from connectors.sandbox.salesforce.schema import format_datetime, parse_datetime
+from connectors.sandbox.salesforce.soql import Query, parse_query
+from connectors.sandbox.salesforce.store import ObjectStore, Org
 
 __all__ = ["QueryEngine", "batch_size_from", "deleted_since", "updated_since"]
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from connectors.hubspot.sandbox.errors import HubSpotError
-from connectors.hubspot.sandbox.properties import (
+from connectors.sandbox.hubspot.errors import HubSpotError
+from connectors.sandbox.hubspot.properties import (
     PropertyCatalog,
     format_datetime,
     parse_datetime_ms,
 )
-from connectors.hubspot.sandbox.store import CrmObject, ObjectStore
+from connectors.sandbox.hubspot.store import CrmObject, ObjectStore
 
 __all__ = ["SEARCH_RESULT_CAP", "SearchRequest", "run_search"]
 

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from connectors.salesforce.sandbox.errors import RecordError, SalesforceError
-from connectors.salesforce.sandbox.ids import (
+from connectors.sandbox.common.demo_data import generate_companies
+from connectors.sandbox.salesforce.errors import RecordError, SalesforceError
+from connectors.sandbox.salesforce.ids import (
     ACCOUNT_PREFIX,
     OPPORTUNITY_PREFIX,
     USER_ID,
     IdFactory,
     to_18,
 )
-from connectors.salesforce.sandbox.schema import (
+from connectors.sandbox.salesforce.schema import (
     STAGES,
     FieldSpec,
     ObjectSchema,
@@ -32,7 +33,6 @@ from connectors.salesforce.sandbox.schema import (
     format_datetime,
     format_epoch_ms,
 )
-from connectors.sandbox.demo_data import generate_companies
 
 __all__ = ["ObjectStore", "Org", "SaveListener", "SaveResult", "now_string", "rolled_back"]
 

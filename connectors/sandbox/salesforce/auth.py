@@ -23,7 +23,7 @@ from typing import Any, Final
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from connectors.salesforce.sandbox.ids import ORGANIZATION_ID, USER_ID
+from connectors.sandbox.salesforce.ids import ORGANIZATION_ID, USER_ID
 
 __all__ = ["Credentials", "LoginFailed", "SessionRegistry", "soap_fault", "soap_login_response"]
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
-from connectors.salesforce.sandbox.errors import SalesforceError, pointer_message
-from connectors.salesforce.sandbox.ids import to_18
-from connectors.salesforce.sandbox.schema import (
+from connectors.sandbox.salesforce.errors import SalesforceError, pointer_message
+from connectors.sandbox.salesforce.ids import to_18
+from connectors.sandbox.salesforce.schema import (
     NUMBER_TYPES,
     FieldSpec,
     ObjectSchema,

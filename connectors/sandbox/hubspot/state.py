@@ -1,0 +1,262 @@
+"""The state behind one HubSpot fake: the portal's records, its limits, faults, call counts
+and webhooks, how records render, and the writes that notify webhooks."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from connectors.sandbox.common.faults import CallCounter, FaultInjector
+from connectors.sandbox.hubspot.errors import HubSpotError
+from connectors.sandbox.hubspot.limits import RateLimiter
+from connectors.sandbox.hubspot.properties import format_datetime
+from connectors.sandbox.hubspot.property_specs import ALWAYS_RETURNED, DEFAULT_PROPERTIES
+from connectors.sandbox.hubspot.store import SINGULAR, CrmObject, ObjectStore, Sandbox
+from connectors.sandbox.hubspot.webhooks import SOURCE_API, SOURCE_REP, WebhookDispatcher
+
+__all__ = ["JSON_MEDIA_TYPE", "HubSpotSandbox", "now"]
+
+JSON_MEDIA_TYPE: Final = "application/json;charset=utf-8"
+
+
+def now() -> str:
+    """The current time as HubSpot writes it."""
+    return format_datetime(datetime.now(UTC))
+
+
+class HubSpotSandbox:
+    """The state behind one app: the portal's records and the sandbox's knobs (the
+    :class:`~connectors.sandbox.common.admin_routes.SandboxControls` of ``/_sandbox/``)."""
+
+    media_type: Final = JSON_MEDIA_TYPE
+
+    def __init__(self, *, token: str, client_secret: str, rate_limit_per_10s: int) -> None:
+        self.token = token
+        self.client_secret = client_secret
+        self.portal = Sandbox()
+        self.limiter = RateLimiter(per_10s=rate_limit_per_10s)
+        if rate_limit_per_10s == 0:
+            self.limiter.configure(per_10s=0)
+        self.faults = FaultInjector()
+        self.calls = CallCounter()
+        self.webhooks = WebhookDispatcher(client_secret)
+        self._edit_rng = random.Random(0)
+
+    def reset(
+        self, *, seed: int, companies: int, deals_per_company: int, same_timestamp: bool = False
+    ) -> dict[str, Any]:
+        """Reseed the portal; forget call counts, rate-limit windows and pending webhooks."""
+        counts = self.portal.reset(
+            seed=seed,
+            companies=companies,
+            deals_per_company=deals_per_company,
+            same_timestamp=same_timestamp,
+        )
+        self.calls.reset()
+        self.limiter.reset()
+        self.webhooks.reset()
+        self._edit_rng = random.Random(seed)
+        return counts
+
+    # -- rendering -------------------------------------------------------------------------------
+
+    def property_names(self, store: ObjectStore, requested: list[str] | None) -> list[str]:
+        """The properties a read returns: the requested ones that exist, else the defaults."""
+        if not requested:
+            return list(DEFAULT_PROPERTIES[store.object_type])
+        catalog = store.catalog
+        names = {n for n in requested if catalog.exists(n)}
+        names.update(ALWAYS_RETURNED)
+        return sorted(names)
+
+    @staticmethod
+    def render(
+        record: CrmObject,
+        names: list[str],
+        associations: list[str] | None = None,
+        object_type: str = "companies",
+    ) -> dict[str, Any]:
+        """A record as HubSpot's SimplePublicObject(WithAssociations)."""
+        props = record.properties
+        body: dict[str, Any] = {
+            "id": str(record.id),
+            "properties": {name: props.get(name) for name in names},
+            "createdAt": record.created_at,
+            "updatedAt": record.updated_at,
+            "archived": record.archived,
+        }
+        if record.archived:
+            body["archivedAt"] = record.archived_at
+        if associations:
+            rendered = {}
+            for other in associations:
+                ids = record.associations.get(other)
+                if ids:
+                    kind = f"{SINGULAR[object_type]}_to_{SINGULAR[other]}"
+                    # HubSpot lists the primary association and its unlabeled twin.
+                    rendered[other] = {
+                        "results": [
+                            item
+                            for i in ids
+                            for item in (
+                                {"id": str(i), "type": kind},
+                                {"id": str(i), "type": f"{kind}_unlabeled"},
+                            )
+                        ]
+                    }
+            if rendered:
+                body["associations"] = rendered
+        return body
+
+    # -- writes ------------------------------------------------------------------------------------
+
+    def create(self, store: ObjectStore, payload: Any, now: str) -> CrmObject:
+        """Validate and store one new record (associations optional)."""
+        if not isinstance(payload, dict):
+            raise HubSpotError.validation(
+                "Invalid input JSON: expected an object with 'properties'"
+            )
+        values = store.catalog.checked_values(payload.get("properties") or {})
+        properties = {k: v for k, v in values.items() if v is not None}
+        record = store.add(properties, now=now, created_at=properties.get("createdate"))
+        for association in payload.get("associations") or []:
+            to_id = (
+                (association.get("to") or {}).get("id") if isinstance(association, dict) else None
+            )
+            if to_id is None:
+                continue
+            if store.object_type == "deals":
+                self.portal.associate(record.id, [int(to_id)])
+            elif self.portal.deals.get(to_id) is not None:
+                self.portal.associate(int(to_id), [record.id])
+        self.webhooks.created(store.object_type, record.id, SOURCE_API)
+        return record
+
+    def update(
+        self,
+        store: ObjectStore,
+        record: CrmObject,
+        values: dict[str, str | None],
+        now: str,
+        source: str,
+    ) -> None:
+        """Write normalised values; changed ones bump the record and become webhook events."""
+        changes = store.update(record, values, now=now)
+        if changes:
+            self.webhooks.changed(store.object_type, changes, source)
+
+    # -- admin: simulated rep edits ----------------------------------------------------------------
+
+    def rep_edits(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        """Change companies as a rep would: given values, or ``count`` random plausible edits."""
+        store, edited_at = self.portal.companies, now()
+        edited = []
+        values: dict[str, str | None]
+        if "ids" in payload:
+            values = store.catalog.checked_values(payload.get("properties") or {})
+            for raw_id in payload["ids"]:
+                record = store.get(raw_id)
+                if record is None:
+                    raise HubSpotError.not_found(f"No live company with id {raw_id}")
+                self.update(store, record, values, edited_at, SOURCE_REP)
+                edited.append(
+                    {
+                        "id": str(record.id),
+                        "properties": {k: record.properties.get(k) for k in values},
+                    }
+                )
+            return edited
+        count = int(payload.get("count", 1))
+        ids = store.live_ids
+        rng = self._edit_rng
+        chosen = rng.sample(ids, min(count, len(ids)))
+        industries = [o["value"] for o in store.catalog.definitions["industry"]["options"]]
+        for object_id in chosen:
+            record = store.records[object_id]
+            props = record.properties
+            which = rng.randrange(4)
+            if which == 0:
+                employees = int(float(props.get("numberofemployees") or 10))
+                value = str(max(1, employees + rng.choice((-1, 1)) * max(1, employees // 10)))
+                values = {"numberofemployees": value}
+            elif which == 1:
+                values = {
+                    "industry": rng.choice([i for i in industries if i != props.get("industry")])
+                }
+            elif which == 2:
+                values = {
+                    "has_inhouse_seo": "false" if props.get("has_inhouse_seo") == "true" else "true"
+                }
+            else:
+                current = props.get("nps_score")
+                values = {"nps_score": rng.choice([str(n) for n in range(11) if str(n) != current])}
+            self.update(store, record, values, edited_at, SOURCE_REP)
+            edited.append({"id": str(object_id), "properties": values})
+        return edited
+
+    # -- admin (SandboxControls) -------------------------------------------------------------------
+
+    def reset_from(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Reseed from a ``POST /_sandbox/reset`` body."""
+        return self.reset(
+            seed=int(payload.get("seed", 1)),
+            companies=int(payload.get("companies", 0)),
+            deals_per_company=int(payload.get("deals_per_company", 2)),
+            same_timestamp=bool(payload.get("same_timestamp", False)),
+        )
+
+    def stats(self) -> dict[str, Any]:
+        """Calls per path template, their total, and how many were rate limited."""
+        return self.calls.snapshot()
+
+    def set_rate_limit(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """``{"per_10s", "search_per_second"}``: the rolling 10-second and per-second search
+        limits (0 = unlimited)."""
+        if "per_10s" not in payload:
+            raise ValueError("per_10s is required (0 = unlimited)")
+        search = payload.get("search_per_second")
+        self.limiter.configure(
+            per_10s=int(payload["per_10s"]),
+            search_per_second=int(search) if search is not None else None,
+        )
+        return self.rate_limit_state()
+
+    def rate_limit_state(self) -> dict[str, Any]:
+        """The limits in force."""
+        return {
+            "per_10s": self.limiter.per_10s,
+            "search_per_second": self.limiter.search_per_second,
+        }
+
+    def set_webhooks(self, payload: dict[str, Any], base_url: str) -> dict[str, Any]:
+        """Where webhooks go, their retries, and whether accepted ones are sent again."""
+        attempts, delay = payload.get("max_attempts"), payload.get("retry_delay_seconds")
+        self.webhooks.configure(
+            payload.get("target_url"),
+            max_attempts=int(attempts) if attempts is not None else None,
+            retry_delay_seconds=float(delay) if delay is not None else None,
+            redeliver=bool(payload["redeliver"]) if "redeliver" in payload else None,
+        )
+        return self.webhooks.snapshot()
+
+    def webhooks_state(self) -> dict[str, Any]:
+        """The webhook settings and delivery counts."""
+        return self.webhooks.snapshot()
+
+    def raw_record(self, record_type: str, record_id: str) -> dict[str, Any]:
+        """A company or deal with every property it holds and its associations."""
+        store = self.portal.stores[record_type]
+        well_formed = record_id.isascii() and record_id.isdigit()
+        record = store.records.get(int(record_id)) if well_formed else None
+        if record is None:
+            raise HubSpotError.not_found()
+        return self.render(
+            record, sorted(record.properties), list(record.associations), record_type
+        )
+
+    def admin_error(self, exc: Exception) -> tuple[int, Any] | None:
+        """HubSpot's own error body, as its API would answer it."""
+        if isinstance(exc, HubSpotError):
+            return exc.status_code, exc.body()
+        return None
