@@ -16,8 +16,8 @@ from operator import itemgetter
 from typing import Any, Final
 
 from connectors.sandbox.salesforce.errors import SalesforceError
+from connectors.sandbox.salesforce.fields import format_datetime, parse_datetime
 from connectors.sandbox.salesforce.ids import IdFactory
-from connectors.sandbox.salesforce.schema import format_datetime, parse_datetime
 from connectors.sandbox.salesforce.soql import Query, parse_query
 from connectors.sandbox.salesforce.store import ObjectStore, Org
 

@@ -22,14 +22,14 @@ from datetime import date
 from typing import Any, Final
 
 from connectors.sandbox.salesforce.errors import SalesforceError, pointer_message
-from connectors.sandbox.salesforce.ids import to_18
-from connectors.sandbox.salesforce.schema import (
+from connectors.sandbox.salesforce.fields import (
     NUMBER_TYPES,
     FieldSpec,
-    ObjectSchema,
     format_datetime,
     parse_datetime,
 )
+from connectors.sandbox.salesforce.ids import to_18
+from connectors.sandbox.salesforce.schema import ObjectSchema
 
 __all__ = ["OrderKey", "Query", "parse_query"]
 

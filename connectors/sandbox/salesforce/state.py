@@ -11,11 +11,11 @@ from typing import Any, Final
 from connectors.sandbox.common.faults import CallCounter, FaultInjector
 from connectors.sandbox.salesforce.auth import Credentials, SessionRegistry
 from connectors.sandbox.salesforce.errors import RecordError, SalesforceError
+from connectors.sandbox.salesforce.fields import format_datetime, parse_datetime
 from connectors.sandbox.salesforce.ids import to_18
 from connectors.sandbox.salesforce.limits import DailyAllocation
 from connectors.sandbox.salesforce.outbound import OutboundDispatcher
 from connectors.sandbox.salesforce.query import QueryEngine
-from connectors.sandbox.salesforce.schema import format_datetime, parse_datetime
 from connectors.sandbox.salesforce.store import (
     ObjectStore,
     Org,

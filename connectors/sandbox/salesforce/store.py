@@ -17,6 +17,8 @@ from typing import Any, Final
 
 from connectors.sandbox.common.demo_data import generate_companies
 from connectors.sandbox.salesforce.errors import RecordError, SalesforceError
+from connectors.sandbox.salesforce.field_catalog import STAGES, custom_field_catalog
+from connectors.sandbox.salesforce.fields import FieldSpec, format_datetime, format_epoch_ms
 from connectors.sandbox.salesforce.ids import (
     ACCOUNT_PREFIX,
     OPPORTUNITY_PREFIX,
@@ -24,15 +26,7 @@ from connectors.sandbox.salesforce.ids import (
     IdFactory,
     to_18,
 )
-from connectors.sandbox.salesforce.schema import (
-    STAGES,
-    FieldSpec,
-    ObjectSchema,
-    build_schema,
-    custom_field_catalog,
-    format_datetime,
-    format_epoch_ms,
-)
+from connectors.sandbox.salesforce.schema import ObjectSchema, build_schema
 
 __all__ = ["ObjectStore", "Org", "SaveListener", "SaveResult", "now_string", "rolled_back"]
 
