@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -16,9 +16,9 @@ import yaml
 
 from app.core.config import Settings, get_settings
 from app.core.db import Database, close_database, database_url, open_database
-from app.core.errors import IcpSyncError
+from app.core.errors import IcpSyncError, ServiceUnavailable, problems
 from app.core.logging import configure_logging
-from app.core.migrations import upgrade_to_head
+from app.core.migrations import pending_migrations, upgrade_to_head
 from app.core.security import configure_secrets
 
 cli = typer.Typer(
@@ -43,6 +43,10 @@ async def opened_database(settings: Settings) -> AsyncIterator[Database]:
     url = await asyncio.to_thread(database_url, settings)
     if settings.embedded:
         await asyncio.to_thread(upgrade_to_head, url)
+    elif await asyncio.to_thread(pending_migrations, url):
+        raise ServiceUnavailable(
+            "the database is not migrated to this release: run `icp-sync migrate`"
+        )
     database = open_database(settings)
     configure_secrets(settings)
     try:
@@ -55,7 +59,10 @@ async def opened_database(settings: Settings) -> AsyncIterator[Database]:
 def run_with_database(work: Callable[[Database], Awaitable[T]]) -> T:
     """Run ``work`` in one event loop with the database open; expected errors exit 1."""
     settings = get_settings()
-    configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
+    configure_logging(
+        "WARNING" if settings.log_level.upper() == "INFO" else settings.log_level,
+        settings.log_format,
+    )
 
     async def main() -> T:
         async with opened_database(settings) as database:
@@ -64,9 +71,24 @@ def run_with_database(work: Callable[[Database], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except IcpSyncError as exc:
-        detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, indent=2)
-        typer.echo(f"error: {exc.error}: {detail}", err=True)
+        typer.echo(f"error: {_one_line(exc)}", err=True)
         raise typer.Exit(1) from None
+
+
+def _one_line(exc: IcpSyncError) -> str:
+    """An expected failure as the one line a user reads: what, and where when a field is."""
+    said = [
+        f"{p['path']}: {p['message']}" if p["path"] else p["message"] for p in problems(exc.detail)
+    ]
+    return f"{exc.error}: {'; '.join(said)}"
+
+
+def _uuid(value: str, *, what: str) -> uuid.UUID:
+    """A command-line id, or a one-line usage error."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not {what} id (a UUID)") from None
 
 
 def _content_type(path: Path) -> str:
@@ -85,7 +107,7 @@ def serve(
     from app.main import create_app
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings, run_worker=not no_worker, tune_gc=True)
     uvicorn.run(
         app,
@@ -93,15 +115,22 @@ def serve(
         port=port or settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        log_config=None,  # uvicorn's loggers go through ours (ICP_SYNC_LOG_FORMAT)
     )
 
 
 @cli.command()
 def worker(
     concurrency: Annotated[int, typer.Option(help="jobs run at once")] = 4,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="serve this worker's Prometheus metrics on this port")
+    ] = None,
 ) -> None:
     """Run a job worker alone (scale these out next to `serve --no-worker`)."""
-    from app.jobs.runtime import run_worker
+    from app.jobs.runtime import run_worker, start_metrics_server
+
+    if metrics_port is not None:
+        start_metrics_server(metrics_port)
 
     async def work(_: Database) -> None:
         await run_worker(concurrency=concurrency)
@@ -114,9 +143,13 @@ def worker(
 def migrate() -> None:
     """Bring the database schema to the latest migration."""
     settings = get_settings()
-    configure_logging(settings.log_level)
-    upgrade_to_head(database_url(settings))
-    typer.echo("database is at the latest migration")
+    configure_logging(settings.log_level, settings.log_format)
+    url = database_url(settings)
+    pending = pending_migrations(url)
+    upgrade_to_head(url)
+    for migration in pending:
+        typer.echo(f"applied {migration}")
+    typer.echo("database is at the latest migration" + ("" if pending else " (nothing to apply)"))
 
 
 @cli.command("rotate-secrets")
@@ -156,6 +189,39 @@ def api_key_create(
     typer.echo(key)
 
 
+@api_key_cli.command("list")
+def api_key_list() -> None:
+    """Every API key: prefix, name, scopes, created, last used (never the key itself)."""
+    from app.apikeys.service import list_api_keys
+
+    async def work(database: Database) -> list[Any]:
+        async with database.transaction() as session:
+            return list(await list_api_keys(session))
+
+    for key in run_with_database(work):
+        used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        typer.echo(
+            f"{key.prefix}…  {key.name:<24} {','.join(key.scopes):<16} "
+            f"created {key.created_at:%Y-%m-%d}  last used {used}  {state}  {key.id}"
+        )
+
+
+@api_key_cli.command("revoke")
+def api_key_revoke(key_id: Annotated[str, typer.Argument(help="the key's id")]) -> None:
+    """Revoke an API key: it stops working at once."""
+    from app.apikeys.service import revoke_api_key
+
+    revoked = _uuid(key_id, what="an API key")
+
+    async def work(database: Database) -> Any:
+        async with database.transaction() as session:
+            return await revoke_api_key(session, key_id=revoked)
+
+    key = run_with_database(work)
+    typer.echo(f"revoked API key {key.name!r} ({key.prefix}…)")
+
+
 @icp_cli.command("apply")
 def icp_apply(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML or JSON")],
@@ -176,28 +242,65 @@ def icp_apply(
     version, created = run_with_database(work)
     verb = "saved" if created else "unchanged:"
     typer.echo(f"{verb} {version.label} ({version.id}), status {version.status}")
+    if activate:
+        typer.echo(f"activated {version.label}: every account is being rescored against it")
 
 
 @icp_cli.command("export")
 def icp_export(
-    icp_id: Annotated[
-        str | None, typer.Argument(help="version id (default: the active one)")
+    reference: Annotated[
+        str | None,
+        typer.Argument(help="version id or NAME@VERSION (default: the active one)"),
     ] = None,
 ) -> None:
-    """Print an ICP version's definition as YAML."""
-    from app.icps.service import get_active_icp, get_icp
+    """Print an ICP version's definition as YAML, keys in a stable, human order."""
+    from app.icps.service import find_icp, get_active_icp
+    from app.scoring import ordered_definition
 
     async def work(database: Database) -> dict[str, Any]:
         async with database.transaction() as session:
             version = (
-                await get_icp(session, icp_id=uuid.UUID(icp_id))
-                if icp_id
+                await find_icp(session, reference=reference)
+                if reference
                 else await get_active_icp(session)
             )
             return version.definition
 
-    definition = run_with_database(work)
+    definition = ordered_definition(run_with_database(work))
     sys.stdout.write(yaml.safe_dump(definition, sort_keys=False, allow_unicode=True))
+
+
+@icp_cli.command("list")
+def icp_list() -> None:
+    """Every ICP version, newest first, the active one marked."""
+    from app.icps.service import list_icps
+
+    async def work(database: Database) -> list[tuple[str, str, str, str]]:
+        async with database.transaction() as session:
+            return [
+                (v.status, f"{v.name}@{v.version}", str(v.id), f"{v.created_at:%Y-%m-%d %H:%M}")
+                for v in await list_icps(session)
+            ]
+
+    for status, reference, icp_id, created in run_with_database(work):
+        marker = "*" if status == "active" else " "
+        typer.echo(f"{marker} {reference:<40} {status:<8} {created}  {icp_id}")
+
+
+@icp_cli.command("activate")
+def icp_activate(
+    reference: Annotated[str, typer.Argument(help="version id or NAME@VERSION")],
+) -> None:
+    """Make a version the active ICP; every account is rescored against it."""
+    from app.icps.service import activate_icp, find_icp
+
+    async def work(database: Database) -> Any:
+        async with database.transaction() as session:
+            version = await find_icp(session, reference=reference)
+            return await activate_icp(session, icp_id=version.id)
+
+    version = run_with_database(work)
+    typer.echo(f"activated {version.label}: every account is being rescored against it")
 
 
 @cli.command("import")
@@ -231,6 +334,7 @@ def sync(
     ] = False,
 ) -> None:
     """Sync a CRM connection now, with a progress bar; exits 1 if the run fails."""
+    connection = _uuid(connection_id, what="a connection")
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from app.models import SyncStatus
@@ -240,9 +344,7 @@ def sync(
     async def work(database: Database) -> Any:
         async with database.transaction() as session:
             run = await request_sync(
-                session,
-                connection_id=uuid.UUID(connection_id),
-                mode="full" if full else "incremental",
+                session, connection_id=connection, mode="full" if full else "incremental"
             )
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()
@@ -343,4 +445,13 @@ def demo(
 
 def main() -> None:
     """Console-script entry point."""
+    # SIGTERM (docker stop, systemd, a supervisor) ends the process as Ctrl-C does: through
+    # normal exit, so exit hooks run and an embedded PostgreSQL this process started stops.
+    # (uvicorn restores this handler after its graceful shutdown and raises the signal
+    # again; with Python's default handler the process would die on the spot.)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     cli()
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)

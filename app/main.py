@@ -8,26 +8,40 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.router import router as accounts_router
+from app.apikeys.router import router as api_keys_router
 from app.connections.router import router as connections_router
 from app.core.config import Settings, get_settings
 from app.core.db import close_database, database_url, open_database
-from app.core.http import BodyLimitMiddleware, MetricsMiddleware, install_error_handlers
+from app.core.docs import install_docs
+from app.core.http import (
+    ERROR_RESPONSES,
+    BodyLimitMiddleware,
+    MetricsMiddleware,
+    NulGuardMiddleware,
+    install_error_handlers,
+    refuse_unknown_query_parameters,
+)
 from app.core.logging import configure_logging
+from app.core.metrics import INBOX_PENDING, JOB_QUEUE_DEPTH, OUTBOX_PENDING
 from app.core.migrations import current_revisions, head_revisions, upgrade_to_head
 from app.core.security import configure_secrets
 from app.icps.router import router as icps_router
+from app.inbox.repository import WebhookInboxRepository
 from app.inbox.router import router as webhooks_router
 from app.inbox.writer import InboxWriter
-from app.jobs.runtime import background_worker, open_job_queue
+from app.jobs import TaskName
+from app.jobs.runtime import background_worker, open_job_queue, queue_depth
 from app.subscriptions.router import router as webhook_endpoints_router
 from app.sync.router import connection_sync_router
 from app.sync.router import router as sync_router
+from app.writeback.repository import WritebackRepository
 
 log = logging.getLogger(__name__)
 
@@ -86,18 +100,28 @@ def create_app(
         version="0.1.0",
         summary="Score CRM companies against your ICP and write the verdict back to the CRM.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(MetricsMiddleware)
     install_error_handlers(app)
     # First: routes are matched in order, and the CRMs' webhooks are the busiest by far.
     app.include_router(webhooks_router)
-    app.include_router(icps_router)
-    app.include_router(accounts_router)
-    app.include_router(connections_router)
-    app.include_router(connection_sync_router)
-    app.include_router(sync_router)
-    app.include_router(webhook_endpoints_router)
+    api = [Depends(refuse_unknown_query_parameters)]
+    for router in (
+        icps_router,
+        accounts_router,
+        connections_router,
+        connection_sync_router,
+        sync_router,
+        webhook_endpoints_router,
+        api_keys_router,
+    ):
+        app.include_router(router, dependencies=api)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -112,7 +136,12 @@ def create_app(
                 await connection.execute(text("SELECT 1"))
                 current = await connection.run_sync(current_revisions)
         except Exception as exc:  # any failure to reach the database means "not ready"
-            return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
+            # The driver's words go to the log, not to whoever probes (they name hosts).
+            log.warning("readiness: the database is not answering: %s", exc)
+            return JSONResponse(
+                {"status": "unavailable", "detail": "the database is not answering"},
+                status_code=503,
+            )
         if current != request.app.state.head_revisions:
             return JSONResponse(
                 {"status": "migrations pending", "detail": "run `icp-sync migrate`"},
@@ -121,15 +150,31 @@ def create_app(
         return JSONResponse({"status": "ready"})
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
-    async def metrics() -> PlainTextResponse:
-        """Prometheus text exposition."""
+    async def metrics(request: Request) -> PlainTextResponse:
+        """Prometheus text exposition: this process's counters, and the cluster's backlogs
+        read from PostgreSQL (so every replica reports the same truth)."""
+        try:
+            async with request.app.state.database.transaction() as session:
+                await refresh_backlog_gauges(session)
+        except Exception as exc:  # the process's own figures are still worth serving
+            log.warning("metrics: backlogs not read: %s", exc)
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
 
+async def refresh_backlog_gauges(session: AsyncSession) -> None:
+    """Set the backlog gauges from the database: outbox, webhook inbox, job queue."""
+    OUTBOX_PENDING.set(await WritebackRepository(session).waiting_count())
+    INBOX_PENDING.set(await WebhookInboxRepository(session).unprocessed_count())
+    depth = await queue_depth(session)
+    JOB_QUEUE_DEPTH.clear()  # forget labels of tasks no longer queued (old names, say)
+    for task in {*map(str, TaskName), *depth}:
+        JOB_QUEUE_DEPTH.labels(task).set(depth.get(task, 0))
+
+
 def app_from_env() -> FastAPI:
     """Entry point for ``uvicorn app.main:app_from_env --factory``."""
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings, tune_gc=True)

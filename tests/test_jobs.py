@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import psycopg
 import pytest
 
@@ -167,3 +169,46 @@ async def test_deferring_an_unknown_task_name_fails_instead_of_queueing_a_job_no
         async with database.transaction() as session:
             await defer(session, JobRequest("accounts.no_such_task"))  # type: ignore[arg-type]
     assert _jobs(database_url) == []
+
+
+async def test_a_sync_whose_job_fails_terminally_is_marked_failed_with_the_reason(
+    database, database_url, key_rotation
+):
+    """A worker that cannot decrypt the credentials (another process's key) must not leave
+    the run 'running' forever."""
+    from app.connections.schemas import ConnectionCreate
+    from app.connections.service import create_connection
+    from app.jobs.runtime import run_worker
+    from app.sync.service import get_sync_run, request_sync
+
+    async with database.transaction() as session:
+        connection = await create_connection(
+            session,
+            body=ConnectionCreate(
+                kind="hubspot",
+                name="crm",
+                credentials={"access_token": "t"},
+                base_url="http://127.0.0.1:9",
+            ),
+        )
+        run = await request_sync(session, connection_id=connection.id, mode="full")
+    key_rotation.drop_old_key()  # this "worker" holds a key the credentials were not sealed with
+    await run_worker(concurrency=1, wait=False)
+
+    async with database.transaction() as session:
+        finished = await get_sync_run(session, run_id=run.id)
+    assert finished.status == "failed"
+    assert "cannot be decrypted" in (finished.error or "")
+    assert finished.finished_at is not None
+
+
+def test_stalled_jobs_are_looked_for_often_enough_to_requeue_within_30_seconds():
+    from datetime import datetime
+
+    import croniter
+
+    from app.jobs.periodic import STALLED_CHECK_CRON
+
+    runs = croniter.croniter(STALLED_CHECK_CRON, datetime(2026, 1, 1))
+    times = [runs.get_next(datetime) for _ in range(10)]
+    assert max((b - a).total_seconds() for a, b in itertools.pairwise(times)) <= 15

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,16 @@ class AccountFilters:
     is_sql: bool | None = None
     connection_id: uuid.UUID | None = None
     q: str | None = None
+
+
+# What the accounts list sorts by, as the expression keyset pages compare. Unscored
+# accounts sort as score -1 and nameless ones as "", so every row has a key.
+SORTS: dict[str, ColumnElement[Any]] = {
+    "id": Account.id.expression,
+    "score": func.coalesce(AccountScore.score, -1),
+    "name": func.coalesce(Account.name, ""),
+    "updated_at": Account.updated_at.expression,
+}
 
 
 class AccountRepository:
@@ -156,13 +166,26 @@ class AccountRepository:
         return query.where(and_(*conditions)) if conditions else query
 
     async def page(
-        self, filters: AccountFilters, *, after_id: int | None, limit: int
+        self,
+        filters: AccountFilters,
+        *,
+        sort: str = "id",
+        after: tuple[Any, int] | None = None,
+        limit: int,
     ) -> list[tuple[Account, AccountScore | None]]:
-        """One page of accounts in id order (keyset pagination: stable under inserts)."""
+        """One page of accounts in ``sort`` order (``SORTS``; ``-`` descending), the id
+        breaking ties: keyset pagination on (sort key, id) after ``after``, stable under
+        inserts and edits elsewhere in the list."""
+        key = SORTS[sort.removeprefix("-")]
+        descending = sort.startswith("-")
         query = self._list_query(filters)
-        if after_id is not None:
-            query = query.where(Account.id > after_id)
-        result = await self.session.execute(query.order_by(Account.id).limit(limit))
+        if after is not None:
+            position = tuple_(key, Account.id)
+            query = query.where(
+                position < tuple_(*after) if descending else position > tuple_(*after)
+            )
+        order = (key.desc(), Account.id.desc()) if descending else (key, Account.id)
+        result = await self.session.execute(query.order_by(*order).limit(limit))
         return [(row[0], row[1]) for row in result.all()]
 
     async def get(self, account_id: int) -> tuple[Account, AccountScore | None] | None:
@@ -172,6 +195,38 @@ class AccountRepository:
         )
         row = result.first()
         return (row[0], row[1]) if row else None
+
+    async def stats(self, *, connection_id: uuid.UUID | None = None) -> dict[str, Any]:
+        """Live accounts (of one connection, or all): how many, how many scored, per tier,
+        MQL, SQL and excluded, and the mean data coverage of the scored ones. One aggregate
+        pass, whatever the number of accounts."""
+        score = AccountScore
+        query = (
+            select(
+                func.count().label("accounts"),
+                func.count(score.account_id).label("scored"),
+                *(func.count().filter(score.tier == t).label(t) for t in "ABCD"),
+                func.count().filter(score.is_mql.is_(True)).label("mql"),
+                func.count().filter(score.is_sql.is_(True)).label("sql"),
+                func.count().filter(score.excluded.is_(True)).label("excluded"),
+                func.avg(score.coverage).label("coverage"),
+            )
+            .select_from(Account)
+            .outerjoin(score, score.account_id == Account.id)
+            .where(Account.archived.is_(False))
+        )
+        if connection_id is not None:
+            query = query.where(Account.connection_id == connection_id)
+        row = (await self.session.execute(query)).one()
+        return {
+            "accounts": row.accounts,
+            "scored": row.scored,
+            "tiers": {t: getattr(row, t) for t in "ABCD"},
+            "mql": row.mql,
+            "sql": row.sql,
+            "excluded": row.excluded,
+            "coverage": round(float(row.coverage), 4) if row.coverage is not None else None,
+        }
 
     async def tier_counts(self, *, connection_id: uuid.UUID | None = None) -> dict[str, int]:
         """How many live accounts (of one connection, or all) stand in each tier."""

@@ -6,13 +6,15 @@ import dataclasses
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import StreamingResponse
 
 from app.accounts import service
 from app.accounts.repository import AccountFilters
 from app.accounts.schemas import (
     AccountDetailOut,
     AccountPage,
+    AccountStats,
     AccountSummary,
     CriterionOut,
     CurrentScore,
@@ -20,12 +22,15 @@ from app.accounts.schemas import (
     IcpRef,
     ImportReportOut,
 )
+from app.apikeys.auth import ReadKey, WriteKey
 from app.core.errors import UnsupportedMediaType
-from app.core.http import ReadKey, SessionDep, WriteKey
+from app.core.http import SessionDep
 from app.models import Account, AccountScore
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
+# Account ids are PostgreSQL bigints: anything outside is no account (422, not a 500).
+AccountId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the account's id")]
 CSV_MEDIA_TYPES = {"text/csv", "application/csv", "text/plain", "application/octet-stream"}
 
 
@@ -56,30 +61,73 @@ def _summary(account: Account, score: AccountScore | None) -> AccountSummary:
     )
 
 
-@router.get("", response_model=AccountPage)
-async def list_accounts(
-    session: SessionDep,
-    _: ReadKey,
+def account_query(
     tier: Annotated[str | None, Query(description="A, B, C or D")] = None,
     is_mql: bool | None = None,
     is_sql: bool | None = None,
     connection_id: uuid.UUID | None = None,
     q: Annotated[str | None, Query(max_length=200, description="in name or domain")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
-) -> AccountPage:
-    """Accounts with their verdicts, filtered, in stable pages."""
-    filters = AccountFilters(
+) -> AccountFilters:
+    """The list's filters, as the list and its CSV export take them."""
+    return AccountFilters(
         tier=service.parse_tier(tier),
         is_mql=is_mql,
         is_sql=is_sql,
         connection_id=connection_id,
         q=q,
     )
+
+
+Filters = Annotated[AccountFilters, Depends(account_query)]
+Sort = Annotated[
+    str,
+    Query(description="id, score, name or updated_at; '-' before it: descending"),
+]
+
+
+@router.get("", response_model=AccountPage)
+async def list_accounts(
+    session: SessionDep,
+    _: ReadKey,
+    filters: Filters,
+    sort: Sort = "id",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> AccountPage:
+    """Accounts with their verdicts, filtered, sorted, in stable pages."""
     rows, next_cursor = await service.list_accounts(
-        session, filters=filters, cursor=cursor, limit=limit
+        session, filters=filters, sort=sort, cursor=cursor, limit=limit
     )
     return AccountPage(items=[_summary(a, s) for a, s in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/export.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def export_accounts(
+    request: Request, _: ReadKey, filters: Filters, sort: Sort = "id"
+) -> StreamingResponse:
+    """The list, with the same filters and sort, as CSV (its columns are the list items'),
+    streamed: a million rows never sit in memory."""
+    return StreamingResponse(
+        service.export_accounts_csv(
+            request.app.state.database, filters=filters, sort=service.parse_sort(sort)
+        ),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="accounts.csv"'},
+    )
+
+
+@router.get("/stats", response_model=AccountStats)
+async def account_stats(
+    session: SessionDep, _: ReadKey, connection_id: uuid.UUID | None = None
+) -> AccountStats:
+    """How many live accounts, scored, per tier, MQL, SQL, excluded, and mean coverage."""
+    return AccountStats.model_validate(
+        await service.account_stats(session, connection_id=connection_id)
+    )
 
 
 @router.post(
@@ -99,7 +147,7 @@ async def import_accounts(request: Request, session: SessionDep, _: WriteKey) ->
 
 
 @router.get("/{account_id}", response_model=AccountDetailOut)
-async def get_account(account_id: int, session: SessionDep, _: ReadKey) -> AccountDetailOut:
+async def get_account(account_id: AccountId, session: SessionDep, _: ReadKey) -> AccountDetailOut:
     """One account: data, the standing verdict with its breakdown, and its history."""
     detail = await service.get_account(session, account_id=account_id)
     current = None

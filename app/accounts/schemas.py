@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.icps.schemas import CriterionOut
 
@@ -36,6 +36,27 @@ class AccountPage(BaseModel):
 
     items: list[AccountSummary]
     next_cursor: str | None
+
+
+class TierCounts(BaseModel):
+    """Live accounts per tier."""
+
+    A: int
+    B: int
+    C: int
+    D: int
+
+
+class AccountStats(BaseModel):
+    """Counts over the live accounts (of one connection, or all)."""
+
+    accounts: int
+    scored: int
+    tiers: TierCounts
+    mql: int
+    sql: int
+    excluded: int
+    coverage: float | None = Field(description="mean share of the ICP's fields known")
 
 
 class IcpRef(BaseModel):

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.repository import AccountFilters, AccountRepository, UpsertedAccount
+from app.core.cursors import decode_cursor, encode_cursor
+from app.core.db import Database
 from app.core.errors import BadRequest, NotFound, ValidationFailed, problem
 from app.icps.repository import IcpRepository
 from app.icps.service import compiled_icp
@@ -77,7 +78,8 @@ def parse_accounts_csv(content: bytes) -> tuple[list[dict[str, Any]], list[dict[
         text = without_nul(content.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise BadRequest(f"the CSV is not UTF-8 text (byte {exc.start})") from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote left open is an error, not a field that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -103,9 +105,10 @@ def parse_accounts_csv(content: bytes) -> tuple[list[dict[str, Any]], list[dict[
     good: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     first_line_of: dict[str, int] = {}
+    record_starts = reader.line_num + 1
     try:
         for cells in reader:
-            line = reader.line_num
+            line, record_starts = reader.line_num, reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
@@ -152,7 +155,9 @@ def parse_accounts_csv(content: bytes) -> tuple[list[dict[str, Any]], list[dict[
                 }
             )
     except csv.Error as exc:
-        raise BadRequest(f"malformed CSV at line {reader.line_num}: {exc}") from exc
+        raise BadRequest(
+            f"malformed CSV in the record starting at line {record_starts}: {exc}"
+        ) from exc
     return good, failed
 
 
@@ -217,31 +222,117 @@ def account_rows(records: Sequence[AccountRecord]) -> list[dict[str, Any]]:
     ]
 
 
-def encode_cursor(account_id: int) -> str:
-    """An opaque page cursor."""
-    return base64.urlsafe_b64encode(f"a:{account_id}".encode()).decode().rstrip("=")
+# The orders the accounts list takes (``-``: descending); ties fall back to the id.
+ACCOUNT_SORTS = ("id", "score", "-score", "name", "-name", "updated_at", "-updated_at")
+# How each sort's key travels in a cursor.
+_CURSOR_TYPES: dict[str, type] = {"id": int, "score": int, "name": str, "updated_at": str}
 
 
-def decode_cursor(cursor: str) -> int:
-    """The account id a cursor points after; BadRequest when it was not ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = raw.partition(":")
-        if kind != "a":
-            raise ValueError(kind)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest("invalid cursor; pass back next_cursor unchanged") from None
+def parse_sort(value: str) -> str:
+    """A sort the accounts list takes, or ValidationFailed naming them."""
+    if value not in ACCOUNT_SORTS:
+        raise ValidationFailed([problem("sort", f"sort is one of {', '.join(ACCOUNT_SORTS)}")])
+    return value
+
+
+def _sort_key(sort: str, account: Account, score: AccountScore | None) -> str | int:
+    """The value of ``sort``'s key for one row, as a cursor carries it."""
+    match sort.removeprefix("-"):
+        case "score":
+            return score.score if score is not None else -1
+        case "name":
+            return account.name or ""
+        case "updated_at":
+            return account.updated_at.isoformat()
+        case _:
+            return account.id
 
 
 async def list_accounts(
-    session: AsyncSession, *, filters: AccountFilters, cursor: str | None, limit: int
+    session: AsyncSession,
+    *,
+    filters: AccountFilters,
+    sort: str = "id",
+    cursor: str | None,
+    limit: int,
 ) -> tuple[list[tuple[Account, AccountScore | None]], str | None]:
-    """One page of accounts and the cursor of the next (None on the last page)."""
-    after_id = decode_cursor(cursor) if cursor else None
-    rows = await AccountRepository(session).page(filters, after_id=after_id, limit=limit + 1)
-    next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    """One page of accounts in ``sort`` order and the cursor of the next (None on the last
+    page); a cursor only continues the list, filters aside, that made it."""
+    sort = parse_sort(sort)
+    kind = f"accounts:{sort}"
+    after: tuple[Any, int] | None = None
+    if cursor:
+        value, after_id = decode_cursor(
+            cursor, kind, types=(_CURSOR_TYPES[sort.removeprefix("-")], int)
+        )
+        if sort.removeprefix("-") == "updated_at":
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                raise BadRequest("invalid cursor; pass back next_cursor unchanged") from None
+        after = (value, after_id)
+    rows = await AccountRepository(session).page(filters, sort=sort, after=after, limit=limit + 1)
+    if len(rows) <= limit:
+        return rows, None
+    account, score = rows[limit - 1]
+    return rows[:limit], encode_cursor(kind, _sort_key(sort, account, score), account.id)
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "external_id",
+    "name",
+    "domain",
+    "score",
+    "tier",
+    "is_mql",
+    "is_sql",
+    "excluded",
+    "coverage",
+    "reasons",
+    "scored_at",
+)
+# Rows read per transaction while exporting: memory stays one page deep.
+EXPORT_PAGE = 5_000
+
+
+async def export_accounts_csv(
+    database: Database, *, filters: AccountFilters, sort: str
+) -> AsyncIterator[bytes]:
+    """The filtered, sorted list as CSV, header first, read a page per short transaction
+    (no transaction stays open while a slow client reads a million rows)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    cursor: str | None = None
+    while True:
+        async with database.transaction() as session:
+            rows, cursor = await list_accounts(
+                session, filters=filters, sort=sort, cursor=cursor, limit=EXPORT_PAGE
+            )
+        for account, score in rows:
+            writer.writerow(
+                [account.id, account.external_id, account.name, account.domain]
+                + (
+                    [
+                        score.score,
+                        score.tier,
+                        str(score.is_mql).lower(),
+                        str(score.is_sql).lower(),
+                        str(score.excluded).lower(),
+                        round(score.coverage, 4),
+                        score.reasons,
+                        score.scored_at.isoformat(),
+                    ]
+                    if score is not None
+                    else [None] * 8
+                )
+            )
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+        if cursor is None:
+            return
 
 
 @dataclass(slots=True)
@@ -266,6 +357,13 @@ async def get_account(session: AsyncSession, *, account_id: int) -> AccountDetai
     result = score_account(compiled_icp(version), account.data) if version else None
     history = await AccountRepository(session).history(account_id)
     return AccountDetail(account, score, version, result, history)
+
+
+async def account_stats(
+    session: AsyncSession, *, connection_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """Counts over the live accounts (of one connection, or all)."""
+    return await AccountRepository(session).stats(connection_id=connection_id)
 
 
 def parse_tier(value: str | None) -> str | None:

@@ -7,6 +7,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from app.apikeys.auth import AdminKey, ReadKey
 from app.connections import service
 from app.connections.schemas import (
     ConnectionCreate,
@@ -14,7 +15,7 @@ from app.connections.schemas import (
     ConnectionOut,
     ConnectionPatch,
 )
-from app.core.http import AdminKey, ReadKey, SessionDep
+from app.core.http import SessionDep
 
 router = APIRouter(prefix="/api/v1/connections", tags=["connections"])
 

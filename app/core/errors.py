@@ -6,7 +6,7 @@ from typing import Any
 
 
 class IcpSyncError(Exception):
-    """Base of every expected failure; rendered as ``{"error", "detail"}``."""
+    """Base of every expected failure; rendered as ``{"error", "detail": [problems]}``."""
 
     status_code = 500
 
@@ -75,5 +75,13 @@ class ServiceUnavailable(IcpSyncError):
 
 
 def problem(path: str, message: str) -> dict[str, str]:
-    """One entry of a ``ValidationFailed`` detail list."""
+    """One entry of an error's ``detail`` list (``path`` is empty when no field is to blame)."""
     return {"path": path, "message": message}
+
+
+def problems(detail: Any) -> list[dict[str, str]]:
+    """An error's detail as the list every error response carries: a message becomes one
+    problem with an empty path."""
+    if isinstance(detail, list):
+        return detail
+    return [problem("", str(detail))]

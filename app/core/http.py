@@ -5,32 +5,33 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
+import psycopg
+import sqlalchemy.exc
 from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db import Database, session_scope
 from app.core.errors import (
-    Forbidden,
     IcpSyncError,
-    PayloadTooLarge,
     ServiceUnavailable,
-    Unauthorized,
+    ValidationFailed,
     problem,
+    problems,
 )
 from app.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from app.core.security import Scope as KeyScope
-from app.core.security import grants, hash_api_key
-from app.models import ApiKey
 
 log = logging.getLogger(__name__)
 
@@ -50,36 +51,77 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def require(scope: KeyScope) -> Callable[..., Awaitable[ApiKey]]:
-    """A dependency that authenticates the bearer key and checks it grants ``scope``."""
-
-    async def authenticate(request: Request, session: SessionDep) -> ApiKey:
-        header = request.headers.get("authorization", "")
-        kind, _, token = header.partition(" ")
-        if kind.lower() != "bearer" or not token.strip():
-            raise Unauthorized("send 'Authorization: Bearer <api key>'")
-        key = await session.scalar(
-            select(ApiKey).where(
-                ApiKey.key_hash == hash_api_key(token.strip()), ApiKey.revoked_at.is_(None)
-            )
+async def refuse_unknown_query_parameters(request: Request) -> None:
+    """422 for a query parameter the operation does not take: a misspelt filter would
+    otherwise be ignored, and the caller would read an unfiltered list as filtered."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - _query_parameters(route))
+    if unknown:
+        takes = ", ".join(sorted(_query_parameters(route))) or "none"
+        raise ValidationFailed(
+            [problem(name, f"unknown query parameter (this takes: {takes})") for name in unknown]
         )
-        if key is None:
-            raise Unauthorized("unknown or revoked API key")
-        if not grants(key.scopes, scope):
-            raise Forbidden(f"this API key lacks the '{scope.name.lower()}' scope")
-        return key
-
-    return authenticate
 
 
-ReadKey = Annotated[ApiKey, Depends(require(KeyScope.READ))]
-WriteKey = Annotated[ApiKey, Depends(require(KeyScope.WRITE))]
-AdminKey = Annotated[ApiKey, Depends(require(KeyScope.ADMIN))]
+def _query_parameters(route: APIRoute) -> frozenset[str]:
+    # Kept on the route itself (routes are not hashable, and an app's routes never change).
+    known: frozenset[str] | None = getattr(route, "_icp_sync_query_parameters", None)
+    if known is None:
+        known = frozenset(_query_names(route.dependant))
+        route._icp_sync_query_parameters = known  # type: ignore[attr-defined]
+    return known
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters an operation takes, its dependencies' included."""
+    names = {field.alias for field in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_names(dependency)
+    return names
+
+
+class Problem(BaseModel):
+    """One thing wrong with a request; ``path`` names the field, empty when none is to blame."""
+
+    path: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error response: the error's name, and what is wrong."""
+
+    error: str
+    detail: list[Problem]
+
+
+# The failures every operation can answer with, documented once for all (FastAPI's own 422
+# schema would otherwise describe a shape we never send).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in {
+        400: "The body or a parameter cannot be parsed",
+        401: "No API key, or an unknown or revoked one",
+        403: "The API key lacks the scope this needs",
+        404: "Not found",
+        409: "Clashes with the current state",
+        413: "The body is over the size limit",
+        415: "The body's content type is not one this reads",
+        422: "Parsed, but invalid: every problem listed",
+        503: "The database is not answering (or not migrated); retry",
+    }.items()
+}
+
+
+def error_body(error: str, detail: Any) -> dict[str, Any]:
+    """The one error shape: ``{"error": name, "detail": [{"path", "message"}, ...]}``."""
+    return {"error": error, "detail": problems(detail)}
 
 
 def error_response(status_code: int, error: str, detail: Any) -> JSONResponse:
-    """The one error shape: ``{"error": name, "detail": message or problems}``."""
-    return JSONResponse({"error": error, "detail": detail}, status_code=status_code)
+    """An error in the one shape."""
+    return JSONResponse(error_body(error, detail), status_code=status_code)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -111,6 +153,29 @@ def install_error_handlers(app: FastAPI) -> None:
         names = {404: "NotFound", 405: "MethodNotAllowed"}
         return error_response(exc.status_code, names.get(exc.status_code, "HTTPError"), exc.detail)
 
+    @app.exception_handler(sqlalchemy.exc.DataError)
+    @app.exception_handler(psycopg.errors.DataError)
+    async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # A value PostgreSQL refuses (out of its type's range, say): the request's fault.
+        orig = getattr(exc, "orig", exc)
+        reason = getattr(getattr(orig, "diag", None), "message_primary", None) or str(orig)
+        return error_response(400, "BadRequest", f"a value cannot be stored: {reason}")
+
+    @app.exception_handler(sqlalchemy.exc.ProgrammingError)
+    @app.exception_handler(psycopg.errors.ProgrammingError)
+    async def _schema(request: Request, exc: Exception) -> JSONResponse:
+        if _schema_behind(exc):
+            return error_response(
+                503, "ServiceUnavailable", "the database is not migrated: run `icp-sync migrate`"
+            )
+        return _unexpected(request, exc)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client left mid-body (or its body was refused as too large, and answered
+        # already): nobody reads this, and it is no bug to log.
+        return error_response(400, "BadRequest", "the client went away before sending its body")
+
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", exc.orig)
@@ -118,19 +183,70 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        correlation_id = uuid.uuid4().hex
         if isinstance(exc, DBAPIError) and exc.connection_invalidated:
             return error_response(503, "ServiceUnavailable", "the database connection dropped")
-        log.exception(
-            "unhandled error %s on %s %s", correlation_id, request.method, request.url.path
-        )
-        return error_response(
-            500, "InternalError", f"unexpected error; quote correlation id {correlation_id}"
-        )
+        return _unexpected(request, exc)
+
+
+# SQLSTATEs of a query naming a table, column or function the database lacks: its schema is
+# older than the code (an external database nobody ran `icp-sync migrate` on).
+_SCHEMA_BEHIND = frozenset({"42P01", "42703", "42883"})
+
+
+def _schema_behind(exc: Exception) -> bool:
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None) in _SCHEMA_BEHIND
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: logged with a correlation id the 500 quotes."""
+    correlation_id = uuid.uuid4().hex
+    log.error(
+        "unhandled error %s on %s %s",
+        correlation_id,
+        request.method,
+        request.url.path,
+        exc_info=exc,
+    )
+    return error_response(
+        500, "InternalError", f"unexpected error; quote correlation id {correlation_id}"
+    )
+
+
+class NulGuardMiddleware:
+    """Refuse a URL whose path or query holds a NUL character with 400: nothing downstream
+    can use one (PostgreSQL's text cannot even hold it), so it is stopped at the door."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"]
+            or b"%00" in scope["query_string"]
+            or b"\x00" in scope["query_string"]
+        ):
+            response = error_response(
+                400, "BadRequest", [problem("url", "the URL holds a NUL character (%00)")]
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
+    """Refuse bodies over ``max_bytes`` with 413, by Content-Length or while streaming.
+
+    The answer goes out only once the client has finished sending (what it sends is read and
+    thrown away, up to ``LINGER_BYTES``), as nginx's lingering close does: a client that
+    writes its whole body before reading (Python's urllib, many SDKs) would otherwise get a
+    connection reset instead of the 413. The app never sees such a request: it is told the
+    client went away, and whatever it answers is dropped.
+    """
+
+    # How much of a refused body is read and discarded before answering; a client sending
+    # more gets the 413 and then a reset.
+    LINGER_BYTES = 64 * 1024 * 1024
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -142,29 +258,42 @@ class BodyLimitMiddleware:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(send)
+                await self._refuse(receive, send, more_body=True)
                 return
         received = 0
+        refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise PayloadTooLarge(self._message())
+                    refused = True
+                    await self._refuse(receive, send, more_body=message.get("more_body", False))
+                    return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except PayloadTooLarge:
-            await self._refuse(send)
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
 
     def _message(self) -> str:
         return f"request body is over the {self.max_bytes:,}-byte limit"
 
-    async def _refuse(self, send: Send) -> None:
-        body = orjson.dumps({"error": "PayloadTooLarge", "detail": self._message()})
+    async def _refuse(self, receive: Receive, send: Send, *, more_body: bool) -> None:
+        discarded = 0
+        while more_body and discarded < self.LINGER_BYTES:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            discarded += len(message.get("body", b""))
+            more_body = message.get("more_body", False)
+        body = orjson.dumps(error_body("PayloadTooLarge", self._message()))
         await send(
             {
                 "type": "http.response.start",

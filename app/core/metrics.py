@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter(
     "icp_sync_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -14,4 +14,13 @@ HTTP_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 ACCOUNTS_SCORED = Counter("icp_sync_accounts_scored_total", "Accounts scored", ["trigger"])
-JOBS_FINISHED = Counter("icp_sync_jobs_total", "Jobs finished", ["task", "outcome"])
+JOBS_FINISHED = Counter("icp_sync_jobs_total", "Jobs finished by this process", ["task", "status"])
+SYNC_RUNS = Counter(
+    "icp_sync_sync_runs_total", "Sync runs finished by this process", ["kind", "status"]
+)
+# Read from PostgreSQL at scrape time, so every replica reports the cluster's truth.
+OUTBOX_PENDING = Gauge("icp_sync_outbox_pending", "Verdicts waiting to be written to a CRM")
+INBOX_PENDING = Gauge(
+    "icp_sync_webhook_inbox_pending", "Webhook events received and not yet processed"
+)
+JOB_QUEUE_DEPTH = Gauge("icp_sync_job_queue_depth", "Jobs waiting or running, by task", ["task"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from enum import IntEnum
 from pathlib import Path
@@ -59,8 +60,19 @@ def _local_secret_key(data_dir: Path) -> bytes:
     path = data_dir.expanduser() / "secret.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(Fernet.generate_key())
-        path.chmod(0o600)
+        # Written owner-only from the first byte (never world-readable, however briefly) to
+        # a file of this process's, then linked into place: of two processes starting at
+        # once, one key wins and both read it whole.
+        draft = path.with_name(f".secret.key.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(Fernet.generate_key())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_bytes().strip()
 
 

@@ -54,6 +54,12 @@ class IcpRepository:
             query = query.with_for_update()
         return await self.session.scalar(query)
 
+    async def by_name_version(self, name: str, version: int) -> IcpVersion | None:
+        """One version by its name and number."""
+        return await self.session.scalar(
+            select(IcpVersion).where(IcpVersion.name == name, IcpVersion.version == version)
+        )
+
     async def get_active(self) -> IcpVersion | None:
         """The active version, if any."""
         return await self.session.scalar(

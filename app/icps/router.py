@@ -6,8 +6,9 @@ import uuid
 
 from fastapi import APIRouter, Request, status
 
+from app.apikeys.auth import ReadKey, WriteKey
 from app.core.errors import UnsupportedMediaType
-from app.core.http import ReadKey, SessionDep, WriteKey
+from app.core.http import SessionDep
 from app.icps import service
 from app.icps.schemas import IcpList, IcpOut, ScoreOut, WhatIfRequest, WhatIfResponse
 

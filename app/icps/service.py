@@ -71,6 +71,23 @@ async def get_icp(session: AsyncSession, *, icp_id: uuid.UUID) -> IcpVersion:
     return version
 
 
+async def find_icp(session: AsyncSession, *, reference: str) -> IcpVersion:
+    """A version by its id or as ``NAME@VERSION`` (``US SaaS@3``); NotFound otherwise."""
+    name, at, number = reference.rpartition("@")
+    if at and name and number.isascii() and number.isdigit() and len(number) < 10:
+        version = await IcpRepository(session).by_name_version(name, int(number))
+        if version is None:
+            raise NotFound(f"no ICP {name!r} version {number}")
+        return version
+    try:
+        icp_id = uuid.UUID(reference)
+    except ValueError:
+        raise NotFound(
+            f"{reference!r} is neither an ICP version id nor NAME@VERSION (e.g. 'US SaaS@2')"
+        ) from None
+    return await get_icp(session, icp_id=icp_id)
+
+
 async def get_active_icp(session: AsyncSession) -> IcpVersion:
     """The active version, or NotFound with what to do about it."""
     version = await IcpRepository(session).get_active()

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import procrastinate.jobs
 import psycopg
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.inbox.events import InboxEvent
@@ -22,6 +22,15 @@ class WebhookInboxRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def unprocessed_count(self) -> int:
+        """Events received and not yet processed, over every connection."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(WebhookInbox)
+            .where(WebhookInbox.processed_at.is_(None))
+        )
+        return int(count or 0)
 
     async def pending(self, connection_id: uuid.UUID, *, limit: int) -> list[WebhookInbox]:
         """Unprocessed events of a connection, oldest first."""

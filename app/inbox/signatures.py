@@ -10,9 +10,17 @@ import hmac
 HUBSPOT_MAX_AGE_MS = 5 * 60 * 1000
 
 
-def _is_whole_number(text: str) -> bool:
+# More digits than any clock reading has, in seconds or milliseconds: bounds int()'s work on
+# a header anyone can send (and stays under Python's 4,300-digit conversion limit).
+MAX_TIMESTAMP_DIGITS = 20
+
+
+def _timestamp(text: str) -> int | None:
+    """A whole-number timestamp header, or None when it is not one."""
     # ASCII only: str.isdigit() also passes "²", which int() refuses.
-    return text.isascii() and text.isdigit()
+    if len(text) > MAX_TIMESTAMP_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def hubspot_v3_signature(
@@ -46,9 +54,10 @@ def hubspot_v3_valid(
     """None when the v3 signature is good and fresh, else why not."""
     if not timestamp or not signature:
         return "missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp"
-    if not _is_whole_number(timestamp):
+    sent_ms = _timestamp(timestamp)
+    if sent_ms is None:
         return "X-HubSpot-Request-Timestamp is not a millisecond timestamp"
-    if abs(now_ms - int(timestamp)) > HUBSPOT_MAX_AGE_MS:
+    if abs(now_ms - sent_ms) > HUBSPOT_MAX_AGE_MS:
         return "stale request: the timestamp is more than 5 minutes away from now"
     expected = hubspot_v3_signature(client_secret, method, uri, body, timestamp)
     if not hmac.compare_digest(expected.encode(), signature.encode()):
@@ -85,10 +94,8 @@ def flow_valid(
     """None when a Flow callout's signature is good and fresh, else why not."""
     if not timestamp or not signature:
         return "missing X-ICP-Sync-Signature or X-ICP-Sync-Timestamp"
-    if (
-        not (timestamp.isascii() and timestamp.isdigit())
-        or abs(now_s - int(timestamp)) > FLOW_MAX_AGE_SECONDS
-    ):
+    sent_s = _timestamp(timestamp)
+    if sent_s is None or abs(now_s - sent_s) > FLOW_MAX_AGE_SECONDS:
         return "stale or malformed X-ICP-Sync-Timestamp (unix seconds, within 5 minutes)"
     expected = flow_signature(secret, timestamp, body)
     if not hmac.compare_digest(expected.encode(), signature.encode()):

@@ -7,7 +7,10 @@ their own transaction. Only the worker imports the task modules (``TASK_MODULES`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +23,7 @@ from procrastinate.psycopg_connector import PsycopgConnector
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
+from app.core.metrics import JOBS_FINISHED
 from app.jobs.names import LEGACY_NAMES, TaskName
 
 __all__ = [
@@ -32,6 +36,8 @@ __all__ = [
     "job_app",
     "task",
 ]
+
+log = logging.getLogger(__name__)
 
 # Task modules register themselves on import; workers (and the first deferral) import them.
 TASK_MODULES = [
@@ -65,8 +71,27 @@ job_app = procrastinate.App(
 
 def task(name: TaskName, **options: Any) -> Callable[[Callable[..., Any]], Any]:
     """Register a task under its explicit ``name`` (and the dotted path it had before names
-    were given, so jobs an earlier release queued still run)."""
-    return job_app.task(name=str(name), aliases=[LEGACY_NAMES[name]], **options)
+    were given, so jobs an earlier release queued still run), counting how each run ends."""
+
+    def register(function: Callable[..., Awaitable[Any]]) -> Any:
+        @functools.wraps(function)
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                result = await function(*args, **kwargs)
+            except BaseException as exc:
+                JOBS_FINISHED.labels(str(name), "failed").inc()
+                log.warning(
+                    "job %s failed after %.1fs: %r", name, time.perf_counter() - started, exc
+                )
+                raise
+            JOBS_FINISHED.labels(str(name), "succeeded").inc()
+            log.info("job %s done in %.1fs: %s", name, time.perf_counter() - started, result)
+            return result
+
+        return job_app.task(name=str(name), aliases=[LEGACY_NAMES[name]], **options)(counted)
+
+    return register
 
 
 @dataclass(frozen=True, slots=True)

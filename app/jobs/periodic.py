@@ -10,7 +10,12 @@ from app.jobs import TaskName, job_app, task
 log = logging.getLogger(__name__)
 
 
-@job_app.periodic(cron="*/2 * * * *", periodic_id="retry-stalled-jobs")
+# Every 15 seconds (croniter's sixth field): a killed worker's job, which holds its
+# connection's lock meanwhile, is requeued within ICP_SYNC_STALLED_JOB_SECONDS + 15 s.
+STALLED_CHECK_CRON = "* * * * * */15"
+
+
+@job_app.periodic(cron=STALLED_CHECK_CRON, periodic_id="retry-stalled-jobs")
 @task(TaskName.RETRY_STALLED_JOBS, queue="maintenance", queueing_lock="retry_stalled_jobs")
 async def retry_stalled_jobs(timestamp: int) -> int:
     """Requeue jobs whose worker died mid-job (no heartbeat), so no sync or rescore is lost."""

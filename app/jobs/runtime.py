@@ -8,7 +8,9 @@ import importlib
 import logging
 from collections.abc import AsyncIterator
 
-from sqlalchemy import URL
+import prometheus_client
+from sqlalchemy import URL, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import libpq_conninfo
 from app.jobs import TASK_MODULES, _PoolSettings, job_app
@@ -48,3 +50,20 @@ async def background_worker(*, concurrency: int) -> AsyncIterator[asyncio.Task[N
         with contextlib.suppress(asyncio.CancelledError):
             await task
         log.info("in-process worker stopped")
+
+
+async def queue_depth(session: AsyncSession) -> dict[str, int]:
+    """Jobs waiting or running, by task name."""
+    result = await session.execute(
+        text(
+            "SELECT task_name, count(*) FROM procrastinate_jobs "
+            "WHERE status IN ('todo', 'doing') GROUP BY task_name"
+        )
+    )
+    return {row[0]: row[1] for row in result.all()}
+
+
+def start_metrics_server(port: int) -> None:
+    """Serve this process's Prometheus metrics on ``port`` (a standalone worker has no API)."""
+    prometheus_client.start_http_server(port)
+    log.info("metrics on :%d/metrics", port)

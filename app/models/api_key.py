@@ -24,3 +24,5 @@ class ApiKey(Base):
     scopes: Mapped[list[str]] = mapped_column(ARRAY(Text))
     created_at: Mapped[datetime] = created_at_column()
     revoked_at: Mapped[datetime | None]
+    # Refreshed at most once a minute per key (a write per request would cost more).
+    last_used_at: Mapped[datetime | None]

@@ -28,3 +28,9 @@ class Connection(Base):
     sync_state: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    @property
+    def last_sync(self) -> dict[str, Any] | None:
+        """The latest sync run as the sync pipeline last noted it (``sync_state.last_run``)."""
+        last: dict[str, Any] | None = self.sync_state.get("last_run")
+        return last

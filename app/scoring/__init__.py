@@ -7,6 +7,7 @@ from app.scoring.definition import (
     CANONICAL_FIELDS,
     IcpDefinition,
     IcpDefinitionError,
+    ordered_definition,
     parse_definition,
 )
 from app.scoring.engine import (
@@ -25,6 +26,7 @@ __all__ = [
     "IcpDefinitionError",
     "ScoreResult",
     "compile_icp",
+    "ordered_definition",
     "parse_definition",
     "score_account",
 ]

@@ -169,6 +169,45 @@ def parse_definition(
     return definition
 
 
+# The order an exported definition lists its keys in: what a reader looks for first, and the
+# same every time, so ICP files diff cleanly in git.
+_KEY_ORDER: dict[str, tuple[str, ...]] = {
+    "definition": ("name", "description", "criteria", "exclusions", "tiers", "qualification"),
+    "criterion": ("id", "label", "field", "op", "value", "weight"),
+    "condition": ("field", "op", "value"),
+    "tiers": ("A", "B", "C"),
+    "qualification": ("mql", "sql"),
+    "rule": ("min_score", "require"),
+}
+
+
+def _ordered(mapping: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    order = _KEY_ORDER[kind]
+    rank = {key: n for n, key in enumerate(order)}
+    return {k: mapping[k] for k in sorted(mapping, key=lambda k: (rank.get(k, len(order)), k))}
+
+
+def ordered_definition(definition: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored definition with its keys in a stable, human order (name, description,
+    criteria as id/label/field/op/value/weight, exclusions, tiers, qualification)."""
+    out = _ordered(definition, "definition")
+    for section in ("criteria", "exclusions"):
+        if isinstance(out.get(section), list):
+            out[section] = [_ordered(item, "criterion") for item in out[section]]
+    if isinstance(out.get("tiers"), Mapping):
+        out["tiers"] = _ordered(out["tiers"], "tiers")
+    if isinstance(out.get("qualification"), Mapping):
+        qualification = _ordered(out["qualification"], "qualification")
+        for name, rule in qualification.items():
+            if isinstance(rule, Mapping):
+                rule = _ordered(rule, "rule")
+                if isinstance(rule.get("require"), list):
+                    rule["require"] = [_ordered(c, "condition") for c in rule["require"]]
+                qualification[name] = rule
+        out["qualification"] = qualification
+    return out
+
+
 def field_kind(field: str) -> str | None:
     """The kind of a canonical field, ``"attribute"`` for ``attributes.<name>``, else None."""
     if field.startswith(ATTRIBUTE_PREFIX) and len(field) > len(ATTRIBUTE_PREFIX):
@@ -179,14 +218,45 @@ def field_kind(field: str) -> str | None:
 # --- parsing ----------------------------------------------------------------------------------
 
 
+# An ICP file is a few levels deep; PyYAML composes nodes recursively, so a hostile document
+# nested a thousand levels would otherwise cost seconds and end in a RecursionError.
+MAX_YAML_DEPTH = 32
+
+
 class _StrictYamlLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+    """SafeLoader that refuses duplicate keys instead of silently keeping the last one, keys
+    that are not plain values, and nesting deeper than MAX_YAML_DEPTH."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        """Compose as SafeLoader does, refusing documents nested too deep."""
+        if self._depth >= MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"nested deeper than {MAX_YAML_DEPTH} levels",
+                self.peek_event().start_mark,
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Build a mapping as SafeLoader does, refusing duplicate and non-scalar keys."""
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | float | bool) and key in seen:
+            if not isinstance(key, str | int | float | bool | None):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"a key must be a plain value, not a {type(key).__name__}",
+                    key_node.start_mark,
+                )
+            if key in seen:
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping",
                     node.start_mark,

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
 from standardwebhooks import Webhook
 
+from app.core import addresses
+from app.core.addresses import AddressKind
 from app.core.config import get_settings
 from app.core.security import secrets_cipher
 from app.subscriptions.repository import AttemptResult, DueDelivery
@@ -51,50 +49,20 @@ def private_targets_allowed() -> bool:
 
 def resolve_host(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (tests replace this to simulate DNS)."""
-    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
-
-
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    refused = (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-    return ip.is_global and not refused
+    return addresses.resolve_host(host, port)
 
 
 async def check_target(url: str, *, allow_private: bool) -> None:
     """Raise UnsafeTarget unless ``url`` is http(s) and (unless ``allow_private``) every
     address its host resolves to is public: no SSRF into our own network."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        raise UnsafeTarget("the URL's port is not a number") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeTarget("use an http:// or https:// URL with a host")
-    if allow_private:
-        return
-    port = port or (443 if parts.scheme == "https" else 80)
-    try:
-        addresses = [str(ipaddress.ip_address(parts.hostname))]
-    except ValueError:  # a name, not an address literal
-        try:
-            addresses = await asyncio.to_thread(resolve_host, parts.hostname, port)
-        except OSError:
-            raise UnsafeTarget(f"{parts.hostname} does not resolve") from None
-    blocked = sorted({a for a in addresses if not _public(a)})
-    if blocked or not addresses:
-        raise UnsafeTarget(
-            f"{parts.hostname} resolves to a private, loopback, link-local or reserved "
-            f"address ({', '.join(blocked)}); webhook_allow_private_targets permits them"
-        )
+    problem = await addresses.url_problem(
+        url,
+        allowed=set(AddressKind) if allow_private else {AddressKind.PUBLIC},
+        # Looked up at call time, so a test's stand-in DNS applies.
+        resolve=lambda host, port: resolve_host(host, port),
+    )
+    if problem:
+        raise UnsafeTarget(f"{problem}; webhook_allow_private_targets permits private ones")
 
 
 def message_body(delivery: DueDelivery) -> bytes:

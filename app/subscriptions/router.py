@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.http import AdminKey, ReadKey, SessionDep
+from app.apikeys.auth import AdminKey, ReadKey
+from app.core.http import SessionDep
 from app.subscriptions import service
 from app.subscriptions.schemas import (
     DeliveryList,

@@ -22,6 +22,7 @@ from app.connections.repository import ConnectionRepository
 from app.connections.service import get_connection, open_connector
 from app.core.db import Database
 from app.core.errors import NotFound
+from app.core.metrics import SYNC_RUNS
 from app.jobs.runtime import run_worker
 from app.models import FINISHED_SYNC_STATUSES, SyncRun, SyncStatus
 from app.sync.repository import SyncRunRepository
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 # Pages are stored in groups this large: one transaction, one scoring pass and one queue of
 # writes per thousand companies, not per page of a hundred.
 STORE_BATCH_RECORDS = 1_000
+# The counts a run's process keeps itself (the write counts are kept by the database).
+PROGRESS_COUNTS = ("fetched", "upserted", "scored", "api_calls")
 
 
 async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
@@ -50,9 +53,12 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
         connection = await get_connection(session, connection_id=run.connection_id)
         run.status = SyncStatus.RUNNING
         run.started_at = run.started_at or datetime.now(UTC)
+        connection.sync_state = {**connection.sync_state, "last_run": _in_brief(run)}
         resume = connection.sync_state.get("resume") or {}
         resuming = resume.get("run_id") == str(run.id)
-        counts = {name: int(run.counts.get(name, 0)) for name in COUNT_NAMES}
+        # What this process tallies; written and write_failed are added to the run's row in
+        # the very transaction that confirms each write round (see record_round below).
+        counts = {name: int(run.counts.get(name, 0)) for name in PROGRESS_COUNTS}
     opened = open_connector(connection, database_url=database.url)
     connector = opened.connector
     calls_before, calls_of_earlier_tries = connector.api_calls, counts["api_calls"]
@@ -71,7 +77,7 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
             cursor=None if full and not resuming else cursor, full=full
         )
         final_cursor = connection.sync_state.get("cursor")
-        flushing: asyncio.Task[FlushCounts] | None = None
+        flushing: asyncio.Future[FlushCounts] | None = None
 
         async def store(records: list[AccountRecord], cursor: dict[str, Any]) -> None:
             async with database.transaction() as session:
@@ -84,11 +90,24 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
                 counts["api_calls"] = calls_so_far()
                 await _save_progress(session, run.id, connection.id, counts, cursor)
 
-        async def flushed(task: asyncio.Task[FlushCounts] | None) -> None:
+        async def record_round(session: AsyncSession, round_counts: FlushCounts) -> None:
+            await SyncRunRepository(session).add_write_counts(
+                run.id, written=round_counts.written, failed=round_counts.failed
+            )
+
+        def flush() -> asyncio.Future[FlushCounts]:
+            return asyncio.ensure_future(
+                flush_outbox(
+                    database,
+                    connection_id=connection.id,
+                    connector=connector,
+                    record_round=record_round,
+                )
+            )
+
+        async def flushed(task: asyncio.Future[FlushCounts] | None) -> None:
             if task is not None:
-                result = await task
-                counts["written"] += result.written
-                counts["write_failed"] += result.failed
+                await task
 
         # Three things overlap: the next page is fetched while a batch is stored, and the
         # previous batch's verdicts are written back meanwhile (CRM and database each busy).
@@ -104,18 +123,12 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
                 await store(records, page.cursor)
                 records = []
                 await flushed(flushing)
-                flushing = asyncio.ensure_future(
-                    flush_outbox(database, connection_id=connection.id, connector=connector)
-                )
+                flushing = flush()
             if records or final_cursor is not None:
                 await store(records, final_cursor or {})
             await flushed(flushing)
             flushing = None
-            await flushed(
-                asyncio.ensure_future(
-                    flush_outbox(database, connection_id=connection.id, connector=connector)
-                )
-            )
+            await flushed(flush())
         finally:
             for task in (next_page, flushing):
                 if task is not None and not task.done():
@@ -143,7 +156,7 @@ async def _save_progress(
     run = await SyncRunRepository(session).get(run_id, for_update=True)
     connection = await ConnectionRepository(session).get(connection_id, for_update=True)
     assert run is not None and connection is not None
-    run.counts = dict(counts)
+    run.counts = {**run.counts, **counts}
     connection.sync_state = {
         **connection.sync_state,
         "resume": {"run_id": str(run_id), "cursor": cursor},
@@ -162,16 +175,45 @@ async def _finish(
     run = await SyncRunRepository(session).get(run_id, for_update=True)
     connection = await ConnectionRepository(session).get(connection_id, for_update=True)
     assert run is not None and connection is not None
-    run.counts = dict(counts)
+    run.counts = {name: int({**run.counts, **counts}.get(name, 0)) for name in COUNT_NAMES}
     run.finished_at = datetime.now(UTC)
     run.status = SyncStatus.FAILED if error else SyncStatus.SUCCEEDED
     run.error = error
     state = {k: v for k, v in connection.sync_state.items() if k != "resume"}
     if cursor is not None and not error:
         state["cursor"] = cursor
-    connection.sync_state = state
+    connection.sync_state = state | {"last_run": _in_brief(run)}
     await session.flush()
+    _finished(run, connection.kind)
     return run
+
+
+def _finished(run: SyncRun, kind: str) -> None:
+    """Count the run and say, in one line, how it ended."""
+    SYNC_RUNS.labels(kind, str(run.status)).inc()
+    counts = " ".join(f"{name}={run.counts.get(name, 0)}" for name in COUNT_NAMES)
+    log.info(
+        "sync run %s (%s, %s) %s: %s%s",
+        run.id,
+        kind,
+        run.mode,
+        run.status,
+        counts,
+        f" error={run.error}" if run.error else "",
+    )
+
+
+def _in_brief(run: SyncRun) -> dict[str, Any]:
+    """What a connection shows of its latest run (``Connection.last_sync``)."""
+    return {
+        "id": str(run.id),
+        "mode": run.mode,
+        "status": str(run.status),
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "counts": dict(run.counts),
+        "error": run.error,
+    }
 
 
 async def mark_failed(database: Database, *, run_id: uuid.UUID, error: str) -> None:
@@ -182,6 +224,10 @@ async def mark_failed(database: Database, *, run_id: uuid.UUID, error: str) -> N
             run.status = SyncStatus.FAILED
             run.error = error
             run.finished_at = datetime.now(UTC)
+            connection = await ConnectionRepository(session).get(run.connection_id)
+            if connection is not None:
+                connection.sync_state = {**connection.sync_state, "last_run": _in_brief(run)}
+                _finished(run, connection.kind)
 
 
 async def follow_sync_run(

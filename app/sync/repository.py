@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Connection, SyncRun, SyncStatus
@@ -31,6 +32,28 @@ class SyncRunRepository:
             query = query.with_for_update()
         return await self.session.scalar(query)
 
+    async def page(
+        self,
+        *,
+        connection_id: uuid.UUID | None,
+        status: str | None,
+        before: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> Sequence[SyncRun]:
+        """Runs newest first, keyset-paged on (created_at, id) so pages hold still while
+        new runs start."""
+        query = select(SyncRun)
+        if connection_id is not None:
+            query = query.where(SyncRun.connection_id == connection_id)
+        if status is not None:
+            query = query.where(SyncRun.status == status)
+        if before is not None:
+            query = query.where(tuple_(SyncRun.created_at, SyncRun.id) < tuple_(*before))
+        result = await self.session.scalars(
+            query.order_by(SyncRun.created_at.desc(), SyncRun.id.desc()).limit(limit)
+        )
+        return result.all()
+
     async def waiting(self, connection_id: uuid.UUID) -> SyncRun | None:
         """The run queued for a connection and not yet started, if any."""
         return await self.session.scalar(
@@ -39,6 +62,18 @@ class SyncRunRepository:
             .order_by(SyncRun.created_at)
             .limit(1)
             .with_for_update()
+        )
+
+    async def add_write_counts(self, run_id: uuid.UUID, *, written: int, failed: int) -> None:
+        """Add a write-back round's outcome to the run's counts, in the round's transaction."""
+        await self.session.execute(
+            text(
+                "UPDATE sync_runs SET counts = counts || jsonb_build_object("
+                " 'written', coalesce((counts->>'written')::bigint, 0) + :written,"
+                " 'write_failed', coalesce((counts->>'write_failed')::bigint, 0) + :failed)"
+                " WHERE id = :id"
+            ),
+            {"id": run_id, "written": written, "failed": failed},
         )
 
     async def lock_connection(self, connection_id: uuid.UUID) -> None:

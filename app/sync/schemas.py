@@ -35,3 +35,10 @@ class SyncRunOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+class SyncRunPage(BaseModel):
+    """A page of runs, newest first."""
+
+    items: list[SyncRunOut]
+    next_cursor: str | None

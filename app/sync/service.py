@@ -4,11 +4,14 @@ waiting run per connection serves every request. Carrying a run out is app.sync.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.connections.service import get_connection
-from app.core.errors import NotFound, ValidationFailed, problem
+from app.core.cursors import decode_cursor, encode_cursor
+from app.core.errors import BadRequest, NotFound, ValidationFailed, problem
 from app.jobs import JobRequest, TaskName, defer
 from app.jobs.locks import connection_lock
 from app.models import SyncRun, SyncStatus
@@ -47,3 +50,32 @@ async def get_sync_run(session: AsyncSession, *, run_id: uuid.UUID) -> SyncRun:
     if run is None:
         raise NotFound(f"no sync run {run_id}")
     return run
+
+
+async def list_sync_runs(
+    session: AsyncSession,
+    *,
+    connection_id: uuid.UUID | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[Sequence[SyncRun], str | None]:
+    """One page of runs, newest first, and the cursor of the next (None on the last)."""
+    if status is not None and status not in set(SyncStatus):
+        raise ValidationFailed(
+            [problem("status", f"status is one of {', '.join(s.value for s in SyncStatus)}")]
+        )
+    before = None
+    if cursor:
+        created_at, run_id = decode_cursor(cursor, "sync-runs", types=(str, str))
+        try:
+            before = (datetime.fromisoformat(created_at), uuid.UUID(run_id))
+        except ValueError:
+            raise BadRequest("invalid cursor; pass back next_cursor unchanged") from None
+    runs = await SyncRunRepository(session).page(
+        connection_id=connection_id, status=status, before=before, limit=limit + 1
+    )
+    if len(runs) <= limit:
+        return runs, None
+    last = runs[limit - 1]
+    return runs[:limit], encode_cursor("sync-runs", last.created_at.isoformat(), str(last.id))

@@ -40,6 +40,11 @@ async def sync_connection(context: JobContext, sync_run_id: str) -> dict[str, in
         else:
             log.warning("sync run %s will be retried (try %d): %s", run_id, attempts, exc)
         raise
+    except Exception as exc:
+        # Not retried (credentials that cannot be decrypted, a bug): the run must not stay
+        # "running" with no word of why.
+        await mark_failed(database, run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
     if run.status == SyncStatus.FAILED:
         log.warning("sync run %s failed: %s", run_id, run.error)
     return dict(run.counts)

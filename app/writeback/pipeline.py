@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import Database
 from app.writeback.repository import PendingWrite, WritebackRepository
@@ -29,8 +32,17 @@ class FlushCounts:
     failed: int = 0
 
 
+# Called in the transaction that records a round's outcome, with that round's counts: what
+# tallies writes (a sync run's counts) stays exact however the process dies.
+RoundRecorder = Callable[[AsyncSession, FlushCounts], Awaitable[None]]
+
+
 async def flush_outbox(
-    database: Database, *, connection_id: uuid.UUID, connector: Connector
+    database: Database,
+    *,
+    connection_id: uuid.UUID,
+    connector: Connector,
+    record_round: RoundRecorder | None = None,
 ) -> FlushCounts:
     """Write every due verdict of a connection, a CRM batch at a time. Confirmed writes
     leave the outbox; failed ones stay with their error and a later retry time."""
@@ -67,6 +79,8 @@ async def flush_outbox(
                     failed,
                     retry_at=[retry_time(attempts.get(w.account_id, 0), now) for w, _ in failed],
                 )
+            if record_round is not None:
+                await record_round(session, FlushCounts(len(confirmed), len(failed)))
         counts.written += len(confirmed)
         counts.failed += len(failed)
         if failed:

@@ -169,6 +169,13 @@ class WritebackRepository:
         )
         return {row[0]: row[1] for row in await cursor.fetchall()}  # type: ignore[index]
 
+    async def waiting_count(self) -> int:
+        """Writes waiting in the outbox over every connection (given-up ones included)."""
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute("SELECT count(*) FROM writeback_outbox")
+        row = await cursor.fetchone()
+        return int(row[0]) if row else 0  # type: ignore[index]
+
     async def pending(self, connection_id: uuid.UUID) -> tuple[int, datetime | None]:
         """How many writes are pending for a connection, and when the next one is due."""
         connection = await driver_connection(self.session)

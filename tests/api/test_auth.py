@@ -10,7 +10,7 @@ async def test_no_key_is_401(app_client):
     assert response.status_code == 401
     assert response.json() == {
         "error": "Unauthorized",
-        "detail": "send 'Authorization: Bearer <api key>'",
+        "detail": [{"path": "", "message": "send 'Authorization: Bearer <api key>'"}],
     }
 
 

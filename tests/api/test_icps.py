@@ -143,7 +143,7 @@ async def test_activation_retires_the_previous_active_version(
 async def test_no_active_icp_is_a_404_that_says_what_to_do(app_client, read_headers):
     response = await app_client.get("/api/v1/icps/active", headers=read_headers)
     assert response.status_code == 404
-    assert "activate" in response.json()["detail"]
+    assert "activate" in response.json()["detail"][0]["message"]
 
 
 async def test_unknown_icp_id_is_404_and_a_malformed_id_is_422(app_client, read_headers):

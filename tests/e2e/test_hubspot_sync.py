@@ -271,3 +271,58 @@ async def test_a_sync_through_the_job_queue_and_the_cli_progress(database, hubsp
     assert finished.status == "succeeded", finished.error
     assert finished.counts["written"] == 250
     assert seen[-1]["status"] == "succeeded"
+
+
+async def test_a_resumed_run_counts_every_write_made_before_it_died(
+    database, database_url, hubspot_admin, monkeypatch
+):
+    """The process dies after some write-back rounds committed but before its progress was
+    saved again: the resumed run still counts exactly the writes the CRM received."""
+    from app.sync import pipeline
+    from app.sync.pipeline import run_sync
+    from app.sync.service import request_sync
+    from connectors.base import RetriableError
+
+    hubspot_admin.reset(seed=5, companies=5_000)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, hubspot_admin.url)
+    async with database.transaction() as session:
+        run = await request_sync(session, connection_id=connection_id, mode="full")
+    save_progress = pipeline._save_progress
+    saves = 0
+
+    async def dying_on_the_fourth_save(*args, **kwargs):
+        nonlocal saves
+        saves += 1
+        if saves == 4:
+            raise RetriableError("the worker died here")
+        await save_progress(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_save_progress", dying_on_the_fourth_save)
+    with pytest.raises(RetriableError):
+        await run_sync(database, run_id=run.id)
+    monkeypatch.setattr(pipeline, "_save_progress", save_progress)
+    finished = await run_sync(database, run_id=run.id)
+
+    assert finished.status == "succeeded", finished.error
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        confirmed = connection.execute("SELECT count(*) FROM account_writebacks").fetchone()[0]
+    assert confirmed == 5_000
+    assert finished.counts["written"] == confirmed
+    assert _outbox(database_url) == 0
+
+
+async def test_a_connection_shows_its_last_sync(database, hubspot_admin, app_client, admin_headers):
+    hubspot_admin.reset(seed=2, companies=30)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, hubspot_admin.url)
+    before = await app_client.get(f"/api/v1/connections/{connection_id}", headers=admin_headers)
+    assert before.json()["last_sync"] is None
+
+    run = await sync(database, connection_id)
+
+    shown = (
+        await app_client.get(f"/api/v1/connections/{connection_id}", headers=admin_headers)
+    ).json()["last_sync"]
+    assert shown["id"] == str(run.id) and shown["status"] == "succeeded"
+    assert shown["counts"]["written"] == 30 and shown["finished_at"] is not None

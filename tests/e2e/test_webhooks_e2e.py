@@ -5,14 +5,7 @@ whose worker writes the new verdict back."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 
-import httpx
 import psycopg
 import pytest
 
@@ -35,39 +28,6 @@ PERFECT_FIT = {
     "web_technologies": "contentful",
     "numberofemployees": "120",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def service(settings) -> Iterator[str]:
-    """`icp-sync serve` (API + worker) on the test database, as a separate process."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ICP_SYNC_")}
-    env |= {
-        "ICP_SYNC_DATABASE_URL": settings.database_url.get_secret_value(),
-        "ICP_SYNC_DATA_DIR": str(settings.data_dir),
-        "ICP_SYNC_PORT": str(port),
-        "ICP_SYNC_LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen([sys.executable, "-m", "app", "serve"], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def _tier(hubspot, company_id: str) -> str | None:
@@ -106,7 +66,7 @@ def _count(database_url, query: str, *args) -> int:
 
 @pytest.mark.slow
 async def test_a_reps_edit_reaches_the_icp_properties_with_no_sync_run(
-    database, database_url, hubspot_admin, hubspot, service
+    database, database_url, hubspot_admin, hubspot, service_url
 ):
     """Delivered twice (HubSpot's at-least-once retry), processed once: one write, and our
     write-back's own echo causes none."""
@@ -116,7 +76,7 @@ async def test_a_reps_edit_reaches_the_icp_properties_with_no_sync_run(
     await sync(database, connection_id)
     crm = hubspot.crm.companies.basic_api.get_page(limit=100, properties=["icp_tier"]).results
     target = next(c.id for c in crm if c.properties.get("icp_tier") == "D")
-    hubspot_admin.webhooks(f"{service}/webhooks/hubspot/{connection_id}", redeliver=True)
+    hubspot_admin.webhooks(f"{service_url}/webhooks/hubspot/{connection_id}", redeliver=True)
     writes = calls(hubspot_admin, BATCH_UPDATE)
 
     hubspot_admin.edits(ids=[target], properties=PERFECT_FIT)
@@ -144,7 +104,7 @@ async def test_a_reps_edit_reaches_the_icp_properties_with_no_sync_run(
 
 @pytest.mark.slow
 async def test_a_reps_edit_in_salesforce_reaches_the_icp_fields_with_no_sync_run(
-    database, database_url, sf_admin, salesforce_server, sf, service
+    database, database_url, sf_admin, salesforce_server, sf, service_url
 ):
     """The Salesforce sandbox's Outbound Messages (SOAP, retried until acked) drive the same
     path; our own field updates come back as notifications and cause no further write."""
@@ -162,7 +122,7 @@ async def test_a_reps_edit_in_salesforce_reaches_the_icp_fields_with_no_sync_run
     target = next(i for i, tier in tiers.items() if tier == "D")
     sf_admin.post(
         "outbound",
-        {"target_url": f"{service}/webhooks/salesforce/{connection_id}?secret={SF_SECRET}"},
+        {"target_url": f"{service_url}/webhooks/salesforce/{connection_id}?secret={SF_SECRET}"},
     )
     writes = _salesforce_writes(sf_admin)
 

@@ -21,7 +21,7 @@ from connectors.normalize import norm_enum, to_bool, to_country, to_float, to_in
         ("+7", 7),
         ("1e3", 1000),
         ("42.0", 42),
-        ("12345678901234567890", 12345678901234567890),
+        ("9223372036854775807", 2**63 - 1),
         (Decimal("12"), 12),
     ],
 )
@@ -180,3 +180,23 @@ def test_to_str_list_splits_on_semicolons_trims_and_drops_empties(raw, expected)
 )
 def test_norm_enum_trims_and_casefolds(raw, expected):
     assert norm_enum(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["9223372036854775808", "-9223372036854775809", "9" * 5000, 2**70, 1e30]
+)
+def test_to_int_refuses_whole_numbers_beyond_64_bits(raw):
+    """JSON storage carries 64 bits; no CRM count comes near it; 5,000 digits cost no time."""
+    with pytest.raises(ValueError, match="64 bits"):
+        to_int(raw)
+
+
+def test_without_nul_strips_nul_from_every_string_in_lists_and_mappings():
+    from connectors.normalize import without_nul
+
+    assert without_nul({"a\x00": ["x\x00y", 3, {"k": "\x00"}], "b": None}) == {
+        "a": ["xy", 3, {"k": ""}],
+        "b": None,
+    }
+    clean = "no nul here"
+    assert without_nul(clean) is clean
