@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXTERNAL_DB ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install run serve test test-external lint format bench clean
+.PHONY: install run serve test test-external lint format bench fuzz constraints clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ format: install
 
 bench: install  ## benchmarks; figures printed and written to README's Performance section
 	$(BIN)/python -m tests.bench
+
+fuzz: install  ## schemathesis against the served API with an admin key (installs schemathesis)
+	$(BIN)/python -m pip install --quiet 'schemathesis>=4,<5'
+	$(BIN)/python -m tests.fuzz $(FUZZ_ARGS)
+
+constraints:  ## pin every runtime dependency for the image (the Dockerfile installs with it)
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install --quiet .
+	.venv-constraints/bin/python -m pip freeze --all --exclude-editable \
+		| grep -v -e '^icp-sync' -e '^pip=' -e '^setuptools=' > constraints.txt
+	rm -rf .venv-constraints
 
 clean:
 	rm -rf $(VENV) .icp-sync .pytest_cache .mypy_cache .ruff_cache
