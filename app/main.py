@@ -22,9 +22,8 @@ from app.core.db import close_database, database_url, open_database
 from app.core.docs import install_docs
 from app.core.http import (
     ERROR_RESPONSES,
-    BodyLimitMiddleware,
     MetricsMiddleware,
-    NulGuardMiddleware,
+    RequestGuardMiddleware,
     install_error_handlers,
     refuse_unknown_query_parameters,
 )
@@ -105,8 +104,7 @@ def create_app(
         redoc_url=None,
     )
     install_docs(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     install_error_handlers(app)
     # First: routes are matched in order, and the CRMs' webhooks are the busiest by far.

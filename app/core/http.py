@@ -213,35 +213,16 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-class NulGuardMiddleware:
-    """Refuse a URL whose path or query holds a NUL character with 400: nothing downstream
-    can use one (PostgreSQL's text cannot even hold it), so it is stopped at the door."""
+class RequestGuardMiddleware:
+    """Turn away, before the app sees them, requests nothing downstream can take: a URL whose
+    path or query holds a NUL character (400: PostgreSQL's text cannot even hold one), and a
+    body over ``max_bytes`` (413), by its Content-Length or while a chunked body streams.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (
-            "\x00" in scope["path"]
-            or b"%00" in scope["query_string"]
-            or b"\x00" in scope["query_string"]
-        ):
-            response = error_response(
-                400, "BadRequest", [problem("url", "the URL holds a NUL character (%00)")]
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
-class BodyLimitMiddleware:
-    """Refuse bodies over ``max_bytes`` with 413, by Content-Length or while streaming.
-
-    The answer goes out only once the client has finished sending (what it sends is read and
-    thrown away, up to ``LINGER_BYTES``), as nginx's lingering close does: a client that
-    writes its whole body before reading (Python's urllib, many SDKs) would otherwise get a
-    connection reset instead of the 413. The app never sees such a request: it is told the
-    client went away, and whatever it answers is dropped.
+    A refused body is read and thrown away (up to ``LINGER_BYTES``) before the 413 goes out,
+    as nginx's lingering close does: a client that writes its whole body before reading
+    (Python's urllib, many SDKs) would otherwise get a connection reset instead. A request
+    that declares a Content-Length within the limit passes untouched (the server holds the
+    body to it); only a chunked one is watched as it streams.
     """
 
     # How much of a refused body is read and discarded before answering; a client sending
@@ -256,10 +237,28 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        query = scope["query_string"]
+        if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+            response = error_response(
+                400, "BadRequest", [problem("url", "the URL holds a NUL character (%00)")]
+            )
+            await response(scope, receive, send)
+            return
+        chunked = False
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(receive, send, more_body=True)
-                return
+            if name == b"content-length":
+                if value.isdigit() and int(value) > self.max_bytes:
+                    await self._refuse(receive, send, more_body=True)
+                    return
+            elif name == b"transfer-encoding":
+                chunked = True
+        if not chunked:
+            await self.app(scope, receive, send)
+            return
+        await self._watched(scope, receive, send)
+
+    async def _watched(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app on a chunked body, refusing it once it passes the limit."""
         received = 0
         refused = False
 
