@@ -108,6 +108,11 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    try:
+        configure_secrets(settings)  # refused keys stop it here, in one line, not mid-start
+    except IcpSyncError as exc:
+        typer.echo(f"error: {_one_line(exc)}", err=True)
+        raise typer.Exit(1) from None
     app = create_app(settings, run_worker=not no_worker, tune_gc=True)
     uvicorn.run(
         app,
@@ -417,8 +422,8 @@ def demo(
     ] = 8900,
 ) -> None:
     """Start the HubSpot and Salesforce sandboxes, connect them, apply the example ICP, import
-    the sample CSV, run a full sync of each, print what happened, then serve (``--once``:
-    exit instead)."""
+    the sample CSV, run a full sync of each, wire their webhooks, print what happened, then
+    serve (with --once: exit instead)."""
     with sandbox_extra_required():
         from app.demo import prepare_demo, start_demo_sandboxes
 
@@ -428,13 +433,17 @@ def demo(
         for crm in crms:
             crm.server.stop()
 
+    settings = get_settings()
+    url = f"http://{settings.host}:{port or settings.port}"
     try:
-        summary = run_with_database(lambda database: prepare_demo(database, crms))
+        summary = run_with_database(
+            lambda database: prepare_demo(
+                database, crms, service_url=url, data_dir=settings.data_dir
+            )
+        )
     except BaseException:
         stop_sandboxes()
         raise
-    settings = get_settings()
-    url = f"http://{settings.host}:{port or settings.port}"
     typer.echo(summary.render(url))
     try:
         if not once:

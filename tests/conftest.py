@@ -20,7 +20,9 @@ import httpx
 import psycopg
 import pytest
 import requests
+from cryptography.fernet import Fernet
 from hubspot import HubSpot
+from pydantic import SecretStr
 from simple_salesforce import Salesforce
 from sqlalchemy import URL, make_url
 
@@ -75,6 +77,9 @@ def settings(database_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Set
     settings = Settings(
         database_url=database_url.render_as_string(hide_password=False),
         data_dir=tmp_path_factory.mktemp("data"),
+        # The database is shared with subprocesses (serve, workers): one key for all, as
+        # production must have it.
+        secret_keys=SecretStr(Fernet.generate_key().decode()),
         max_body_bytes=5 * 1024 * 1024,
         _env_file=None,  # type: ignore[call-arg]
     )
@@ -163,7 +168,8 @@ class KeyRotation:
 
         self.settings = settings
         self.new_key = Fernet.generate_key().decode()
-        self.current_key = (settings.data_dir / "secret.key").read_text().strip()
+        assert settings.secret_keys is not None
+        self.current_key = settings.secret_keys.get_secret_value()
 
     def _use(self, keys: str) -> None:
         from pydantic import SecretStr
@@ -339,8 +345,10 @@ def service_url(settings: Settings) -> Iterator[str]:
     """`icp-sync serve` (API + worker) on the test database, as a separate process."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ICP_SYNC_")}
+    assert settings.database_url is not None and settings.secret_keys is not None
     env |= {
         "ICP_SYNC_DATABASE_URL": settings.database_url.get_secret_value(),
+        "ICP_SYNC_SECRET_KEYS": settings.secret_keys.get_secret_value(),
         "ICP_SYNC_DATA_DIR": str(settings.data_dir),
         "ICP_SYNC_PORT": str(port),
         "ICP_SYNC_LOG_LEVEL": "WARNING",

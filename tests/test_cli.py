@@ -25,6 +25,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 def runner(settings, monkeypatch) -> CliRunner:
     monkeypatch.setenv("ICP_SYNC_DATABASE_URL", settings.database_url.get_secret_value())
     monkeypatch.setenv("ICP_SYNC_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("ICP_SYNC_SECRET_KEYS", settings.secret_keys.get_secret_value())
     get_settings.cache_clear()
     yield CliRunner()
     get_settings.cache_clear()
@@ -88,17 +89,26 @@ def test_demo_once_syncs_both_sandboxes_and_prints_tiers_top_accounts_and_a_key(
     assert result.exit_code == 0, result.output
     assert "ICP: US new media, post-Series A v1 (active)" in result.output
     assert "CSV: 400 accounts imported" in result.output
-    print(result.output)
     for crm in ("HubSpot", "Salesforce"):
         assert f"{crm} sandbox (demo) at" in result.output, result.output
-    assert (
-        result.output.count(
-            "full sync succeeded: 2,000 companies read, 2,000 scored, 2,000 written back"
-        )
-        == 2
-    ), result.output
+    for records in ("companies", "accounts"):
+        assert (
+            f"full sync succeeded: 2,000 {records} read, 2,000 scored, 2,000 written back"
+            in result.output
+        ), result.output
     assert result.output.count("  tiers: A:") == 2
-    assert result.output.strip().splitlines()[-1].startswith("icps_")
+    assert result.output.count("MQL: ") == 2 and result.output.count("SQL: ") == 2
+    assert "/_sandbox/edits" in result.output  # the one command that makes a rep's edit
+    key = result.output.strip().splitlines()[-1]
+    assert key.startswith("icps_")
+
+    again = runner.invoke(cli, ["demo", "--once", "--sandbox-port", "0"])
+    assert again.exit_code == 0, again.output
+    assert again.output.strip().splitlines()[-1] == key  # the same key, not one more
+    versions = runner.invoke(cli, ["icp", "list"]).output.strip().splitlines()
+    assert len(versions) == 1  # the same ICP version, not one more
+    keys = runner.invoke(cli, ["api-key", "list"]).output.strip().splitlines()
+    assert len(keys) == 1
 
 
 def _free_port() -> int:
@@ -324,3 +334,33 @@ def test_migrate_says_what_it_applied_and_an_unmigrated_database_is_one_line(
         get_settings.cache_clear()
         with psycopg.connect(libpq_conninfo(base), autocommit=True) as connection:
             connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.mark.parametrize("command", [["worker"], ["serve", "--no-worker"], ["icp", "list"]])
+def test_a_process_on_a_shared_database_without_shared_keys_refuses_to_start(
+    settings, tmp_path, command
+):
+    """One data dir per process and no ICP_SYNC_SECRET_KEYS: each would make its own key and
+    none could read what the others stored. It says what to set, in one line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ICP_SYNC_")}
+    env |= {
+        "ICP_SYNC_DATABASE_URL": settings.database_url.get_secret_value(),
+        "ICP_SYNC_DATA_DIR": str(tmp_path / "fresh"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "app", *command], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "ICP_SYNC_SECRET_KEYS" in lines[0] and "Fernet.generate_key()" in lines[0]
+    assert not (tmp_path / "fresh" / "secret.key").exists()
+
+
+def test_the_demo_shows_reasons_whole_or_not_at_all():
+    from app.demo import _whole_reasons
+
+    reasons = "A 95: Based in the US (+20); New media (+25); Series A or later (+15)"
+    assert _whole_reasons(reasons, width=200) == reasons
+    assert _whole_reasons(reasons, width=50) == "A 95: Based in the US (+20); New media (+25); …"
+    assert _whole_reasons(reasons, width=5) == "A 95: Based in the US (+20); …"

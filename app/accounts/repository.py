@@ -228,19 +228,6 @@ class AccountRepository:
             "coverage": round(float(row.coverage), 4) if row.coverage is not None else None,
         }
 
-    async def tier_counts(self, *, connection_id: uuid.UUID | None = None) -> dict[str, int]:
-        """How many live accounts (of one connection, or all) stand in each tier."""
-        query = (
-            select(AccountScore.tier, func.count())
-            .join(Account, Account.id == AccountScore.account_id)
-            .where(Account.archived.is_(False))
-            .group_by(AccountScore.tier)
-        )
-        if connection_id is not None:
-            query = query.where(Account.connection_id == connection_id)
-        result = await self.session.execute(query)
-        return {row[0]: row[1] for row in result.all()}
-
     async def top_scored(
         self, limit: int, *, connection_id: uuid.UUID | None = None
     ) -> list[tuple[Account, AccountScore]]:

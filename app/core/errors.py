@@ -68,6 +68,12 @@ class ValidationFailed(IcpSyncError):
     status_code = 422
 
 
+class ConfigurationError(IcpSyncError):
+    """The process is set up so that it cannot work safely; it refuses to start."""
+
+    status_code = 500
+
+
 class ServiceUnavailable(IcpSyncError):
     """A dependency (the database) is down; the caller should retry."""
 

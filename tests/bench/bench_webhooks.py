@@ -57,6 +57,7 @@ def served(command: list[str], settings: Settings | None, port: int) -> Iterator
         env |= {
             "ICP_SYNC_DATABASE_URL": settings.database_url.get_secret_value(),  # type: ignore[union-attr]
             "ICP_SYNC_DATA_DIR": str(settings.data_dir),
+            "ICP_SYNC_SECRET_KEYS": settings.secret_keys.get_secret_value(),  # type: ignore[union-attr]
             "ICP_SYNC_PORT": str(port),
             "ICP_SYNC_LOG_LEVEL": "WARNING",
         }

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 import yaml
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 from app.core.config import Settings
 from app.core.db import Database, close_database, open_database, start_embedded_postgres
@@ -40,6 +42,7 @@ async def bench_database() -> AsyncIterator[tuple[Database, Settings]]:
         settings = Settings(
             database_url=url.render_as_string(hide_password=False),
             data_dir=Path(data_dir),
+            secret_keys=SecretStr(Fernet.generate_key().decode()),
             _env_file=None,  # type: ignore[call-arg]
         )
         configure_secrets(settings)
