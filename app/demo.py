@@ -28,6 +28,7 @@ from app.core.errors import Unauthorized
 from app.core.security import Scope
 from app.icps.service import activate_icp, apply_icp
 from app.models import Account, AccountScore, IcpVersion, SyncRun
+from app.scoring.reasons import SEPARATOR, join_within
 from app.sync.pipeline import follow_sync_run
 from app.sync.service import request_sync
 from connectors.sandbox.common.admin_client import SandboxAdmin
@@ -181,13 +182,8 @@ class CrmOutcome:
 
 
 def _whole_reasons(reasons: str, *, width: int) -> str:
-    """As many of the ``; ``-separated reasons as fit in ``width``, never one cut short."""
-    shown: list[str] = []
-    for reason in reasons.split("; "):
-        if shown and len("; ".join([*shown, reason])) > width:
-            return "; ".join(shown) + "; …"
-        shown.append(reason)
-    return "; ".join(shown)
+    """As many of a verdict's reasons as fit in ``width``, never one cut short."""
+    return join_within(reasons.split(SEPARATOR), width)
 
 
 @dataclass(slots=True)

