@@ -171,7 +171,13 @@ def test_datetime_literals_filter_on_system_modstamp(
     sf_admin: SandboxAdmin, sf: Salesforce
 ) -> None:
     everything = sorted(_all(sf), key=lambda r: r["SystemModstamp"])
-    middle = everything[25]["SystemModstamp"]  # like 2026-05-01T10:00:00.123+0000
+    # A row from the middle with milliseconds (like 2026-05-01T10:00:00.123+0000): the seeded
+    # stamps follow the clock, and one on a whole second would not be later than its literal.
+    middle = next(
+        r["SystemModstamp"]
+        for r in everything[25:]
+        if not r["SystemModstamp"].endswith(".000+0000")
+    )
     literal = middle[:19] + "Z"  # 2026-05-01T10:00:00Z: the row itself is later
 
     later = _all(sf, f"SystemModstamp > {literal}")
