@@ -64,6 +64,10 @@ async def url_problem(
         return "the URL's port is not a number"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "use an http:// or https:// URL with a host"
+    try:
+        parts.hostname.encode("idna")  # what resolving it would do; some text is no host name
+    except UnicodeError:
+        return f"{parts.hostname!r} is not a valid host name"
     if set(AddressKind) <= set(allowed):
         return None
     port = port or (443 if parts.scheme == "https" else 80)
@@ -72,7 +76,7 @@ async def url_problem(
     except ValueError:  # a name, not an address literal
         try:
             addresses = await asyncio.to_thread(resolve, parts.hostname, port)
-        except OSError:
+        except (OSError, UnicodeError):
             return None if unresolvable_ok else f"{parts.hostname} does not resolve"
     refused = sorted({a for a in addresses if address_kind(a) not in allowed})
     if refused or not addresses:

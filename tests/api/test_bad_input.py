@@ -227,3 +227,19 @@ async def test_the_docs_pages_load_only_assets_the_app_serves_itself(app_client)
             if asset.startswith("/static/"):
                 assert (await app_client.get(asset)).status_code == 200, asset
         assert "cdn.jsdelivr" not in html and "fonts.googleapis" not in html
+
+
+@pytest.mark.parametrize(
+    "url", ["https://\U000f6b1b", "https://a\u0000b.example", "https://-x-.\u2028"]
+)
+async def test_a_url_whose_host_is_no_host_name_is_422_not_500(app_client, admin_headers, url):
+    """Found by schemathesis: resolving such a name raised UnicodeError, not OSError."""
+    for path, body in (
+        ("/api/v1/webhook-endpoints", {"url": url, "events": ["account.tier_changed"]}),
+        (
+            "/api/v1/connections",
+            {"kind": "hubspot", "name": "x", "credentials": {"access_token": "t"}, "base_url": url},
+        ),
+    ):
+        response = await app_client.post(path, json=body, headers=admin_headers)
+        assert response.status_code in (400, 422), (path, response.text)

@@ -72,6 +72,10 @@ def main(extra: list[str]) -> int:
                     CHECKS,
                     "--workers",
                     "2",
+                    # Revoking keys would revoke the run's own key, and every later request
+                    # would only test the 401 (revocation has its own tests).
+                    "--exclude-path-regex",
+                    "^/api/v1/api-keys/",
                     *extra,
                 ],
                 check=False,
