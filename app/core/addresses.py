@@ -57,7 +57,10 @@ async def url_problem(
     """None when ``url`` is http(s) with a host whose every address is of an ``allowed``
     kind, else what is wrong. A name is resolved (``resolve``); one that does not resolve is
     a problem unless ``unresolvable_ok``."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)  # "https://]0" is refused right here
+    except ValueError as exc:
+        return f"not a valid URL: {exc}"
     try:
         port = parts.port
     except ValueError:

@@ -230,7 +230,7 @@ async def test_the_docs_pages_load_only_assets_the_app_serves_itself(app_client)
 
 
 @pytest.mark.parametrize(
-    "url", ["https://\U000f6b1b", "https://a\u0000b.example", "https://-x-.\u2028"]
+    "url", ["https://\U000f6b1b", "https://a\u0000b.example", "https://-x-.\u2028", "https://]0"]
 )
 async def test_a_url_whose_host_is_no_host_name_is_422_not_500(app_client, admin_headers, url):
     """Found by schemathesis: resolving such a name raised UnicodeError, not OSError."""
