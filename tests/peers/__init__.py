@@ -1,0 +1,1 @@
+"""``make peers``: the ecosystem's own extractors, unchanged, against the sandbox (DESIGN §7)."""
