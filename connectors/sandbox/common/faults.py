@@ -108,9 +108,14 @@ class FaultInjector:
 
 @dataclass
 class CallCounter:
-    """API calls per ``"<METHOD> <path template>"``, and how many of them were rate limited."""
+    """API calls per ``"<METHOD> <path template>"``, and how many of them were rate limited.
+
+    Calls to paths the fake does not serve are counted too, under ``unmatched`` by their raw
+    ``"<METHOD> <path>"``, so a harness driving a third-party client sees every call it made.
+    """
 
     calls: Counter[str] = field(default_factory=Counter)
+    unmatched: Counter[str] = field(default_factory=Counter)
     rate_limited: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -118,6 +123,11 @@ class CallCounter:
         """Record one call to an endpoint."""
         with self._lock:
             self.calls[key] += 1
+
+    def count_unmatched(self, method: str, path: str) -> None:
+        """Record one call to a path no route serves."""
+        with self._lock:
+            self.unmatched[f"{method} {path}"] += 1
 
     def count_rate_limited(self) -> None:
         """Record that a call was answered 429."""
@@ -128,13 +138,15 @@ class CallCounter:
         """Forget every call."""
         with self._lock:
             self.calls.clear()
+            self.unmatched.clear()
             self.rate_limited = 0
 
     def snapshot(self) -> dict[str, Any]:
-        """``{"calls": {...}, "total": n, "rate_limited": n}``."""
+        """``{"calls": {...}, "unmatched": {...}, "total": n, "rate_limited": n}``."""
         with self._lock:
             return {
                 "calls": dict(sorted(self.calls.items())),
-                "total": sum(self.calls.values()),
+                "unmatched": dict(sorted(self.unmatched.items())),
+                "total": sum(self.calls.values()) + sum(self.unmatched.values()),
                 "rate_limited": self.rate_limited,
             }
