@@ -177,7 +177,7 @@ def test_a_reset_clears_the_stats(hubspot_admin: SandboxAdmin, hubspot: HubSpot)
 
     hubspot_admin.reset(companies=1)
 
-    assert hubspot_admin.stats() == {"calls": {}, "total": 0, "rate_limited": 0}
+    assert hubspot_admin.stats() == {"calls": {}, "unmatched": {}, "total": 0, "rate_limited": 0}
 
 
 def test_bad_admin_settings_are_refused(hubspot_admin: SandboxAdmin) -> None:
