@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from itertools import islice
+from typing import Any
 
 from hubspot import HubSpot
 
 from connectors.sandbox.common.admin_client import SandboxAdmin
-from connectors.sandbox.common.demo_data import generate_companies
+from connectors.sandbox.common.demo_data import OWNERS, generate_companies
+from connectors.sandbox.common.demo_people import (
+    CONTACT_ROLES,
+    has_economic_buyer,
+    has_seo_champion,
+)
 
 TODAY = date(2025, 6, 1)
 
@@ -81,6 +88,84 @@ def test_icp_fit_companies_win_more_often() -> None:
                 won[fits] += deal["outcome"] == "won"
 
     assert won[True] / closed[True] > won[False] / closed[False] + 0.1
+
+
+def test_every_company_gets_exactly_the_contacts_asked_for_with_unique_emails_at_its_domain() -> (
+    None
+):
+    companies = list(generate_companies(6, 2000, contacts_per_company=4, today=TODAY))
+    emails = [contact["email"] for c in companies for contact in c["contacts"]]
+
+    assert all(len(c["contacts"]) == 4 for c in companies)
+    assert len(set(emails)) == len(emails)
+    assert all(
+        contact["email"].endswith("@" + c["domain"]) for c in companies for contact in c["contacts"]
+    )
+    assert all(0 <= c["owner"] < len(OWNERS) for c in companies)
+
+
+def test_people_never_shift_the_companies_or_the_deals_own_figures() -> None:
+    without = list(generate_companies(8, 300, contacts_per_company=0, today=TODAY))
+    with_people = list(generate_companies(8, 300, contacts_per_company=3, today=TODAY))
+
+    def company_fields(company: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: v
+            for k, v in company.items()
+            if k not in ("contacts", "deals", "lifecycle_stage", "nps")
+        }
+
+    def deal_figures(company: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [(d["name"], d["amount"], d["created_date"]) for d in company["deals"]]
+
+    assert [company_fields(c) for c in without] == [company_fields(c) for c in with_people]
+    assert [deal_figures(c) for c in without] == [deal_figures(c) for c in with_people]
+
+
+def test_titles_come_typed_as_in_crms_with_the_seniority_and_function_behind_them() -> None:
+    contacts = [
+        contact
+        for c in generate_companies(10, 3000, contacts_per_company=3, today=TODAY)
+        for contact in c["contacts"]
+    ]
+    titles = [c["title"] for c in contacts if c["title"]]
+    seniorities = Counter(c["seniority"] for c in contacts)
+
+    for noise in ("Sr. ", "VP, ", "Dir. ", "Mgr, ", " & ", " - EMEA", "Head of "):
+        assert any(noise in title for title in titles), noise
+    assert any(title.islower() for title in titles)
+    assert any(c["title"] is None for c in contacts)
+    assert set(seniorities) == {"c_level", "vp", "director", "manager", "individual", None}
+    assert {c["function"] for c in contacts} >= {"executive", "marketing", "engineering", "other"}
+    assert all(c["function"] == "other" for c in contacts if c["seniority"] is None)
+
+
+def test_accounts_with_an_economic_buyer_or_an_seo_champion_win_more_often() -> None:
+    companies = list(generate_companies(11, 6000, contacts_per_company=3, today=TODAY))
+
+    def win_rate(predicate: Callable[[list[dict[str, Any]]], bool]) -> float:
+        outcomes = [
+            d["outcome"] == "won"
+            for c in companies
+            if predicate(c["contacts"])
+            for d in c["deals"]
+            if d["outcome"] != "open"
+        ]
+        return sum(outcomes) / len(outcomes)
+
+    assert win_rate(has_economic_buyer) > win_rate(lambda p: not has_economic_buyer(p)) + 0.08
+    assert win_rate(has_seo_champion) > win_rate(lambda p: not has_seo_champion(p)) + 0.08
+
+
+def test_deals_name_their_pipeline_owner_and_people_from_their_own_company() -> None:
+    companies = list(generate_companies(12, 2000, contacts_per_company=3, today=TODAY))
+    deals = [(c, d) for c in companies for d in c["deals"]]
+
+    assert {d["pipeline"] for _, d in deals} == {"default", "enterprise"}
+    assert all(1 <= len(d["contacts"]) <= 3 for _, d in deals)
+    assert all(0 <= index < len(c["contacts"]) for c, d in deals for index, _ in d["contacts"])
+    assert {role for _, d in deals for _, role in d["contacts"]} <= set(CONTACT_ROLES)
+    assert all(0 <= d["owner"] < len(OWNERS) for _, d in deals)
 
 
 def test_generation_is_fast_enough_for_a_million_companies() -> None:

@@ -1,10 +1,11 @@
-"""Deterministic demo companies and deals, shared by every CRM sandbox.
+"""Deterministic demo companies, their deals and their people, shared by every CRM sandbox.
 
 Records come out in canonical-ish dicts (DESIGN §3.1 field names) and each fake maps them to its
 own wire format. The data is deliberately a little messy, as real CRM data is: countries are names
 or codes, funding stages are ``series_a`` or ``Series A``, some fields are missing. Deals are more
-often won by companies that fit the ICP of the product's example, so backtests and discovery have a
-real signal to find.
+often won by companies that fit the ICP of the product's example, and — when contacts are seeded —
+by accounts whose people include an economic buyer (a marketing or executive C-level or VP) and an
+SEO champion, so backtests, discovery and persona features have a real signal to find.
 
 Generation is a single pass of one ``random.Random(seed)`` per stream, cheap enough for a million
 companies: it draws from precomputed cumulative weights instead of ``random.choices``.
@@ -20,9 +21,18 @@ from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any, Final
 
+from connectors.sandbox.common.demo_people import (
+    OWNERS,
+    draw_contacts,
+    draw_deal_roles,
+    has_economic_buyer,
+    has_seo_champion,
+)
+
 __all__ = [
     "DEAL_OPEN_STAGES",
     "INDUSTRIES",
+    "OWNERS",
     "TECHNOLOGIES",
     "generate_companies",
 ]
@@ -276,11 +286,28 @@ def _fit(company: dict[str, Any], country_code: str, stage: str | None, cms: str
     return max(0.0, min(1.0, fit))
 
 
+def _win_chance(fit: float, contacts: list[dict[str, Any]] | None) -> float:
+    """How likely a closed deal is won: company fit alone, or fit and who the buyers are."""
+    if contacts is None:
+        return 0.1 + 0.7 * fit
+    chance = 0.04 + 0.55 * fit
+    chance += 0.15 if has_economic_buyer(contacts) else 0.0
+    chance += 0.15 if has_seo_champion(contacts) else 0.0
+    return min(0.95, chance)
+
+
 def _deals(
-    rng: random.Random, company: dict[str, Any], fit: float, count: int, today: date
+    rng: random.Random,
+    people_rng: random.Random,
+    company: dict[str, Any],
+    fit: float,
+    count: int,
+    today: date,
 ) -> list[dict[str, Any]]:
     deals = []
     size = company["employees"] or 50
+    contacts = company["contacts"]
+    win_chance = _win_chance(fit, contacts or None)
     for n in range(count):
         amount = round(rng.lognormvariate(math.log(2_000 + 40 * size**0.8), 0.6), -2)
         created = today - timedelta(days=30 + int(rng.random() * 700))
@@ -289,17 +316,23 @@ def _deals(
             outcome, stage = "open", DEAL_OPEN_STAGES[int(rng.random() * len(DEAL_OPEN_STAGES))]
             close = today + timedelta(days=1 + int(rng.random() * 120))
         else:
-            won = rng.random() < 0.1 + 0.7 * fit
+            won = rng.random() < win_chance
             outcome, stage = ("won", "closedwon") if won else ("lost", "closedlost")
             close = min(
                 today - timedelta(days=1), created + timedelta(days=14 + int(rng.random() * 120))
             )
+        # Larger deals of larger companies run through the enterprise pipeline.
+        enterprise = size >= 200 and people_rng.random() < 0.6
+        owner = company["owner"] if people_rng.random() < 0.85 else n % len(OWNERS)
         deals.append(
             {
                 "name": f"{company['name']} — {('New business', 'Expansion', 'Renewal')[n % 3]}",
                 "amount": amount,
                 "outcome": outcome,
                 "stage": stage,
+                "pipeline": "enterprise" if enterprise else "default",
+                "owner": owner,
+                "contacts": draw_deal_roles(people_rng, contacts),
                 "created_date": created,
                 "close_date": close,
             }
@@ -312,20 +345,30 @@ def generate_companies(
     count: int,
     *,
     deals_per_company: int = 2,
+    contacts_per_company: int = 0,
     today: date | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield ``count`` demo companies, each with its ``deals``, the same ones for the same seed.
+    """Yield ``count`` demo companies, each with its ``deals`` and ``contacts``, the same ones for
+    the same seed.
 
     Keys: name, domain, industry, employees, annual_revenue, country, state, city, funding_stage,
     total_funding, founded_year, tech_stack, lifecycle_stage, has_inhouse_seo, is_competitor, nps,
-    deals (name, amount, outcome won/lost/open, stage, created_date, close_date). Any of them but
-    name, domain and deals may be ``None``: real CRMs have gaps. Deal dates are relative to
-    ``today`` (default: the current date); everything else depends on ``seed`` alone, and company
-    ``i`` does not depend on ``count`` or ``deals_per_company``.
+    owner (an index into ``OWNERS``), contacts (see ``demo_people.draw_contacts``: name, email,
+    phone, title, department, buying_role, created_date, owner, and the seniority and function
+    the title was drawn from, which no fake exposes), deals (name, amount, outcome
+    won/lost/open, stage, pipeline default/enterprise, owner, contacts as (contact index,
+    role) pairs, created_date, close_date). Any of the company's fields but name, domain, owner,
+    contacts and deals may be ``None``: real CRMs have gaps. Dates are relative to ``today``
+    (default: the current date); everything else depends on ``seed`` alone. Company ``i``'s own
+    fields do not depend on ``count``, ``deals_per_company`` or ``contacts_per_company``; with
+    contacts, who the buyers are weighs on which deals are won.
     """
     today = today or date.today()
     rng = random.Random(seed)
     deal_rng = random.Random(f"{seed}:deals")
+    # Separate streams, so that people never shift the companies or the deals' own draws.
+    owner_rng = random.Random(f"{seed}:owners")
+    people_rng = random.Random(f"{seed}:people")
     rand = rng.random
     for index in range(count):
         industry = INDUSTRIES[_pick(rng, _INDUSTRY_CUM)][0]
@@ -388,8 +431,16 @@ def generate_companies(
         }
         # Drawn before the deals so that company i never depends on deals_per_company.
         nps_roll, lifecycle_roll = rand(), rand()
+        company["owner"] = int(owner_rng.random() * len(OWNERS))
+        company["contacts"] = draw_contacts(
+            people_rng,
+            domain=company["domain"],
+            owner=company["owner"],
+            count=contacts_per_company,
+            today=today,
+        )
         fit = _fit(company, country_code, stage, cms)
-        deals = _deals(deal_rng, company, fit, deals_per_company, today)
+        deals = _deals(deal_rng, people_rng, company, fit, deals_per_company, today)
         company["deals"] = deals
         outcomes = {deal["outcome"] for deal in deals}
         if "won" in outcomes:
