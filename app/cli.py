@@ -235,20 +235,32 @@ def icp_apply(
     """Save an ICP file as a new version (unchanged files create none) and maybe activate it."""
     from app.icps.service import activate_icp, apply_icp
 
-    async def work(database: Database) -> tuple[Any, bool]:
+    async def work(database: Database) -> tuple[Any, bool, Any]:
         async with database.transaction() as session:
             version, created = await apply_icp(
                 session, source=file.read_bytes(), content_type=_content_type(file)
             )
-            if activate:
-                version = await activate_icp(session, icp_id=version.id)
-            return version, created
+            activation = await activate_icp(session, icp_id=version.id) if activate else None
+            return version, created, activation
 
-    version, created = run_with_database(work)
+    version, created, activation = run_with_database(work)
     verb = "saved" if created else "unchanged:"
-    typer.echo(f"{verb} {version.label} ({version.id}), status {version.status}")
-    if activate:
-        typer.echo(f"activated {version.label}: every account is being rescored against it")
+    status = activation.version.status if activation else version.status
+    typer.echo(f"{verb} {version.label} ({version.id}), status {status}")
+    if activation is not None:
+        _say_activated(activation)
+
+
+def _say_activated(activation: Any) -> None:
+    """One line on what an activation did, with the rescore job to follow."""
+    label = activation.version.label
+    if activation.rescore_job_id is None:
+        typer.echo(f"{label} was already active: nothing to rescore")
+    else:
+        typer.echo(
+            f"activated {label}: every account is being rescored against it "
+            f"(job {activation.rescore_job_id}: GET /api/v1/jobs/{activation.rescore_job_id})"
+        )
 
 
 @icp_cli.command("export")
@@ -304,8 +316,7 @@ def icp_activate(
             version = await find_icp(session, reference=reference)
             return await activate_icp(session, icp_id=version.id)
 
-    version = run_with_database(work)
-    typer.echo(f"activated {version.label}: every account is being rescored against it")
+    _say_activated(run_with_database(work))
 
 
 @cli.command("import")

@@ -36,6 +36,7 @@ from app.inbox.repository import WebhookInboxRepository
 from app.inbox.router import router as webhooks_router
 from app.inbox.writer import InboxWriter
 from app.jobs import TaskName
+from app.jobs.router import router as jobs_router
 from app.jobs.runtime import background_worker, open_job_queue, queue_depth
 from app.subscriptions.router import router as webhook_endpoints_router
 from app.sync.router import connection_sync_router
@@ -118,6 +119,7 @@ def create_app(
         sync_router,
         webhook_endpoints_router,
         api_keys_router,
+        jobs_router,
     ):
         app.include_router(router, dependencies=api)
 

@@ -312,6 +312,17 @@ class RateLimiter(Protocol):
         ...
 
 
+# Told the outcome of every HTTP attempt a connector makes: the status code the CRM answered
+# ("200", "429", "503", ...) or NO_ANSWER when none came (timeout, dropped connection). The
+# service counts them for /metrics; connectors stay free of any metrics library.
+CallObserver = Callable[[str], None]
+NO_ANSWER = "no_answer"
+
+
+def ignore_call(status: str) -> None:
+    """The observer of a connector nobody watches."""
+
+
 class Connector(Protocol):
     """What a CRM connector does; the sync pipeline needs nothing else."""
 

@@ -42,6 +42,7 @@ from hubspot.crm.properties import OptionInput, PropertyCreate, PropertyGroupCre
 
 from connectors.base import (
     AccountRecord,
+    CallObserver,
     FatalError,
     Page,
     RateLimiter,
@@ -49,6 +50,7 @@ from connectors.base import (
     SchemaReport,
     WriteBack,
     WriteResult,
+    ignore_call,
 )
 from connectors.hubspot.mapping import (
     ICP_GROUP,
@@ -138,6 +140,7 @@ class HubSpotConnector:
         timeout: float = 30.0,
         max_attempts: int = 6,
         sleep: Callable[[float], None] = time.sleep,
+        observe_call: CallObserver = ignore_call,
     ) -> None:
         settings = settings or {}
         self.mapping = PropertyMapping.from_settings(settings)
@@ -155,7 +158,11 @@ class HubSpotConnector:
         self._properties_api = properties.core_api
         self._groups_api = properties.groups_api
         self._call = HubSpotCaller(
-            rate_limiter=rate_limiter, sleep=sleep, max_attempts=max_attempts, timeout=timeout
+            rate_limiter=rate_limiter,
+            sleep=sleep,
+            max_attempts=max_attempts,
+            timeout=timeout,
+            observe_call=observe_call,
         )
         self._definitions: PropertyDefinitions | None = None
 

@@ -326,3 +326,25 @@ async def test_a_connection_shows_its_last_sync(database, hubspot_admin, app_cli
     ).json()["last_sync"]
     assert shown["id"] == str(run.id) and shown["status"] == "succeeded"
     assert shown["counts"]["written"] == 30 and shown["finished_at"] is not None
+
+
+async def test_a_sync_is_counted_in_metrics_with_every_crm_call_it_made(database, hubspot_admin):
+    from prometheus_client import REGISTRY
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    hubspot_admin.reset(seed=3, companies=300)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, hubspot_admin.url)
+    runs_before = sample("icp_sync_sync_runs_total", kind="hubspot", status="succeeded")
+    answered_before = sample("icp_sync_crm_calls_total", kind="hubspot", status="200")
+    crm_calls_before = hubspot_admin.stats()["total"]
+
+    run = await sync(database, connection_id)
+
+    assert run.status == "succeeded", run.error
+    assert sample("icp_sync_sync_runs_total", kind="hubspot", status="succeeded") == runs_before + 1
+    answered = sample("icp_sync_crm_calls_total", kind="hubspot", status="200") - answered_before
+    assert answered == hubspot_admin.stats()["total"] - crm_calls_before
+    assert answered >= run.counts["api_calls"] > 0
