@@ -188,8 +188,8 @@ class HubSpotConnector:
         return _Progress.start(cursor, full=full, lookback=self.lookback)
 
     def _read_list(self, progress: _Progress, *, archived: bool) -> Iterator[Page]:
-        properties = self.mapping.properties_to_read()
         definitions = self._property_definitions()
+        properties = self.mapping.properties_to_read(definitions)
         what = "archived companies list" if archived else "companies list"
         while True:
             response = self._read_json(
@@ -214,8 +214,8 @@ class HubSpotConnector:
             return
 
     def _read_changed(self, progress: _Progress) -> Iterator[Page]:
-        properties = self.mapping.properties_to_read()
         definitions = self._property_definitions()
+        properties = self.mapping.properties_to_read(definitions)
         since = parse_hubspot_datetime(progress.since)
         assert since is not None
         while True:
@@ -270,7 +270,7 @@ class HubSpotConnector:
         definitions = self._property_definitions()
         request = BatchReadInputSimplePublicObjectId(
             inputs=[SimplePublicObjectId(id=i) for i in ids],
-            properties=self.mapping.properties_to_read(),
+            properties=self.mapping.properties_to_read(definitions),
             properties_with_history=[],
         )
         # A 207 lists the ids HubSpot could not find: those are simply not returned.

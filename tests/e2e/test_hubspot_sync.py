@@ -348,3 +348,41 @@ async def test_a_sync_is_counted_in_metrics_with_every_crm_call_it_made(database
     answered = sample("icp_sync_crm_calls_total", kind="hubspot", status="200") - answered_before
     assert answered == hubspot_admin.stats()["total"] - crm_calls_before
     assert answered >= run.counts["api_calls"] > 0
+
+
+async def test_a_full_sync_repairs_icp_fields_edited_by_hand_or_lost_in_a_restore(
+    database, database_url, hubspot_admin, hubspot
+):
+    from hubspot.crm.companies import SimplePublicObjectInput
+
+    hubspot_admin.reset(seed=3, companies=200)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, hubspot_admin.url)
+    await sync(database, connection_id)
+    stored = _stored(database_url, connection_id)
+    edited, restored = sorted(stored)[:3], sorted(stored)[3:5]
+    for external_id in edited:  # a rep overrides the verdict by hand
+        hubspot.crm.companies.basic_api.update(
+            external_id,
+            SimplePublicObjectInput(
+                properties={"icp_tier": "A", "icp_fit_score": "99", "icp_is_sql": "true"}
+            ),
+        )
+    for external_id in restored:  # a CRM restore from before icp-sync wrote anything
+        hubspot.crm.companies.basic_api.update(
+            external_id,
+            SimplePublicObjectInput(
+                properties={p: "" for p in ("icp_tier", "icp_fit_score", "icp_is_mql")}
+            ),
+        )
+    writes_before = calls(hubspot_admin, BATCH_UPDATE)
+
+    run = await sync(database, connection_id)
+
+    assert run.status == "succeeded", run.error
+    assert run.counts["repaired"] == 5
+    assert run.counts["written"] == 5
+    assert calls(hubspot_admin, BATCH_UPDATE) == writes_before + 1
+    _assert_crm_matches(hubspot, _stored(database_url, connection_id))
+    again = await sync(database, connection_id)
+    assert again.counts["repaired"] == 0 and again.counts["written"] == 0
