@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.router import router as accounts_router
 from app.apikeys.router import router as api_keys_router
 from app.connections.router import router as connections_router
+from app.contacts.router import router as contacts_router
 from app.core.config import Settings, get_settings
 from app.core.db import close_database, database_url, open_database
 from app.core.docs import install_docs
@@ -114,6 +115,7 @@ def create_app(
     for router in (
         icps_router,
         accounts_router,
+        contacts_router,
         connections_router,
         connection_sync_router,
         sync_router,

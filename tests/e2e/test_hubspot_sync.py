@@ -372,7 +372,7 @@ async def test_a_full_sync_repairs_icp_fields_edited_by_hand_or_lost_in_a_restor
         hubspot.crm.companies.basic_api.update(
             external_id,
             SimplePublicObjectInput(
-                properties={p: "" for p in ("icp_tier", "icp_fit_score", "icp_is_mql")}
+                properties=dict.fromkeys(("icp_tier", "icp_fit_score", "icp_is_mql"), "")
             ),
         )
     writes_before = calls(hubspot_admin, BATCH_UPDATE)
