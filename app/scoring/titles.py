@@ -125,6 +125,7 @@ _PHRASES: Final = {
     ("web", "development"): "engineering",
     ("board", "member"): "board",
 }
+_PHRASE_STARTS: Final = frozenset(first for first, _ in _PHRASES)
 
 # Words that set seniority. A chief ("chief", or a C-something abbreviation) is also listed in
 # _CHIEFS for its function.
@@ -352,16 +353,19 @@ def _tokens(title: str) -> list[str]:
         for raw, joined in _SPECIALS:
             text = text.replace(raw, joined)
     words = [_ABBREVIATIONS.get(word, word) for word in text.translate(_PUNCTUATION).split()]
+    if _PHRASE_STARTS.isdisjoint(words):
+        return words
     tokens: list[str] = []
-    index = 0
-    while index < len(words):
-        if index + 1 < len(words):
-            phrase = _PHRASES.get((words[index], words[index + 1]))
+    index, last = 0, len(words) - 1
+    while index <= last:
+        word = words[index]
+        if index < last and word in _PHRASE_STARTS:
+            phrase = _PHRASES.get((word, words[index + 1]))
             if phrase is not None:
                 tokens.append(phrase)
                 index += 2
                 continue
-        tokens.append(words[index])
+        tokens.append(word)
         index += 1
     return tokens
 
