@@ -76,6 +76,9 @@ _ABBREVIATIONS: Final = {
     "acct": "account",
     "exec": "executive",
     "admin": "administrator",
+    "rep": "representative",
+    "reps": "representative",
+    "tech": "technical",
     "sys": "systems",
     "hrbp": "hr",
     "ui": "ux",
@@ -103,6 +106,14 @@ _PHRASES: Final = {
     ("revenue", "operations"): "revenue_operations",
     ("business", "operations"): "operations",
     ("business", "development"): "bd",
+    ("business", "developer"): "bd",  # "Biz Dev", once its abbreviations are expanded
+    ("business", "intelligence"): "bi",
+    ("accounts", "payable"): "finance",
+    ("accounts", "receivable"): "finance",
+    ("supply", "chain"): "operations",
+    ("learning", "development"): "hr",
+    ("customer", "account"): "customer_success",
+    ("administrative", "assistant"): "executive_assistant",
     ("account", "executive"): "account_executive",
     ("account", "manager"): "account_manager",
     ("customer", "success"): "customer_success",
@@ -116,7 +127,7 @@ _PHRASES: Final = {
     ("human", "resources"): "hr",
     ("talent", "acquisition"): "hr",
     ("people", "operations"): "hr",
-    ("executive", "assistant"): "assistant",
+    ("executive", "assistant"): "executive_assistant",
     ("office", "manager"): "office_manager",
     ("project", "manager"): "manager",
     ("social", "media"): "marketing",
@@ -167,6 +178,8 @@ _INDIVIDUAL_WORDS: Final = frozenset(
         "generalist",
         "intern",
         "assistant",
+        "executive_assistant",
+        "sre",
         "consultant",
         "architect",
         "strategist",
@@ -198,7 +211,7 @@ _INDIVIDUAL_WORDS: Final = frozenset(
 )
 # Role nouns that are an individual's only beside an area ("Talent Acquisition Partner"; a
 # "Partner" alone may own the firm).
-_AREA_ROLE_WORDS: Final = frozenset({"partner"})
+_AREA_ROLE_WORDS: Final = frozenset({"partner", "associate"})
 _CHIEFS: Final = {
     "ceo": "executive",
     "cto": "engineering",
@@ -227,7 +240,6 @@ _AREAS: Final = {
     "fullstack": "engineering",
     "platform": "engineering",
     "technology": "engineering",
-    "technical": "engineering",
     "it": "it",
     "infrastructure": "it",
     "network": "it",
@@ -287,7 +299,8 @@ _AREAS: Final = {
     "operating": "operations",
     "revenue_operations": "operations",
     "procurement": "operations",
-    "assistant": "operations",
+    "executive_assistant": "operations",
+    "office": "operations",
     "office_manager": "operations",
     "hr": "hr",
     "people": "hr",
@@ -301,6 +314,7 @@ _AREAS: Final = {
     "paralegal": "legal",
     "compliance": "legal",
     "contracts": "legal",
+    "contract": "legal",
     "privacy": "legal",
     "attorney": "legal",
     "lawyer": "legal",
@@ -319,6 +333,7 @@ _WEAK_AREAS: Final = {
     "generalist": "hr",
     "customer": "customer_success",
     "information": "it",
+    "technical": "engineering",
 }
 # Whoever runs the company, unless a chief's own function says more.
 _EXECUTIVE_WORDS: Final = frozenset(
@@ -387,7 +402,7 @@ def _seniority(tokens: list[str]) -> str | None:
                 continue
         if best is None or _RANK[level] > _RANK[best]:
             best = level
-    if best is not None and "assistant" in tokens:
+    if best is not None and ("assistant" in tokens or "executive_assistant" in tokens):
         return "individual"  # an assistant to the CEO is not the CEO
     return best
 
