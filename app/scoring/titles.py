@@ -20,7 +20,7 @@ import functools
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["FUNCTIONS", "SENIORITIES", "TitleClass", "classify_title"]
+__all__ = ["FUNCTIONS", "SENIORITIES", "TitleClass", "classify_contact", "classify_title"]
 
 SENIORITIES: Final = ("c_level", "vp", "director", "manager", "individual")
 FUNCTIONS: Final = (
@@ -440,3 +440,34 @@ def classify_title(title: str | None) -> TitleClass:
         return TitleClass(None, "other")
     tokens = _tokens(title)
     return TitleClass(_seniority(tokens), _function(tokens))
+
+
+# A CRM's explicit buying role (HubSpot hs_buying_role values, Salesforce OpportunityContactRole
+# roles), and the seniority or function it vouches for where the title says nothing.
+_ROLE_SENIORITY: Final = {
+    "executive_sponsor": "c_level",
+    "budget_holder": "vp",
+    "economic_buyer": "vp",
+    "economic_decision_maker": "vp",
+    "decision_maker": "director",
+    "end_user": "individual",
+    "business_user": "individual",
+}
+_ROLE_FUNCTION: Final = {
+    "legal_and_compliance": "legal",
+    "technical_buyer": "engineering",
+}
+
+
+def classify_contact(title: str | None, buying_role: str | None) -> TitleClass:
+    """The title's answer, completed by the CRM's explicit buying role where it says more
+    (a title that names no seniority, or no function)."""
+    verdict = classify_title(title)
+    if not buying_role:
+        return verdict
+    role = "_".join(buying_role.lower().replace("&", " and ").split())
+    seniority = verdict.seniority or _ROLE_SENIORITY.get(role)
+    function = verdict.function
+    if function == "other":
+        function = _ROLE_FUNCTION.get(role, function)
+    return TitleClass(seniority, function)
