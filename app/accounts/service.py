@@ -14,9 +14,13 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.repository import AccountFilters, AccountRepository, UpsertedAccount
+from app.contacts.repository import ContactRepository
+from app.contacts.service import store_contacts
 from app.core.cursors import decode_cursor, encode_cursor
 from app.core.db import Database
 from app.core.errors import BadRequest, NotFound, ValidationFailed, problem
+from app.deals.repository import DealRepository
+from app.deals.service import store_deals
 from app.icps.repository import IcpRepository
 from app.icps.service import compiled_icp
 from app.models import Account, AccountScore, AccountScoreHistory, IcpVersion
@@ -24,7 +28,7 @@ from app.scoring import CompiledIcp, ScoreResult, score_account
 from app.scoring.definition import PERSONA_PREFIX
 from app.scoring.personas import ContactView, PersonaMatcher
 from app.verdicts.service import VerdictCounts, score_rows, store_verdicts
-from connectors.base import AccountRecord, CanonicalAccount
+from connectors.base import AccountRecord, CanonicalAccount, ContactRecord, DealRecord
 from connectors.normalize import without_nul
 
 CANONICAL_COLUMNS = frozenset(CanonicalAccount.model_fields) - {"attributes"}
@@ -59,10 +63,9 @@ async def with_rollups(
     people = "contacts" in reads or any(f.startswith(PERSONA_PREFIX) for f in reads)
     if not (deal_fields or people) or not accounts:
         return accounts
-    repository = AccountRepository(session)
     ids = [account_id for account_id, _ in accounts]
-    deals = await repository.deal_rollups(ids) if deal_fields else {}
-    contacts = await repository.account_contacts(ids) if people else {}
+    deals = await DealRepository(session).rollups(ids) if deal_fields else {}
+    contacts = await ContactRepository(session).of_accounts(ids) if people else {}
     matcher = PersonaMatcher(compiled.definition.personas)
     enriched = []
     for account_id, data in accounts:
@@ -89,6 +92,20 @@ async def score_stored_accounts(
     compiled = compiled_icp(version)
     rows = score_rows(compiled, await with_rollups(session, compiled, accounts))
     return await store_verdicts(session, rows=rows, version=version, trigger=trigger)
+
+
+async def store_outcomes(
+    session: AsyncSession,
+    *,
+    connection_id: uuid.UUID,
+    deals: Sequence[DealRecord] = (),
+    contacts: Sequence[ContactRecord] = (),
+) -> int:
+    """Store synced deals and contacts, and rescore the stored accounts whose deals or people
+    they change; returns how many accounts were rescored."""
+    touched = await store_deals(session, connection_id=connection_id, deals=deals)
+    touched |= await store_contacts(session, connection_id=connection_id, contacts=contacts)
+    return await rescore_linked_accounts(session, connection_id=connection_id, external_ids=touched)
 
 
 async def rescore_linked_accounts(

@@ -17,14 +17,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.service import account_rows, upsert_and_score
+from app.accounts.service import account_rows, store_outcomes, upsert_and_score
 from app.connections.repository import ConnectionRepository
 from app.connections.service import get_connection, mark_outcomes_read, open_connector
-from app.contacts.service import store_contacts
 from app.core.db import Database
 from app.core.errors import NotFound
 from app.core.metrics import SYNC_RUNS
-from app.deals.service import store_deals
 from app.jobs.runtime import run_worker
 from app.models import FINISHED_SYNC_STATUSES, SyncRun, SyncStatus
 from app.sync.repository import SyncRunRepository
@@ -117,7 +115,7 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
 
     async def store_deals_page(records: list[DealRecord], cursor: dict[str, Any]) -> None:
         async with database.transaction() as session:
-            counts["scored"] += await store_deals(
+            counts["scored"] += await store_outcomes(
                 session, connection_id=connection.id, deals=records
             )
             counts["deals_fetched"] += len(records)
@@ -128,7 +126,7 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
 
     async def store_contacts_page(records: list[ContactRecord], cursor: dict[str, Any]) -> None:
         async with database.transaction() as session:
-            counts["scored"] += await store_contacts(
+            counts["scored"] += await store_outcomes(
                 session, connection_id=connection.id, contacts=records
             )
             counts["contacts_fetched"] += len(records)
