@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.repository import AccountFilters, AccountRepository, UpsertedAccount
 from app.contacts.repository import ContactRepository
-from app.contacts.service import store_contacts
+from app.contacts.schemas import ContactOut
+from app.contacts.service import list_contacts, store_contacts
 from app.core.cursors import decode_cursor, encode_cursor
 from app.core.db import Database
 from app.core.errors import BadRequest, NotFound, ValidationFailed, problem
-from app.deals.repository import DealRepository
-from app.deals.service import store_deals
+from app.deals.repository import DealFilters, DealRepository
+from app.deals.schemas import DealOut
+from app.deals.service import list_deals, store_deals
 from app.icps.repository import IcpRepository
 from app.icps.service import compiled_icp
 from app.models import Account, AccountScore, AccountScoreHistory, IcpVersion
@@ -418,6 +420,9 @@ class AccountDetail:
     version: IcpVersion | None
     result: ScoreResult | None
     history: list[AccountScoreHistory]
+    deals: list[DealOut]
+    contacts: list[ContactOut]
+    personas: dict[str, int]
 
 
 async def get_account(session: AsyncSession, *, account_id: int) -> AccountDetail:
@@ -429,12 +434,38 @@ async def get_account(session: AsyncSession, *, account_id: int) -> AccountDetai
     account, score = found
     version = await IcpRepository(session).get(score.icp_version_id) if score else None
     result = None
+    personas: dict[str, int] = {}
     if version is not None:
         compiled = compiled_icp(version)
         [(_, data)] = await with_rollups(session, compiled, [(account.id, account.data)])
         result = score_account(compiled, data)
+        people = (await ContactRepository(session).of_accounts([account.id])).get(account.id)
+        if people is not None and compiled.definition.personas:
+            counts = PersonaMatcher(compiled.definition.personas).roll_up(
+                ContactView(*person) for person in people
+            )
+            personas = {
+                key.removeprefix(PERSONA_PREFIX): n
+                for key, n in counts.items()
+                if key.startswith(PERSONA_PREFIX)
+            }
     history = await AccountRepository(session).history(account_id)
-    return AccountDetail(account, score, version, result, history)
+    deals, _ = await list_deals(
+        session, filters=DealFilters(account_id=account_id), cursor=None, limit=DETAIL_LIMIT
+    )
+    contacts, _ = await list_contacts(
+        session,
+        account_id=account_id,
+        connection_id=None,
+        persona=None,
+        cursor=None,
+        limit=DETAIL_LIMIT,
+    )
+    return AccountDetail(account, score, version, result, history, deals, contacts, personas)
+
+
+# How many deals and contacts an account's detail lists (the lists page through the rest).
+DETAIL_LIMIT = 100
 
 
 async def account_stats(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from connectors.base import ContactRecord, DealRecord
@@ -157,3 +158,28 @@ async def test_bad_list_parameters_are_4xx(app_client, read_headers, database):
     assert foreign_cursor.status_code == 400
     assert huge_id.status_code == 422
     assert unknown_parameter.status_code == 422
+
+
+async def test_an_account_s_detail_lists_its_deals_contacts_and_persona_counts(
+    app_client, read_headers, database
+):
+    from app.connections.service import mark_outcomes_read
+
+    connection_id, accounts = await _seed(database)
+    async with database.transaction() as session:
+        await mark_outcomes_read(
+            session, connection_id=uuid.UUID(connection_id), deals=True, contacts=True
+        )
+
+    detail = (
+        await app_client.get(f"/api/v1/accounts/{accounts['acme']}", headers=read_headers)
+    ).json()
+    other = (
+        await app_client.get(f"/api/v1/accounts/{accounts['globex']}", headers=read_headers)
+    ).json()
+
+    assert [d["external_id"] for d in detail["deals"]] == ["d1", "d3", "d5", "d7", "d9"]
+    assert len(detail["contacts"]) == len(TITLES)
+    assert detail["personas"] == {"economic_buyer": 2, "seo_champion": 2}
+    assert detail["current_score"]["criteria"][0]["status"] == "matched"
+    assert other["contacts"] == [] and other["personas"] == {"economic_buyer": 0, "seo_champion": 0}
