@@ -102,11 +102,16 @@ async def store_outcomes(
     connection_id: uuid.UUID,
     deals: Sequence[DealRecord] = (),
     contacts: Sequence[ContactRecord] = (),
+    archived_deals: Sequence[str] = (),
+    archived_contacts: Sequence[str] = (),
 ) -> int:
-    """Store synced deals and contacts, and rescore the stored accounts whose deals or people
-    they change; returns how many accounts were rescored."""
+    """Store synced deals and contacts (and archive those the CRM deleted, by CRM id), and
+    rescore the stored accounts whose deals or people they change; returns how many accounts
+    were rescored."""
     touched = await store_deals(session, connection_id=connection_id, deals=deals)
     touched |= await store_contacts(session, connection_id=connection_id, contacts=contacts)
+    touched |= await DealRepository(session).archive(connection_id, archived_deals)
+    touched |= await ContactRepository(session).archive(connection_id, archived_contacts)
     return await rescore_linked_accounts(session, connection_id=connection_id, external_ids=touched)
 
 

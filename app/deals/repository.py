@@ -130,6 +130,26 @@ class DealRepository:
             for account_id, won, lost, open_, amount, last_won in rows
         }
 
+    async def archive(self, connection_id: uuid.UUID, external_ids: Sequence[str]) -> set[str]:
+        """Mark deals the CRM deleted as archived; returns the CRM ids of the companies they
+        were linked to (to be rescored: an archived record counts no more)."""
+        if not external_ids:
+            return set()
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            """
+            WITH gone AS (
+                UPDATE deals SET archived = true, updated_at = now()
+                WHERE connection_id = %b AND external_id = ANY(%b) AND NOT archived
+                RETURNING id
+            )
+            SELECT DISTINCT l.account_external_id
+            FROM deal_accounts l JOIN gone ON gone.id = l.deal_id
+            """,
+            (connection_id, list(external_ids)),
+        )
+        return {row[0] for row in await cursor.fetchall()}  # type: ignore[index]
+
     async def page(
         self, filters: DealFilters, *, after_id: int, limit: int
     ) -> Sequence[tuple[Deal, list[str]]]:
