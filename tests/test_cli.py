@@ -100,6 +100,8 @@ def test_demo_once_syncs_both_sandboxes_and_prints_tiers_top_accounts_and_a_key(
         ), result.output
     assert result.output.count("  tiers: A:") == 2
     assert result.output.count("MQL: ") == 2 and result.output.count("SQL: ") == 2
+    assert result.output.count("win rate by tier on the ") == 2
+    assert result.output.count("(Economic buyer ") == 2
     assert "/_sandbox/edits" in result.output  # the one command that makes a rep's edit
     key = result.output.strip().splitlines()[-1]
     assert key.startswith("icps_")
@@ -276,12 +278,14 @@ def test_icp_versions_are_listed_activated_and_exported_by_name_at_version(runne
     assert list(definition) == [
         "name",
         "description",
+        "personas",
         "criteria",
         "exclusions",
         "tiers",
         "qualification",
     ]
     assert list(definition["criteria"][0]) == ["id", "label", "field", "op", "value", "weight"]
+    assert list(definition["personas"][0]) == ["id", "label", "seniority", "functions"]
     assert list(definition["qualification"]["sql"]) == ["min_score", "require"]
 
 
