@@ -143,11 +143,29 @@ def worker(
     if metrics_port is not None:
         start_metrics_server(metrics_port)
 
-    async def work(_: Database) -> None:
-        await run_worker(concurrency=concurrency)
+    async def work(_: Database) -> bool:
+        # SIGTERM stops the worker as procrastinate stops (the running task cancelled), not by
+        # an exception raised wherever the signal lands: a job catching it would swallow it
+        # and the worker would run on.
+        main_task = asyncio.current_task()
+        assert main_task is not None
+        terminated = asyncio.Event()
+
+        def stop() -> None:
+            terminated.set()
+            main_task.cancel()
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
+        try:
+            await run_worker(concurrency=concurrency)
+        except asyncio.CancelledError:
+            if not terminated.is_set():
+                raise
+        return terminated.is_set()
 
     with contextlib.suppress(KeyboardInterrupt):
-        run_with_database(work)
+        if run_with_database(work):
+            raise SystemExit(128 + signal.SIGTERM)
 
 
 @cli.command()
