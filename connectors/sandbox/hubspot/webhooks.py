@@ -27,7 +27,7 @@ import orjson
 from connectors.sandbox.common.delivery import BatchQueue
 from connectors.sandbox.hubspot.store import SINGULAR, PropertyChange
 
-__all__ = ["WebhookDispatcher", "sign_v3"]
+__all__ = ["APP_ID", "SOURCE_API", "SOURCE_REP", "WebhookDispatcher", "sign_v3"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,12 @@ _SUBSCRIPTION_IDS: Final = {
     "deal.creation": 2001,
     "deal.propertyChange": 2002,
     "deal.deletion": 2003,
+    "contact.creation": 3001,
+    "contact.propertyChange": 3002,
+    "contact.deletion": 3003,
 }
+# The object types the app subscribes to; changes to others send nothing.
+_SUBSCRIBED: Final = frozenset(kind.split(".")[0] for kind in _SUBSCRIPTION_IDS)
 # Where a change came from, as HubSpot's changeSource names it.
 SOURCE_API: Final = "INTEGRATION"
 SOURCE_REP: Final = "CRM_UI"
@@ -128,6 +133,9 @@ class WebhookDispatcher:
         """Whether events are being collected at all (a target URL is set)."""
         return self.target_url is not None
 
+    def _subscribed(self, object_type: str) -> bool:
+        return self.target_url is not None and SINGULAR[object_type] in _SUBSCRIBED
+
     # -- emitting -------------------------------------------------------------------------------
 
     def _event(
@@ -154,17 +162,17 @@ class WebhookDispatcher:
 
     def created(self, object_type: str, object_id: int, source: str) -> None:
         """Queue a ``<object>.creation`` event."""
-        if self.enabled:
+        if self._subscribed(object_type):
             self._enqueue([self._event(object_type, "creation", object_id, source)])
 
     def deleted(self, object_type: str, object_id: int, source: str) -> None:
         """Queue a ``<object>.deletion`` event."""
-        if self.enabled:
+        if self._subscribed(object_type):
             self._enqueue([self._event(object_type, "deletion", object_id, source)])
 
     def changed(self, object_type: str, changes: Iterable[PropertyChange], source: str) -> None:
         """Queue one ``<object>.propertyChange`` event per changed value."""
-        if self.enabled:
+        if self._subscribed(object_type):
             self._enqueue(
                 self._event(
                     object_type,
