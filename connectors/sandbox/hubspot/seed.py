@@ -7,16 +7,17 @@ with no companies stays pristine.
 
 from __future__ import annotations
 
+import functools
 import gc
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
-from connectors.sandbox.common.demo_data import generate_companies
+from connectors.sandbox.common.demo_data import DEAL_OPEN_STAGES, generate_companies
 from connectors.sandbox.hubspot.owners import owner_id
 from connectors.sandbox.hubspot.pipelines import ENTERPRISE_PIPELINE_ID, Stage, deal_stage
 from connectors.sandbox.hubspot.properties import format_datetime, format_epoch_ms
 from connectors.sandbox.hubspot.property_specs import industry_value, option_value
-from connectors.sandbox.hubspot.store import CrmObject, Sandbox, Version
+from connectors.sandbox.hubspot.store import CrmObject, Sandbox, SeededHistory
 
 __all__ = ["seed_portal"]
 
@@ -35,7 +36,6 @@ _LIFECYCLE_PATH: Final = (
 )
 _DAY_MS: Final = 86_400_000
 _YEAR_MS: Final = 365 * _DAY_MS
-_SEEDED: Final = "CRM_UI"  # seeded values read as a rep's edits
 _OWNER_IDS: Final = tuple(owner_id(n) for n in range(64))  # shared strings, not one per record
 
 
@@ -43,22 +43,14 @@ def _number(value: float | int) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+@functools.lru_cache(maxsize=8192)
 def _midnight(day: date) -> str:
+    # Cached: records created the same day share one string.
     return f"{day.isoformat()}T00:00:00.000Z"
 
 
 def _ms(day: date) -> int:
     return (day - date(1970, 1, 1)).days * _DAY_MS
-
-
-def _spread(values: list[str], start_ms: int, end_ms: int) -> list[Version]:
-    """The values as versions at even steps from ``start_ms`` to ``end_ms``."""
-    steps = max(1, len(values) - 1)
-    end_ms = max(start_ms, end_ms)
-    return [
-        (value, format_epoch_ms(start_ms + (end_ms - start_ms) * n // steps), _SEEDED, None)
-        for n, value in enumerate(values)
-    ]
 
 
 def _company_properties(company: dict[str, Any]) -> dict[str, str]:
@@ -147,28 +139,20 @@ def _deal_properties(deal: dict[str, Any], stage: Stage, pipeline: str) -> dict[
     return props
 
 
-def _stage_path(deal: dict[str, Any], pipeline: str, serial: int) -> list[Stage]:
-    """The stages a deal went through to the one it is in: open ones in order, then the end."""
-    if deal["outcome"] == "open":
-        last = deal["stage"]
-        opens = []
-        for stage in ("appointmentscheduled", *_OPEN_AFTER_FIRST):
-            opens.append(deal_stage(pipeline, stage))
-            if stage == last:
-                break
-        return opens
-    # A closed deal got through some of the open stages first (deterministically, by serial).
-    reached = 1 + serial % 5
-    path = ["appointmentscheduled", *_OPEN_AFTER_FIRST][:reached]
-    return [deal_stage(pipeline, s) for s in path] + [deal_stage(pipeline, deal["stage"])]
+@functools.lru_cache(maxsize=256)
+def _stage_path(pipeline: str, stage: str, reached: int) -> tuple[Stage, ...]:
+    """The stages a deal went through to ``stage``: the open ones in order (``reached`` of them
+    before a closed stage), then ``stage``. Cached: deals that went the same way share it."""
+    if stage in DEAL_OPEN_STAGES:
+        path = DEAL_OPEN_STAGES[: DEAL_OPEN_STAGES.index(stage) + 1]
+    else:
+        path = (*DEAL_OPEN_STAGES[:reached], stage)
+    return tuple(deal_stage(pipeline, s) for s in path)
 
 
-_OPEN_AFTER_FIRST: Final = (
-    "qualifiedtobuy",
-    "presentationscheduled",
-    "decisionmakerboughtin",
-    "contractsent",
-)
+@functools.lru_cache(maxsize=256)
+def _stage_ids(path: tuple[Stage, ...]) -> tuple[str, ...]:
+    return tuple(s.id for s in path)
 
 
 def seed_portal(
@@ -235,8 +219,8 @@ def _seed(
         )
         stage = company["lifecycle_stage"]
         if stage in _LIFECYCLE_PATH and stage != "lead":
-            path = list(_LIFECYCLE_PATH[: _LIFECYCLE_PATH.index(stage) + 1])
-            record.history = {"lifecyclestage": _spread(path, created_ms, modified_ms)}
+            path = _LIFECYCLE_PATH[: _LIFECYCLE_PATH.index(stage) + 1]
+            record.history = SeededHistory("lifecyclestage", path, created_ms, modified_ms)
         contact_records = []
         for contact in company["contacts"]:
             contact_created = _midnight(contact["created_date"])
@@ -245,7 +229,7 @@ def _seed(
                 now=max(contact_created, modified),
                 created_at=contact_created,
             )
-            contact_record.properties["associatedcompanyid"] = str(record.id)
+            contact_record.properties["associatedcompanyid"] = record.properties["hs_object_id"]
             contact_record.associations["companies"] = [record.id]
             contact_records.append(contact_record)
         if contact_records:
@@ -276,17 +260,17 @@ def _seed_deal(
 ) -> int:
     """Store one deal, linked to its company and contacts, with the stages it went through."""
     pipeline = ENTERPRISE_PIPELINE_ID if deal["pipeline"] == "enterprise" else "default"
-    path = _stage_path(deal, pipeline, serial)
+    # A closed deal got through some of the open stages first (deterministically, by serial).
+    path = _stage_path(pipeline, deal["stage"], 1 + serial % len(DEAL_OPEN_STAGES))
     created_ms = _ms(deal["created_date"])
     end_ms = _ms(deal["close_date"]) if deal["outcome"] != "open" else now_ms - _DAY_MS
-    versions = _spread([s.id for s in path], created_ms, end_ms) if len(path) > 1 else None
     created = _midnight(deal["created_date"])
-    modified = max(company_modified, created, versions[-1][1] if versions else created)
+    modified = max(company_modified, created, format_epoch_ms(max(created_ms, end_ms)))
     record = portal.deals.add(
         _deal_properties(deal, path[-1], pipeline), now=modified, created_at=created
     )
-    if versions:
-        record.history = {"dealstage": versions}
+    if len(path) > 1:
+        record.history = SeededHistory("dealstage", _stage_ids(path), created_ms, end_ms)
     record.associations["companies"] = [company.id]
     if deal["contacts"]:
         linked = []

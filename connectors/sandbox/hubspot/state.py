@@ -12,7 +12,7 @@ from connectors.sandbox.hubspot.association_types import inline_type_names, targ
 from connectors.sandbox.hubspot.errors import HubSpotError
 from connectors.sandbox.hubspot.limits import RateLimiter
 from connectors.sandbox.hubspot.objects import OBJECT_TYPES
-from connectors.sandbox.hubspot.properties import format_datetime
+from connectors.sandbox.hubspot.properties import format_datetime, format_epoch_ms
 from connectors.sandbox.hubspot.property_specs import DEFAULT_PROPERTIES, always_returned
 from connectors.sandbox.hubspot.seed import seed_portal
 from connectors.sandbox.hubspot.store import CrmObject, ObjectStore, Sandbox
@@ -313,7 +313,7 @@ _CALCULATED_SOURCE: Final = "CALCULATED"
 
 def _versions(record: CrmObject, name: str, object_type: str) -> list[dict[str, Any]]:
     """A property's versions, newest first, as HubSpot's ValueWithTimestamp."""
-    history = record.history.get(name) if record.history else None
+    history = record.versions(name)
     if history is None:
         value = record.properties.get(name)
         if value is None:
@@ -329,8 +329,12 @@ def _versions(record: CrmObject, name: str, object_type: str) -> list[dict[str, 
             }
         ]
     versions = []
-    for value, at, source_type, source_id in reversed(history):
-        version = {"value": value or "", "timestamp": at, "sourceType": source_type}
+    for value, when, source_type, source_id in reversed(history):
+        version = {
+            "value": value or "",
+            "timestamp": format_epoch_ms(when) if isinstance(when, int) else when,
+            "sourceType": source_type,
+        }
         if source_id is not None:
             version["sourceId"] = source_id
         versions.append(version)

@@ -17,12 +17,45 @@ from typing import Final
 from connectors.sandbox.hubspot.objects import OBJECT_TYPES
 from connectors.sandbox.hubspot.properties import PropertyCatalog
 
-__all__ = ["SINGULAR", "CrmObject", "ObjectStore", "PropertyChange", "Sandbox", "Version"]
+__all__ = [
+    "SINGULAR",
+    "CrmObject",
+    "ObjectStore",
+    "PropertyChange",
+    "Sandbox",
+    "SeededHistory",
+    "Version",
+]
 
 SINGULAR: Final = {t.name: t.singular for t in OBJECT_TYPES.values()}
+SEEDED_SOURCE: Final = "CRM_UI"  # seeded values read as a rep's edits
 
-# One value a property had: (value, timestamp, sourceType, sourceId), as propertiesWithHistory.
-Version = tuple[str | None, str, str, str | None]
+# One value a property had: (value, timestamp, sourceType, sourceId), as propertiesWithHistory;
+# the timestamp is HubSpot's ISO string, or epoch milliseconds for seeded versions.
+Version = tuple[str | None, str | int, str, str | None]
+
+
+class SeededHistory:
+    """The values one property of a seeded record went through, at even steps between two
+    moments: a few ints and a path shared by every record that went the same way, instead of
+    a list of versions per record (seeding writes hundreds of thousands)."""
+
+    __slots__ = ("end_ms", "name", "start_ms", "values")
+
+    def __init__(self, name: str, values: tuple[str, ...], start_ms: int, end_ms: int) -> None:
+        self.name = name
+        self.values = values
+        self.start_ms = start_ms
+        self.end_ms = max(start_ms, end_ms)
+
+    def versions(self) -> list[Version]:
+        """The versions, oldest first."""
+        steps = max(1, len(self.values) - 1)
+        start, span = self.start_ms, self.end_ms - self.start_ms
+        return [
+            (value, start + span * n // steps, SEEDED_SOURCE, None)
+            for n, value in enumerate(self.values)
+        ]
 
 
 class CrmObject:
@@ -51,7 +84,16 @@ class CrmObject:
         # Linked record ids per object type (plural name).
         self.associations: dict[str, list[int]] = {}
         # Every version of the properties that changed, oldest first; None until one did.
-        self.history: dict[str, list[Version]] | None = None
+        self.history: dict[str, list[Version]] | SeededHistory | None = None
+
+    def versions(self, name: str) -> list[Version] | None:
+        """The versions of ``name``, oldest first, if it ever changed."""
+        history = self.history
+        if history is None:
+            return None
+        if isinstance(history, SeededHistory):
+            return history.versions() if history.name == name else None
+        return history.get(name)
 
     def record_change(
         self, name: str, old: str | None, new: str | None, at: str, source: tuple[str, str | None]
@@ -61,11 +103,13 @@ class CrmObject:
         history = self.history
         if history is None:
             history = self.history = {}
+        elif isinstance(history, SeededHistory):
+            history = self.history = {history.name: history.versions()}
         versions = history.get(name)
         if versions is None:
             versions = history[name] = []
             if old is not None:
-                versions.append((old, self.created_at, "CRM_UI", None))
+                versions.append((old, self.created_at, SEEDED_SOURCE, None))
         versions.append((new, at, *source))
 
 
