@@ -157,14 +157,54 @@ def extra_attribute_sources(setting: Any) -> dict[str, str]:
     return {str(source): str(source) for source in setting}
 
 
+@dataclass(frozen=True, slots=True)
+class CrmVerdict:
+    """The verdict a CRM record holds in icp-sync's own fields, as read back (None: empty).
+
+    A full sync compares it with the verdict icp-sync stands by and writes again wherever they
+    differ: a rep's hand edit, or a CRM restore, is repaired. Values that do not parse (a score
+    of "high", a flag of "maybe") read as None, which differs from anything icp-sync writes.
+    """
+
+    score: float | None = None
+    tier: str | None = None
+    is_mql: bool | None = None
+    is_sql: bool | None = None
+    version: str | None = None
+
+    @classmethod
+    def parse(cls, values: Mapping[str, Any]) -> CrmVerdict:
+        """From raw CRM values keyed by canonical write-back name (``score``, ``tier``, ...)."""
+
+        def flag(value: Any) -> bool | None:
+            try:
+                return normalize.to_bool(value)
+            except ValueError:
+                return None
+
+        try:
+            score = normalize.to_float(values.get("score"))
+        except ValueError:
+            score = None
+        return cls(
+            score=score,
+            tier=text_value(values.get("tier")),
+            is_mql=flag(values.get("is_mql")),
+            is_sql=flag(values.get("is_sql")),
+            version=text_value(values.get("version")),
+        )
+
+
 @dataclass(slots=True)
 class AccountRecord:
-    """One CRM record mapped to canonical fields, as a connector hands it over."""
+    """One CRM record mapped to canonical fields, as a connector hands it over; with the
+    verdict its icp-sync fields hold when the connector read them (None when it did not)."""
 
     external_id: str
     fields: dict[str, Any]
     archived: bool = False
     crm_updated_at: datetime | None = None
+    crm_verdict: CrmVerdict | None = None
 
 
 @dataclass(slots=True)
@@ -178,6 +218,9 @@ class Page:
 # The verdict fields written back to the CRM (DESIGN §3.4), by their canonical key. Each
 # connector maps them to its own field names (icp_fit_score, ICP_Fit_Score__c, ...).
 WRITEBACK_FIELDS = ("score", "tier", "is_mql", "is_sql", "reasons", "version", "scored_at")
+# The ones read back and compared with what icp-sync stands by (reasons and scored_at are not:
+# a change of wording or of time alone costs no write, DESIGN §3.4).
+VERDICT_KEYS = ("score", "tier", "is_mql", "is_sql", "version")
 
 
 def iso_utc(moment: datetime) -> str:
@@ -310,6 +353,17 @@ class RateLimiter(Protocol):
     def penalise(self, seconds: float) -> None:
         """The CRM said 'slow down' (429): make every worker wait ``seconds``."""
         ...
+
+
+# Told the outcome of every HTTP attempt a connector makes: the status code the CRM answered
+# ("200", "429", "503", ...) or NO_ANSWER when none came (timeout, dropped connection). The
+# service counts them for /metrics; connectors stay free of any metrics library.
+CallObserver = Callable[[str], None]
+NO_ANSWER = "no_answer"
+
+
+def ignore_call(status: str) -> None:
+    """The observer of a connector nobody watches."""
 
 
 class Connector(Protocol):

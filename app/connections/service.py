@@ -19,10 +19,11 @@ from app.connections.schemas import ConnectionCreate, ConnectionPatch
 from app.core.addresses import AddressKind, url_problem
 from app.core.db import libpq_conninfo
 from app.core.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed, problem
+from app.core.metrics import CRM_CALLS
 from app.core.ratelimit import PostgresRateLimiter
 from app.core.security import secrets_cipher
 from app.models import Connection
-from connectors.base import Connector
+from connectors.base import CallObserver, Connector
 
 
 def connector_kind(kind: str) -> ConnectorKind:
@@ -184,6 +185,15 @@ class OpenConnector:
             self.rate_limiter.close()
 
 
+def _count_calls(kind: str) -> CallObserver:
+    """Counts a connector's HTTP attempts in ``icp_sync_crm_calls_total{kind,status}``."""
+
+    def count(status: str) -> None:
+        CRM_CALLS.labels(kind=kind, status=status).inc()
+
+    return count
+
+
 def open_connector(connection: Connection, *, database_url: URL) -> OpenConnector:
     """The connection's connector, pacing its calls with the shared rate limit."""
     kind = connector_kind(connection.kind)
@@ -201,5 +211,6 @@ def open_connector(connection: Connection, *, database_url: URL) -> OpenConnecto
         connection.base_url or kind.default_base_url,
         connection.settings,
         limiter,
+        _count_calls(connection.kind),
     )
     return OpenConnector(connector, limiter)

@@ -29,6 +29,7 @@ from app.sync.repository import SyncRunRepository
 from app.sync.schemas import COUNT_NAMES
 from app.sync.service import get_sync_run
 from app.writeback.pipeline import FlushCounts, flush_outbox
+from app.writeback.service import queue_repairs
 from connectors.base import AccountRecord, FatalError, Page
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 # writes per thousand companies, not per page of a hundred.
 STORE_BATCH_RECORDS = 1_000
 # The counts a run's process keeps itself (the write counts are kept by the database).
-PROGRESS_COUNTS = ("fetched", "upserted", "scored", "api_calls")
+PROGRESS_COUNTS = ("fetched", "upserted", "scored", "repaired", "api_calls")
 
 
 async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
@@ -83,6 +84,9 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
             async with database.transaction() as session:
                 outcome = await upsert_and_score(
                     session, connection_id=connection.id, accounts=account_rows(records)
+                )
+                counts["repaired"] += await queue_repairs(
+                    session, connection_id=connection.id, records=records
                 )
                 counts["fetched"] += len(records)
                 counts["upserted"] += len(outcome.accounts)

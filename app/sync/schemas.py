@@ -7,7 +7,15 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-COUNT_NAMES = ("fetched", "upserted", "scored", "written", "write_failed", "api_calls")
+COUNT_NAMES = (
+    "fetched",
+    "upserted",
+    "scored",
+    "repaired",
+    "written",
+    "write_failed",
+    "api_calls",
+)
 
 
 class SyncCounts(BaseModel):
@@ -16,6 +24,11 @@ class SyncCounts(BaseModel):
     fetched: int = 0
     upserted: int = 0
     scored: int = 0
+    repaired: int = Field(
+        default=0,
+        description="CRM records whose icp-sync fields had been changed by hand (or lost) and "
+        "were queued to be written again",
+    )
     written: int = 0
     write_failed: int = 0
     api_calls: int = 0

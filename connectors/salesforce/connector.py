@@ -44,6 +44,7 @@ from simple_salesforce import Salesforce
 
 from connectors.base import (
     AccountRecord,
+    CallObserver,
     FatalError,
     Page,
     RateLimiter,
@@ -51,6 +52,7 @@ from connectors.base import (
     SchemaReport,
     WriteBack,
     WriteResult,
+    ignore_call,
 )
 from connectors.salesforce.auth import SalesforceAuth
 from connectors.salesforce.mapping import (
@@ -170,6 +172,7 @@ class SalesforceConnector:
         max_attempts: int = 6,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
+        observe_call: CallObserver = ignore_call,
     ) -> None:
         settings = settings or {}
         self.mapping = FieldMapping.from_settings(settings)
@@ -187,6 +190,7 @@ class SalesforceConnector:
             rate_limiter=rate_limiter,
             timeout=timeout,
             verify=self._ca_file(settings.get("ca_bundle")),
+            observe_call=observe_call,
         )
         meter_session(self.session, meter)
         auth = SalesforceAuth(

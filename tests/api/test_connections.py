@@ -103,6 +103,7 @@ async def test_a_sync_request_is_queued_once(app_client, admin_headers, database
         "fetched": 0,
         "upserted": 0,
         "scored": 0,
+        "repaired": 0,
         "written": 0,
         "write_failed": 0,
         "api_calls": 0,
