@@ -33,8 +33,12 @@ class AssociationType:
     label: str | None
 
     def as_v4(self) -> dict[str, Any]:
-        """``{"category", "typeId", "label"}`` as v4 associations send it."""
-        return {"category": CATEGORY, "typeId": self.type_id, "label": self.label}
+        """``{"category", "typeId", "label"}`` as v4 associations send it (an unlabeled type has
+        no ``label``: the published schema has it a string, never null)."""
+        spec: dict[str, Any] = {"category": CATEGORY, "typeId": self.type_id}
+        if self.label is not None:
+            spec["label"] = self.label
+        return spec
 
 
 def _pair(

@@ -148,12 +148,13 @@ async def _association_inputs(request: Request) -> list[str]:
 
 
 def _none_found(source: str, target: str, ids: list[str]) -> list[dict[str, Any]]:
-    """The 207 errors of a batch read for records with no links (or no such record)."""
+    """The 207 errors of a batch read for records with no links (or no such record).
+
+    No ``subCategory``: the published StandardError schema types it as an object."""
     return [
         {
             "status": "error",
             "category": "OBJECT_NOT_FOUND",
-            "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
             "message": f"No {SINGULAR[target]} is associated with {SINGULAR[source]} {i}.",
             "context": {"fromObjectId": [i], "toObjectType": [SINGULAR[target]]},
             "links": {},
@@ -210,8 +211,9 @@ async def batch_read_v3(request: Request, object_type: str) -> tuple[int, Any]:
 
 
 def _v4_link(source: str, target: str, to_id: int) -> dict[str, Any]:
+    # A string, as the published v4 schema (and the clients generated from it) has it.
     return {
-        "toObjectId": to_id,
+        "toObjectId": str(to_id),
         "associationTypes": [t.as_v4() for t in association_types(source, target)],
     }
 
