@@ -9,6 +9,7 @@ import pytest
 from hubspot import HubSpot
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 
+from connectors.hubspot import HubSpotConnector
 from connectors.sandbox.common.admin_client import SandboxAdmin
 
 AUTH = {"Authorization": "Bearer sandbox-token"}
@@ -60,6 +61,25 @@ def test_a_reset_with_no_companies_leaves_a_pristine_portal(
         ),
     )
     assert created.name == "funding_stage"
+
+
+def test_icp_syncs_own_connector_creates_its_write_back_properties_on_a_pristine_portal(
+    hubspot_admin: SandboxAdmin,
+) -> None:
+    hubspot_admin.reset(companies=0)
+    connector = HubSpotConnector(
+        access_token="sandbox-token",
+        base_url=hubspot_admin.url,
+        settings={"write_ideal_customer_profile": True},
+    )
+
+    first = connector.ensure_schema()
+    second = connector.ensure_schema()
+
+    assert first.ok and first.present == ["hs_ideal_customer_profile"]  # native: there already
+    assert {"icp_tier", "icp_fit_score", "icp_scored_at"} <= set(first.created)
+    assert second.ok and not second.created
+    assert set(second.present) == {*first.created, "hs_ideal_customer_profile"}
 
 
 def test_seeding_demo_data_creates_the_demo_custom_properties(hubspot: HubSpot) -> None:
