@@ -26,6 +26,8 @@ EMPTY_OBJECTS = (
     "communications",
     "postal_mail",
     "goal_targets",
+    "quotes",
+    "feedback_submissions",
 )
 DEMO_PROPERTIES = {"funding_stage", "has_inhouse_seo", "is_competitor", "nps_score"}
 
@@ -219,3 +221,40 @@ def test_deal_pipelines_carry_hubspots_stage_metadata_and_a_custom_numeric_pipel
     for deal in deals.results:
         assert deal.properties["dealstage"] in in_pipeline[deal.properties["pipeline"]]
     assert hubspot.crm.pipelines.pipelines_api.get_by_id("tickets", "0").label == "Support Pipeline"
+
+
+def test_users_are_the_owners_and_the_portal_has_no_teams(hubspot: HubSpot) -> None:
+    users = hubspot.settings.users.users_api.get_page(limit=100).results
+    owners = hubspot.crm.owners.owners_api.get_page(limit=100).results
+
+    assert {u.email for u in users} == {o.email for o in owners}
+    assert {u.id for u in users} == {str(o.user_id) for o in owners}
+    assert hubspot.settings.users.teams_api.get_all().results == []
+
+
+def test_legacy_v1_pipelines_and_email_subscription_types_are_served(
+    hubspot_admin: SandboxAdmin,
+) -> None:
+    v1 = hubspot_admin.http.get("/crm-pipelines/v1/pipelines/deals", headers=AUTH).json()
+    subscriptions = hubspot_admin.http.get("/email/public/v1/subscriptions", headers=AUTH).json()
+
+    default = v1["results"][0]
+    assert (default["pipelineId"], default["objectType"], default["default"]) == (
+        "default",
+        "DEAL",
+        True,
+    )
+    assert default["stages"][0] == {
+        "stageId": "appointmentscheduled",
+        "label": "Appointment Scheduled",
+        "displayOrder": 0,
+        "metadata": {"isClosed": "false", "probability": "0.2"},
+        "active": True,
+        "createdAt": default["createdAt"],
+        "updatedAt": default["updatedAt"],
+    }
+    assert isinstance(default["createdAt"], int)
+    assert [s["internalName"] for s in subscriptions["subscriptionDefinitions"]] == [
+        "MARKETING_INFORMATION",
+        "ONE_TO_ONE",
+    ]

@@ -568,6 +568,33 @@ hs_kpi_value number number goal_target_information rc - Progress
     "goal_target_information",
 )
 
+QUOTES: Final = _small(
+    "@quoteinformation Quote information",
+    "hs_createdate",
+    """
+hs_title string text quoteinformation - - Quote name
+hs_quote_amount number number quoteinformation rc - Quote amount
+hs_quote_number string text quoteinformation r - Quote number
+hs_status enumeration select quoteinformation - quote_status Quote approval status
+hs_expiration_date datetime date quoteinformation - - Quote expiration date
+hs_terms string textarea quoteinformation - - Terms
+hs_currency string text quoteinformation - - Currency
+""",
+    "quoteinformation",
+)
+FEEDBACK_SUBMISSIONS: Final = _small(
+    "@feedbacksubmissioninformation Feedback submission information",
+    "hs_createdate",
+    """
+hs_content string textarea feedbacksubmissioninformation r - Response
+hs_survey_name string text feedbacksubmissioninformation r - Survey name
+hs_survey_type enumeration select feedbacksubmissioninformation r survey_type Survey type
+hs_response_value number number feedbacksubmissioninformation r - Rating
+hs_submission_timestamp datetime date feedbacksubmissioninformation r - Submitted at
+""",
+    "feedbacksubmissioninformation",
+)
+
 TABLES: Final[dict[str, str]] = {
     "companies": COMPANIES,
     "contacts": CONTACTS,
@@ -584,4 +611,6 @@ TABLES: Final[dict[str, str]] = {
     "postal_mail": POSTAL_MAIL,
     "leads": LEADS,
     "goal_targets": GOAL_TARGETS,
+    "quotes": QUOTES,
+    "feedback_submissions": FEEDBACK_SUBMISSIONS,
 }

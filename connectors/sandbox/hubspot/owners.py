@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from connectors.sandbox.common.demo_people import OWNERS
 
-__all__ = ["OWNER_RECORDS", "owner_id"]
+__all__ = ["OWNER_RECORDS", "USER_RECORDS", "owner_id"]
 
 FIRST_OWNER_ID: Final = 70_000_001
 FIRST_USER_ID: Final = 9_000_001
@@ -37,4 +37,17 @@ OWNER_RECORDS: Final[tuple[dict[str, Any], ...]] = tuple(
         "teams": [],
     }
     for n, owner in enumerate(OWNERS)
+)
+
+# The same people as the portal's users (the settings API).
+USER_RECORDS: Final[tuple[dict[str, Any], ...]] = tuple(
+    {
+        "id": str(owner["userId"]),
+        "email": owner["email"],
+        "firstName": owner["firstName"],
+        "lastName": owner["lastName"],
+        "roleIds": [],
+        "superAdmin": n == 0,
+    }
+    for n, owner in enumerate(OWNER_RECORDS)
 )

@@ -16,14 +16,17 @@ from connectors.sandbox.common.demo_data import DEAL_OPEN_STAGES
 __all__ = [
     "ENTERPRISE_PIPELINE_ID",
     "PIPELINES",
+    "PIPELINES_CREATED_MS",
     "Pipeline",
     "Stage",
     "deal_stage",
     "render_pipeline",
+    "render_pipeline_v1",
     "render_stage",
 ]
 
 PIPELINES_CREATED_AT: Final = "2020-01-01T00:00:00.000Z"
+PIPELINES_CREATED_MS: Final = 1_577_836_800_000  # the same instant, as the v1 API writes it
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,4 +143,34 @@ def render_pipeline(pipeline: Pipeline, order: int) -> dict[str, Any]:
         "createdAt": PIPELINES_CREATED_AT,
         "updatedAt": PIPELINES_CREATED_AT,
         "archived": False,
+    }
+
+
+def render_pipeline_v1(pipeline: Pipeline, order: int, object_type: str) -> dict[str, Any]:
+    """A pipeline as the legacy ``/crm-pipelines/v1`` API sends it (epoch-millisecond dates,
+    ``pipelineId``/``stageId``, ``active`` flags)."""
+    kinds = {"deals": ("DEAL", "0-3"), "tickets": ("TICKET", "0-5")}
+    kind, type_id = kinds[object_type]
+    return {
+        "pipelineId": pipeline.id,
+        "objectType": kind,
+        "objectTypeId": type_id,
+        "label": pipeline.label,
+        "displayOrder": order,
+        "active": True,
+        "default": order == 0,
+        "createdAt": PIPELINES_CREATED_MS,
+        "updatedAt": PIPELINES_CREATED_MS,
+        "stages": [
+            {
+                "stageId": stage.id,
+                "label": stage.label,
+                "displayOrder": n,
+                "metadata": dict(stage.metadata),
+                "active": True,
+                "createdAt": PIPELINES_CREATED_MS,
+                "updatedAt": PIPELINES_CREATED_MS,
+            }
+            for n, stage in enumerate(pipeline.stages)
+        ],
     }

@@ -1,5 +1,6 @@
-"""HubSpot's endpoints around the records: owners, pipelines, schemas, the legacy v2 properties,
-and associations (v3 and v4 batch reads, a record's v4 associations, association labels).
+"""HubSpot's endpoints around the records: owners, users and teams, email subscription types,
+pipelines (v3 and the legacy v1), schemas, the legacy v2 properties, and associations (v3 and v4
+batch reads, a record's v4 associations, association labels).
 
 Handlers have the shape of ``api``'s: ``(request, object_type) -> (status, body)``, refusals
 raise :class:`HubSpotError`; ``object_type`` is the resolved type of the route's first object
@@ -16,15 +17,23 @@ from connectors.sandbox.hubspot.api import ApiHandler, flag, int_param, read_bod
 from connectors.sandbox.hubspot.association_types import association_types, inline_type_names
 from connectors.sandbox.hubspot.errors import HubSpotError
 from connectors.sandbox.hubspot.objects import resolve
-from connectors.sandbox.hubspot.owners import OWNER_RECORDS
-from connectors.sandbox.hubspot.pipelines import PIPELINES, Pipeline, render_pipeline, render_stage
+from connectors.sandbox.hubspot.owners import OWNER_RECORDS, USER_RECORDS
+from connectors.sandbox.hubspot.pipelines import (
+    PIPELINES,
+    Pipeline,
+    render_pipeline,
+    render_pipeline_v1,
+    render_stage,
+)
 from connectors.sandbox.hubspot.properties import v2_definition
 from connectors.sandbox.hubspot.state import now
 from connectors.sandbox.hubspot.store import SINGULAR
+from connectors.sandbox.hubspot.webhooks import PORTAL_ID
 
 __all__ = ["PORTAL_ROUTES", "TYPED_ROUTES"]
 
 MAX_OWNERS_LIMIT: Final = 500
+MAX_USERS_LIMIT: Final = 100
 MAX_ASSOCIATION_INPUTS: Final = 1000  # v3 and v4 association batch reads
 MAX_ASSOCIATIONS_LIMIT: Final = 500
 
@@ -56,24 +65,66 @@ async def list_schemas(request: Request, object_type: str) -> tuple[int, Any]:
 # -- owners ---------------------------------------------------------------------------------------
 
 
+def _page_of(request: Request, items: list[dict[str, Any]], max_limit: int) -> dict[str, Any]:
+    """One ``limit``/``after`` page of ``items`` with HubSpot's forward paging."""
+    limit = int_param(request, "limit", min(100, max_limit))
+    if not 1 <= limit <= max_limit:
+        raise HubSpotError.validation(f"limit must be between 1 and {max_limit}")
+    after = int_param(request, "after", 0)
+    body: dict[str, Any] = {"results": items[after : after + limit]}
+    if after + limit < len(items):
+        next_after = str(after + limit)
+        link = request.url.include_query_params(after=next_after)
+        body["paging"] = {"next": {"after": next_after, "link": str(link)}}
+    return body
+
+
 async def list_owners(request: Request, object_type: str) -> tuple[int, Any]:
     """``GET /crm/v3/owners``: a page of owners (``email`` filters, ``after`` pages)."""
-    limit = int_param(request, "limit", 100)
-    if not 1 <= limit <= MAX_OWNERS_LIMIT:
-        raise HubSpotError.validation(f"limit must be between 1 and {MAX_OWNERS_LIMIT}")
-    after = int_param(request, "after", 0)
     email = request.query_params.get("email")
     # The sandbox's owners are all active: the archived list is empty.
     owners = [] if flag(request, "archived") else list(OWNER_RECORDS)
     if email:
         owners = [o for o in owners if o["email"].lower() == email.lower()]
-    page = owners[after : after + limit]
-    body: dict[str, Any] = {"results": page}
-    if after + limit < len(owners):
-        next_after = str(after + limit)
-        link = request.url.include_query_params(after=next_after)
-        body["paging"] = {"next": {"after": next_after, "link": str(link)}}
-    return 200, body
+    return 200, _page_of(request, owners, MAX_OWNERS_LIMIT)
+
+
+async def list_users(request: Request, object_type: str) -> tuple[int, Any]:
+    """``GET /settings/v3/users``: a page of the portal's users (its owners)."""
+    return 200, _page_of(request, list(USER_RECORDS), MAX_USERS_LIMIT)
+
+
+async def list_teams(request: Request, object_type: str) -> tuple[int, Any]:
+    """``GET /settings/v3/users/teams``: the portal has no teams."""
+    return 200, {"results": []}
+
+
+# A portal's default email subscription types.
+_SUBSCRIPTIONS: Final = tuple(
+    {
+        "id": 7_000_001 + n,
+        "portalId": PORTAL_ID,
+        "name": name,
+        "description": description,
+        "active": True,
+        "internal": False,
+        "category": "Marketing",
+        "channel": "EMAIL",
+        "internalName": internal,
+        "businessUnitId": 0,
+    }
+    for n, (name, description, internal) in enumerate(
+        (
+            ("Marketing Information", "Marketing offers and updates.", "MARKETING_INFORMATION"),
+            ("One to One", "One to one emails.", "ONE_TO_ONE"),
+        )
+    )
+)
+
+
+async def email_subscriptions(request: Request, object_type: str) -> tuple[int, Any]:
+    """``GET /email/public/v1/subscriptions``: the portal's email subscription types."""
+    return 200, {"subscriptionDefinitions": list(_SUBSCRIPTIONS)}
 
 
 async def get_owner(request: Request, object_type: str) -> tuple[int, Any]:
@@ -108,6 +159,14 @@ async def list_pipelines(request: Request, object_type: str) -> tuple[int, Any]:
     """``GET /crm/v3/pipelines/{objectType}``."""
     pipelines = _pipelines(object_type)
     return 200, {"results": [render_pipeline(p, n) for n, p in enumerate(pipelines)]}
+
+
+async def list_pipelines_v1(request: Request, object_type: str) -> tuple[int, Any]:
+    """``GET /crm-pipelines/v1/pipelines/{objectType}``: the legacy shape of the same pipelines."""
+    pipelines = _pipelines(object_type)
+    return 200, {
+        "results": [render_pipeline_v1(p, n, object_type) for n, p in enumerate(pipelines)]
+    }
 
 
 async def get_pipeline(request: Request, object_type: str) -> tuple[int, Any]:
@@ -264,6 +323,7 @@ TYPED_ROUTES: Final[tuple[tuple[str, str, ApiHandler], ...]] = (
     ("GET", "/properties/v2/{objectType}/properties", legacy_properties),
     ("GET", "/properties/v1/{objectType}/properties", legacy_properties),
     ("GET", "/crm/v3/pipelines/{objectType}", list_pipelines),
+    ("GET", "/crm-pipelines/v1/pipelines/{objectType}", list_pipelines_v1),
     ("GET", "/crm/v3/pipelines/{objectType}/{pipelineId}", get_pipeline),
     ("GET", "/crm/v3/pipelines/{objectType}/{pipelineId}/stages", list_stages),
     ("GET", "/crm/v3/pipelines/{objectType}/{pipelineId}/stages/{stageId}", get_stage),
@@ -283,4 +343,7 @@ PORTAL_ROUTES: Final[tuple[tuple[str, str, ApiHandler], ...]] = (
     ("GET", "/crm-object-schemas/v3/schemas", list_schemas),
     ("GET", "/crm/v3/owners", list_owners),
     ("GET", "/crm/v3/owners/{ownerId}", get_owner),
+    ("GET", "/settings/v3/users", list_users),
+    ("GET", "/settings/v3/users/teams", list_teams),
+    ("GET", "/email/public/v1/subscriptions", email_subscriptions),
 )

@@ -253,6 +253,8 @@ OPTION_LISTS: Final[dict[str, Options]] = {
     "lead_stage": _lower("new-stage-id", "attempting-stage-id", "connected-stage-id"),
     "lead_type": _upper("New Business", "Upsell", "Re-attempting"),
     "lead_label": _upper("Cold", "Warm", "Hot"),
+    "quote_status": _upper("Draft", "Pending approval", "Approval not needed", "Approved"),
+    "survey_type": _upper("NPS", "CSAT", "CES", "Custom"),
 }
 
 

@@ -27,7 +27,7 @@ import orjson
 from connectors.sandbox.common.delivery import BatchQueue
 from connectors.sandbox.hubspot.store import SINGULAR, PropertyChange
 
-__all__ = ["APP_ID", "SOURCE_API", "SOURCE_REP", "WebhookDispatcher", "sign_v3"]
+__all__ = ["APP_ID", "PORTAL_ID", "SOURCE_API", "SOURCE_REP", "WebhookDispatcher", "sign_v3"]
 
 logger = logging.getLogger(__name__)
 
