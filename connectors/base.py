@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -208,10 +208,58 @@ class AccountRecord:
 
 
 @dataclass(slots=True)
-class Page:
+class DealRecord:
+    """One CRM deal (HubSpot deal, Salesforce Opportunity), as DESIGN §8 stores it.
+
+    Won and lost come from the CRM's own stage metadata (HubSpot pipeline stages' ``isClosed``
+    and ``probability``, Salesforce ``IsClosed``/``IsWon``), never from stage names. A stage the
+    CRM no longer knows (a deleted stage) reads as open with ``stage_known=False``.
+    """
+
+    external_id: str
+    account_external_ids: list[str]
+    name: str | None = None
+    pipeline: str | None = None
+    stage: str | None = None
+    is_closed: bool = False
+    is_won: bool = False
+    amount: float | None = None
+    created_at: datetime | None = None
+    closed_at: datetime | None = None
+    crm_updated_at: datetime | None = None
+    archived: bool = False
+    stage_known: bool = True
+    # The deal's people and their explicit role on it (Salesforce OpportunityContactRole.Role),
+    # by contact id; HubSpot's deal-contact associations carry no role (None).
+    contact_roles: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ContactRecord:
+    """One CRM contact (HubSpot contact, Salesforce Contact), as DESIGN §8 stores it."""
+
+    external_id: str
+    account_external_ids: list[str]
+    name: str | None = None
+    email_domain: str | None = None
+    title: str | None = None
+    department: str | None = None
+    # The CRM's explicit buying role, where it has one on the contact (HubSpot hs_buying_role;
+    # Salesforce keeps roles per deal, in DealRecord.contact_roles).
+    buying_role: str | None = None
+    crm_updated_at: datetime | None = None
+    archived: bool = False
+
+
+RecordT = TypeVar("RecordT", AccountRecord, DealRecord, ContactRecord)
+AnyRecord = AccountRecord | DealRecord | ContactRecord
+
+
+@dataclass(slots=True)
+class Page(Generic[RecordT]):
     """One page of a read, and the cursor to resume after it."""
 
-    records: list[AccountRecord]
+    records: list[RecordT]
     cursor: dict[str, Any]
 
 
@@ -265,7 +313,7 @@ class ReadProgress:
             return cls({"phase": cls.FULL_READ_PHASES[0], "started_at": now})
         return cls({"phase": "changed", "started_at": now, "since": iso_utc(since - lookback)})
 
-    def saw(self, records: Sequence[AccountRecord]) -> None:
+    def saw(self, records: Sequence[AnyRecord]) -> None:
         """Raise the high-water mark to the latest modification in ``records``."""
         for record in records:
             moment = record.crm_updated_at
@@ -391,4 +439,30 @@ class Connector(Protocol):
 
     def ensure_schema(self) -> SchemaReport:
         """Create the ``icp_*`` fields when the CRM allows it; report what is missing."""
+        ...
+
+
+class OutcomeReader(Protocol):
+    """What a connector reads besides companies: deals and contacts (DESIGN §8)."""
+
+    def read_deal_pages(
+        self, *, cursor: dict[str, Any] | None, full: bool
+    ) -> Iterator[Page[DealRecord]]:
+        """Deals changed since ``cursor`` (or all, when ``full``), deleted ones archived, with
+        the companies they are associated to, page by page."""
+        ...
+
+    def read_contact_pages(
+        self, *, cursor: dict[str, Any] | None, full: bool
+    ) -> Iterator[Page[ContactRecord]]:
+        """Contacts changed since ``cursor`` (or all, when ``full``), deleted ones archived,
+        with the companies they are associated to, page by page."""
+        ...
+
+    def read_deals_by_ids(self, external_ids: Sequence[str]) -> list[DealRecord]:
+        """The current state of the given deals (missing ones are left out)."""
+        ...
+
+    def read_contacts_by_ids(self, external_ids: Sequence[str]) -> list[ContactRecord]:
+        """The current state of the given contacts (missing ones are left out)."""
         ...

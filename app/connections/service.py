@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -22,6 +23,8 @@ from app.core.errors import Conflict, NotFound, ServiceUnavailable, ValidationFa
 from app.core.metrics import CRM_CALLS
 from app.core.ratelimit import PostgresRateLimiter
 from app.core.security import secrets_cipher
+from app.icps.repository import IcpRepository
+from app.jobs import JobRequest, TaskName, defer_or_join
 from app.models import Connection
 from connectors.base import CallObserver, Connector
 
@@ -214,3 +217,27 @@ def open_connector(connection: Connection, *, database_url: URL) -> OpenConnecto
         _count_calls(connection.kind),
     )
     return OpenConnector(connector, limiter)
+
+
+async def mark_outcomes_read(
+    session: AsyncSession, *, connection_id: uuid.UUID, deals: bool, contacts: bool
+) -> None:
+    """Note that the connection's deals (contacts) have been read in full: from now on an
+    account with none has 0 won deals (0 contacts), no longer unknown. The first time, every
+    account is rescored against the active ICP, since its roll-ups just became known."""
+    connection = await ConnectionRepository(session).get(connection_id, for_update=True)
+    if connection is None:
+        raise NotFound(f"no connection {connection_id}")
+    now = datetime.now(UTC)
+    first = False
+    if deals and connection.deals_synced_at is None:
+        connection.deals_synced_at, first = now, True
+    if contacts and connection.contacts_synced_at is None:
+        connection.contacts_synced_at, first = now, True
+    await session.flush()
+    version = await IcpRepository(session).get_active() if first else None
+    if version is not None:
+        await defer_or_join(
+            session,
+            JobRequest(TaskName.RESCORE_ALL_ACCOUNTS, {"icp_version_id": str(version.id)}),
+        )

@@ -20,7 +20,7 @@ import functools
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["FUNCTIONS", "SENIORITIES", "TitleClass", "classify_title"]
+__all__ = ["FUNCTIONS", "SENIORITIES", "TitleClass", "classify_contact", "classify_title"]
 
 SENIORITIES: Final = ("c_level", "vp", "director", "manager", "individual")
 FUNCTIONS: Final = (
@@ -76,6 +76,9 @@ _ABBREVIATIONS: Final = {
     "acct": "account",
     "exec": "executive",
     "admin": "administrator",
+    "rep": "representative",
+    "reps": "representative",
+    "tech": "technical",
     "sys": "systems",
     "hrbp": "hr",
     "ui": "ux",
@@ -103,6 +106,14 @@ _PHRASES: Final = {
     ("revenue", "operations"): "revenue_operations",
     ("business", "operations"): "operations",
     ("business", "development"): "bd",
+    ("business", "developer"): "bd",  # "Biz Dev", once its abbreviations are expanded
+    ("business", "intelligence"): "bi",
+    ("accounts", "payable"): "finance",
+    ("accounts", "receivable"): "finance",
+    ("supply", "chain"): "operations",
+    ("learning", "development"): "hr",
+    ("customer", "account"): "customer_success",
+    ("administrative", "assistant"): "executive_assistant",
     ("account", "executive"): "account_executive",
     ("account", "manager"): "account_manager",
     ("customer", "success"): "customer_success",
@@ -116,7 +127,7 @@ _PHRASES: Final = {
     ("human", "resources"): "hr",
     ("talent", "acquisition"): "hr",
     ("people", "operations"): "hr",
-    ("executive", "assistant"): "assistant",
+    ("executive", "assistant"): "executive_assistant",
     ("office", "manager"): "office_manager",
     ("project", "manager"): "manager",
     ("social", "media"): "marketing",
@@ -125,6 +136,7 @@ _PHRASES: Final = {
     ("web", "development"): "engineering",
     ("board", "member"): "board",
 }
+_PHRASE_STARTS: Final = frozenset(first for first, _ in _PHRASES)
 
 # Words that set seniority. A chief ("chief", or a C-something abbreviation) is also listed in
 # _CHIEFS for its function.
@@ -166,6 +178,8 @@ _INDIVIDUAL_WORDS: Final = frozenset(
         "generalist",
         "intern",
         "assistant",
+        "executive_assistant",
+        "sre",
         "consultant",
         "architect",
         "strategist",
@@ -197,7 +211,7 @@ _INDIVIDUAL_WORDS: Final = frozenset(
 )
 # Role nouns that are an individual's only beside an area ("Talent Acquisition Partner"; a
 # "Partner" alone may own the firm).
-_AREA_ROLE_WORDS: Final = frozenset({"partner"})
+_AREA_ROLE_WORDS: Final = frozenset({"partner", "associate"})
 _CHIEFS: Final = {
     "ceo": "executive",
     "cto": "engineering",
@@ -226,7 +240,6 @@ _AREAS: Final = {
     "fullstack": "engineering",
     "platform": "engineering",
     "technology": "engineering",
-    "technical": "engineering",
     "it": "it",
     "infrastructure": "it",
     "network": "it",
@@ -286,7 +299,8 @@ _AREAS: Final = {
     "operating": "operations",
     "revenue_operations": "operations",
     "procurement": "operations",
-    "assistant": "operations",
+    "executive_assistant": "operations",
+    "office": "operations",
     "office_manager": "operations",
     "hr": "hr",
     "people": "hr",
@@ -300,6 +314,7 @@ _AREAS: Final = {
     "paralegal": "legal",
     "compliance": "legal",
     "contracts": "legal",
+    "contract": "legal",
     "privacy": "legal",
     "attorney": "legal",
     "lawyer": "legal",
@@ -318,6 +333,7 @@ _WEAK_AREAS: Final = {
     "generalist": "hr",
     "customer": "customer_success",
     "information": "it",
+    "technical": "engineering",
 }
 # Whoever runs the company, unless a chief's own function says more.
 _EXECUTIVE_WORDS: Final = frozenset(
@@ -352,16 +368,19 @@ def _tokens(title: str) -> list[str]:
         for raw, joined in _SPECIALS:
             text = text.replace(raw, joined)
     words = [_ABBREVIATIONS.get(word, word) for word in text.translate(_PUNCTUATION).split()]
+    if _PHRASE_STARTS.isdisjoint(words):
+        return words
     tokens: list[str] = []
-    index = 0
-    while index < len(words):
-        if index + 1 < len(words):
-            phrase = _PHRASES.get((words[index], words[index + 1]))
+    index, last = 0, len(words) - 1
+    while index <= last:
+        word = words[index]
+        if index < last and word in _PHRASE_STARTS:
+            phrase = _PHRASES.get((word, words[index + 1]))
             if phrase is not None:
                 tokens.append(phrase)
                 index += 2
                 continue
-        tokens.append(words[index])
+        tokens.append(word)
         index += 1
     return tokens
 
@@ -383,7 +402,7 @@ def _seniority(tokens: list[str]) -> str | None:
                 continue
         if best is None or _RANK[level] > _RANK[best]:
             best = level
-    if best is not None and "assistant" in tokens:
+    if best is not None and ("assistant" in tokens or "executive_assistant" in tokens):
         return "individual"  # an assistant to the CEO is not the CEO
     return best
 
@@ -421,3 +440,34 @@ def classify_title(title: str | None) -> TitleClass:
         return TitleClass(None, "other")
     tokens = _tokens(title)
     return TitleClass(_seniority(tokens), _function(tokens))
+
+
+# A CRM's explicit buying role (HubSpot hs_buying_role values, Salesforce OpportunityContactRole
+# roles), and the seniority or function it vouches for where the title says nothing.
+_ROLE_SENIORITY: Final = {
+    "executive_sponsor": "c_level",
+    "budget_holder": "vp",
+    "economic_buyer": "vp",
+    "economic_decision_maker": "vp",
+    "decision_maker": "director",
+    "end_user": "individual",
+    "business_user": "individual",
+}
+_ROLE_FUNCTION: Final = {
+    "legal_and_compliance": "legal",
+    "technical_buyer": "engineering",
+}
+
+
+def classify_contact(title: str | None, buying_role: str | None) -> TitleClass:
+    """The title's answer, completed by the CRM's explicit buying role where it says more
+    (a title that names no seniority, or no function)."""
+    verdict = classify_title(title)
+    if not buying_role:
+        return verdict
+    role = "_".join(buying_role.lower().replace("&", " and ").split())
+    seniority = verdict.seniority or _ROLE_SENIORITY.get(role)
+    function = verdict.function
+    if function == "other":
+        function = _ROLE_FUNCTION.get(role, function)
+    return TitleClass(seniority, function)

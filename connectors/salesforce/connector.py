@@ -44,6 +44,7 @@ from simple_salesforce import Salesforce
 
 from connectors.base import (
     AccountRecord,
+    AnyRecord,
     CallObserver,
     FatalError,
     Page,
@@ -123,7 +124,7 @@ class _Progress(ReadProgress):
         self.next_records_url: str | None = cursor.get("next_records_url")
         self.last_id: str | None = cursor.get("last_id")
 
-    def saw(self, records: Sequence[AccountRecord]) -> None:
+    def saw(self, records: Sequence[AnyRecord]) -> None:
         super().saw(records)
         if records:
             self.last_id = records[-1].external_id

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
 
 from app.scoring.titles import FUNCTIONS, SENIORITIES, TitleClass, classify_title
@@ -73,3 +76,49 @@ def test_the_same_title_always_gets_the_same_answer() -> None:
     again = classify_title.__wrapped__("Senior Director, Product Management (APAC)")
 
     assert first == again == TitleClass("director", "product")
+
+
+LABELLED = Path(__file__).parent / "data" / "job_titles_labelled.csv"
+
+
+def _macro_f1(path: Path) -> tuple[float, float, int]:
+    from sklearn.metrics import f1_score
+
+    with path.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    verdicts = [classify_title(row["title"]) for row in rows]
+    seniority = f1_score(
+        [row["seniority"] or "none" for row in rows],
+        [v.seniority or "none" for v in verdicts],
+        average="macro",
+    )
+    function = f1_score(
+        [row["function"] for row in rows], [v.function for v in verdicts], average="macro"
+    )
+    return float(seniority), float(function), len(rows)
+
+
+def test_a_hand_labelled_set_of_real_world_titles_scores_above_the_bar() -> None:
+    """470 titles labelled by hand, independently of this code (tests/unit/data). The bar is
+    the issue's: macro-F1 ≥ 0.95 on seniority and ≥ 0.90 on function."""
+    seniority, function, count = _macro_f1(LABELLED)
+
+    print(f"\n{count} labelled titles: macro-F1 seniority {seniority:.3f}, function {function:.3f}")
+    assert count >= 400
+    assert seniority >= 0.95
+    assert function >= 0.90
+
+
+HELD_OUT = Path(__file__).parent / "data" / "job_titles_heldout.csv"
+
+
+def test_a_held_out_set_nobody_tuned_the_tables_on_scores_above_the_bar_too() -> None:
+    """240 more titles, labelled by hand after the tables were written and never used to change
+    them (so a regression shows, and so does overfitting to the first set): measured 1.000 on
+    seniority and 0.978 on function when it was added."""
+    seniority, function, count = _macro_f1(HELD_OUT)
+
+    print(f"\n{count} held-out titles: macro-F1 seniority {seniority:.3f}, function {function:.3f}")
+    assert count >= 200
+    assert seniority >= 0.95
+    assert function >= 0.90
