@@ -395,10 +395,16 @@ def sync(
             task = progress.add_task("queued", total=None)
 
             def show(state: dict[str, Any]) -> None:
+                read = [f"companies {state.get('fetched', 0):,}"]
+                read += [
+                    f"{obj} {state[f'{obj}_fetched']:,}"
+                    for obj in ("deals", "contacts")
+                    if state.get(f"{obj}_fetched")
+                ]
                 progress.update(
                     task,
                     description=(
-                        f"{state['status']}: fetched {state.get('fetched', 0):,} · "
+                        f"{state['status']}: read {', '.join(read)} · "
                         f"scored {state.get('scored', 0):,} · "
                         f"written {state.get('written', 0):,} · "
                         f"API calls {state.get('api_calls', 0):,}"
@@ -410,6 +416,8 @@ def sync(
     run = run_with_database(work)
     counts = ", ".join(f"{k} {v:,}" for k, v in run.counts.items())
     typer.echo(f"sync {run.status}: {counts}")
+    for warning in run.warnings or []:
+        typer.echo(f"warning: {warning}", err=True)
     if run.status != SyncStatus.SUCCEEDED:
         typer.echo(f"error: {run.error}", err=True)
         raise typer.Exit(1)

@@ -32,6 +32,7 @@ from app.core.logging import configure_logging
 from app.core.metrics import INBOX_PENDING, JOB_QUEUE_DEPTH, OUTBOX_PENDING
 from app.core.migrations import current_revisions, head_revisions, upgrade_to_head
 from app.core.security import configure_secrets
+from app.deals.router import router as deals_router
 from app.icps.router import router as icps_router
 from app.inbox.repository import WebhookInboxRepository
 from app.inbox.router import router as webhooks_router
@@ -116,6 +117,7 @@ def create_app(
         icps_router,
         accounts_router,
         contacts_router,
+        deals_router,
         connections_router,
         connection_sync_router,
         sync_router,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -52,18 +52,35 @@ class CanonicalAccount(BaseModel):
     lifecycle_stage: str | None = None
     is_customer: bool | None = None
     open_deals: int | None = None
+    # Roll-ups of synced deals and contacts (DESIGN §8); given here for what-if and CSV.
+    won_deals: int | None = None
+    lost_deals: int | None = None
+    won_amount: float | None = None
+    last_won_at: datetime | None = None
+    contacts: int | None = None
     lifetime_value: float | None = None
     nps: int | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
     crm_updated_at: datetime | None = None
     archived: bool = False
 
-    @field_validator("employees", "founded_year", "open_deals", "nps", mode="before")
+    @field_validator(
+        "employees",
+        "founded_year",
+        "open_deals",
+        "won_deals",
+        "lost_deals",
+        "contacts",
+        "nps",
+        mode="before",
+    )
     @classmethod
     def _int(cls, value: Any) -> int | None:
         return normalize.to_int(value)
 
-    @field_validator("annual_revenue", "total_funding", "lifetime_value", mode="before")
+    @field_validator(
+        "annual_revenue", "total_funding", "won_amount", "lifetime_value", mode="before"
+    )
     @classmethod
     def _float(cls, value: Any) -> float | None:
         return normalize.to_float(value)
@@ -442,6 +459,7 @@ class Connector(Protocol):
         ...
 
 
+@runtime_checkable
 class OutcomeReader(Protocol):
     """What a connector reads besides companies: deals and contacts (DESIGN §8)."""
 

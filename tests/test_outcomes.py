@@ -55,13 +55,11 @@ async def _setup(database) -> uuid.UUID:
 
 
 async def _store(database, connection_id, *, deals=(), contacts=()) -> int:
-    from app.contacts.service import store_contacts
-    from app.deals.service import store_deals
+    from app.accounts.service import store_outcomes
 
     async with database.transaction() as session:
-        rescored = await store_deals(session, connection_id=connection_id, deals=list(deals))
-        return rescored + await store_contacts(
-            session, connection_id=connection_id, contacts=list(contacts)
+        return await store_outcomes(
+            session, connection_id=connection_id, deals=list(deals), contacts=list(contacts)
         )
 
 
@@ -123,7 +121,7 @@ async def test_a_won_deal_and_the_right_people_raise_their_account_s_score(datab
     )
 
     scores = _scores(database_url)
-    assert rescored == 2  # acme, once per object kind
+    assert rescored == 1  # acme
     assert scores["acme"][0] == 100
     assert scores["globex"][0] == 0  # known: no deals, no people
 

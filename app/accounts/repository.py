@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -151,66 +150,6 @@ class AccountRepository:
             )
         )
         return [(row[0], row[1]) for row in result.all()]
-
-    async def deal_rollups(self, account_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """Per account, its live deals rolled up (DESIGN §8); accounts of a connection whose
-        deals were never synced are left out (their roll-ups are unknown, not zero)."""
-        connection = await driver_connection(self.session)
-        cursor = await connection.execute(
-            """
-            SELECT a.id,
-                   count(d.id) FILTER (WHERE d.is_won),
-                   count(d.id) FILTER (WHERE d.is_closed AND NOT d.is_won),
-                   count(d.id) FILTER (WHERE NOT d.is_closed),
-                   coalesce(sum(d.amount) FILTER (WHERE d.is_won), 0),
-                   max(d.closed_at) FILTER (WHERE d.is_won)
-            FROM unnest(%b::bigint[]) AS t(id)
-            JOIN accounts a ON a.id = t.id
-            JOIN connections c ON c.id = a.connection_id AND c.deals_synced_at IS NOT NULL
-            LEFT JOIN deal_accounts da ON da.connection_id = a.connection_id
-                                      AND da.account_external_id = a.external_id
-            LEFT JOIN deals d ON d.id = da.deal_id AND NOT d.archived
-            GROUP BY a.id
-            """,
-            (list(account_ids),),
-        )
-        rows: list[tuple[int, int, int, int, float, datetime | None]] = await cursor.fetchall()  # type: ignore[assignment]
-        return {
-            account_id: {
-                "won_deals": won,
-                "lost_deals": lost,
-                "open_deals": open_,
-                "won_amount": amount,
-                "last_won_at": last_won.isoformat() if last_won else None,
-            }
-            for account_id, won, lost, open_, amount, last_won in rows
-        }
-
-    async def account_contacts(
-        self, account_ids: Sequence[int]
-    ) -> dict[int, list[tuple[str | None, str | None, str]]]:
-        """Per account, its live contacts as (title, seniority, function); accounts of a
-        connection whose contacts were never synced are left out (unknown, not none)."""
-        connection = await driver_connection(self.session)
-        cursor = await connection.execute(
-            """
-            SELECT a.id, ct.title, ct.seniority, ct.function
-            FROM unnest(%b::bigint[]) AS t(id)
-            JOIN accounts a ON a.id = t.id
-            JOIN connections c ON c.id = a.connection_id AND c.contacts_synced_at IS NOT NULL
-            LEFT JOIN contact_accounts ca ON ca.connection_id = a.connection_id
-                                         AND ca.account_external_id = a.external_id
-            LEFT JOIN contacts ct ON ct.id = ca.contact_id AND NOT ct.archived
-            """,
-            (list(account_ids),),
-        )
-        people: dict[int, list[tuple[str | None, str | None, str]]] = {}
-        rows: list[tuple[int, str | None, str | None, str | None]] = await cursor.fetchall()  # type: ignore[assignment]
-        for account_id, title, seniority, function in rows:
-            found = people.setdefault(account_id, [])
-            if function is not None:  # an account without contacts still gets its empty list
-                found.append((title, seniority, function))
-        return people
 
     async def accounts_data(self, account_ids: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
         """(id, canonical data) of the given accounts."""

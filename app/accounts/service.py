@@ -14,9 +14,15 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.repository import AccountFilters, AccountRepository, UpsertedAccount
+from app.contacts.repository import ContactRepository
+from app.contacts.schemas import ContactOut
+from app.contacts.service import list_contacts, store_contacts
 from app.core.cursors import decode_cursor, encode_cursor
 from app.core.db import Database
 from app.core.errors import BadRequest, NotFound, ValidationFailed, problem
+from app.deals.repository import DealFilters, DealRepository
+from app.deals.schemas import DealOut
+from app.deals.service import list_deals, store_deals
 from app.icps.repository import IcpRepository
 from app.icps.service import compiled_icp
 from app.models import Account, AccountScore, AccountScoreHistory, IcpVersion
@@ -24,7 +30,7 @@ from app.scoring import CompiledIcp, ScoreResult, score_account
 from app.scoring.definition import PERSONA_PREFIX
 from app.scoring.personas import ContactView, PersonaMatcher
 from app.verdicts.service import VerdictCounts, score_rows, store_verdicts
-from connectors.base import AccountRecord, CanonicalAccount
+from connectors.base import AccountRecord, CanonicalAccount, ContactRecord, DealRecord
 from connectors.normalize import without_nul
 
 CANONICAL_COLUMNS = frozenset(CanonicalAccount.model_fields) - {"attributes"}
@@ -59,10 +65,9 @@ async def with_rollups(
     people = "contacts" in reads or any(f.startswith(PERSONA_PREFIX) for f in reads)
     if not (deal_fields or people) or not accounts:
         return accounts
-    repository = AccountRepository(session)
     ids = [account_id for account_id, _ in accounts]
-    deals = await repository.deal_rollups(ids) if deal_fields else {}
-    contacts = await repository.account_contacts(ids) if people else {}
+    deals = await DealRepository(session).rollups(ids) if deal_fields else {}
+    contacts = await ContactRepository(session).of_accounts(ids) if people else {}
     matcher = PersonaMatcher(compiled.definition.personas)
     enriched = []
     for account_id, data in accounts:
@@ -89,6 +94,25 @@ async def score_stored_accounts(
     compiled = compiled_icp(version)
     rows = score_rows(compiled, await with_rollups(session, compiled, accounts))
     return await store_verdicts(session, rows=rows, version=version, trigger=trigger)
+
+
+async def store_outcomes(
+    session: AsyncSession,
+    *,
+    connection_id: uuid.UUID,
+    deals: Sequence[DealRecord] = (),
+    contacts: Sequence[ContactRecord] = (),
+    archived_deals: Sequence[str] = (),
+    archived_contacts: Sequence[str] = (),
+) -> int:
+    """Store synced deals and contacts (and archive those the CRM deleted, by CRM id), and
+    rescore the stored accounts whose deals or people they change; returns how many accounts
+    were rescored."""
+    touched = await store_deals(session, connection_id=connection_id, deals=deals)
+    touched |= await store_contacts(session, connection_id=connection_id, contacts=contacts)
+    touched |= await DealRepository(session).archive(connection_id, archived_deals)
+    touched |= await ContactRepository(session).archive(connection_id, archived_contacts)
+    return await rescore_linked_accounts(session, connection_id=connection_id, external_ids=touched)
 
 
 async def rescore_linked_accounts(
@@ -401,6 +425,9 @@ class AccountDetail:
     version: IcpVersion | None
     result: ScoreResult | None
     history: list[AccountScoreHistory]
+    deals: list[DealOut]
+    contacts: list[ContactOut]
+    personas: dict[str, int]
 
 
 async def get_account(session: AsyncSession, *, account_id: int) -> AccountDetail:
@@ -412,12 +439,38 @@ async def get_account(session: AsyncSession, *, account_id: int) -> AccountDetai
     account, score = found
     version = await IcpRepository(session).get(score.icp_version_id) if score else None
     result = None
+    personas: dict[str, int] = {}
     if version is not None:
         compiled = compiled_icp(version)
         [(_, data)] = await with_rollups(session, compiled, [(account.id, account.data)])
         result = score_account(compiled, data)
+        people = (await ContactRepository(session).of_accounts([account.id])).get(account.id)
+        if people is not None and compiled.definition.personas:
+            counts = PersonaMatcher(compiled.definition.personas).roll_up(
+                ContactView(*person) for person in people
+            )
+            personas = {
+                key.removeprefix(PERSONA_PREFIX): n
+                for key, n in counts.items()
+                if key.startswith(PERSONA_PREFIX)
+            }
     history = await AccountRepository(session).history(account_id)
-    return AccountDetail(account, score, version, result, history)
+    deals, _ = await list_deals(
+        session, filters=DealFilters(account_id=account_id), cursor=None, limit=DETAIL_LIMIT
+    )
+    contacts, _ = await list_contacts(
+        session,
+        account_id=account_id,
+        connection_id=None,
+        persona=None,
+        cursor=None,
+        limit=DETAIL_LIMIT,
+    )
+    return AccountDetail(account, score, version, result, history, deals, contacts, personas)
+
+
+# How many deals and contacts an account's detail lists (the lists page through the rest).
+DETAIL_LIMIT = 100
 
 
 async def account_stats(

@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
 from app.core.links import changed_links, replace_links
+from app.models import Account, Contact, ContactAccount
+from app.scoring.definition import Persona
 from app.scoring.titles import classify_contact
 from connectors.base import ContactRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFilters:
+    """What a contacts list is narrowed to."""
+
+    account_id: int | None = None
+    connection_id: uuid.UUID | None = None
+    persona: Persona | None = None
+
+
+def persona_condition(persona: Persona) -> ColumnElement[bool]:
+    """The persona as SQL: the same rule as ``PersonaMatcher`` (seniority, function, title
+    keywords as whole words, case-insensitive), so lists agree with scoring."""
+    condition: ColumnElement[bool] = true()
+    if persona.seniority:
+        condition &= Contact.seniority.in_(persona.seniority)
+    if persona.functions:
+        condition &= Contact.function.in_(persona.functions)
+    if persona.title_keywords:
+        words = [
+            r"\W+".join(re.escape(word) for word in re.split(r"\W+", keyword) if word)
+            for keyword in persona.title_keywords
+        ]
+        # PostgreSQL's \m and \M: the start and end of a word.
+        condition &= Contact.title.regexp_match(rf"\m({'|'.join(words)})\M", flags="i")
+    return condition
 
 
 class ContactRepository:
@@ -77,3 +109,80 @@ class ContactRepository:
             ),
             changed,
         )
+
+    async def of_accounts(
+        self, account_ids: Sequence[int]
+    ) -> dict[int, list[tuple[str | None, str | None, str]]]:
+        """Per account, its live contacts as (title, seniority, function); accounts of a
+        connection whose contacts were never synced are left out (unknown, not none)."""
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            """
+            SELECT a.id, ct.title, ct.seniority, ct.function
+            FROM unnest(%b::bigint[]) AS t(id)
+            JOIN accounts a ON a.id = t.id
+            JOIN connections c ON c.id = a.connection_id AND c.contacts_synced_at IS NOT NULL
+            LEFT JOIN contact_accounts ca ON ca.connection_id = a.connection_id
+                                         AND ca.account_external_id = a.external_id
+            LEFT JOIN contacts ct ON ct.id = ca.contact_id AND NOT ct.archived
+            """,
+            (list(account_ids),),
+        )
+        people: dict[int, list[tuple[str | None, str | None, str]]] = {}
+        rows: list[tuple[int, str | None, str | None, str | None]] = await cursor.fetchall()  # type: ignore[assignment]
+        for account_id, title, seniority, function in rows:
+            found = people.setdefault(account_id, [])
+            if function is not None:  # an account without contacts still gets its empty list
+                found.append((title, seniority, function))
+        return people
+
+    async def archive(self, connection_id: uuid.UUID, external_ids: Sequence[str]) -> set[str]:
+        """Mark contacts the CRM deleted as archived; returns the CRM ids of the companies they
+        were linked to (to be rescored: an archived record counts no more)."""
+        if not external_ids:
+            return set()
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            """
+            WITH gone AS (
+                UPDATE contacts SET archived = true, updated_at = now()
+                WHERE connection_id = %b AND external_id = ANY(%b) AND NOT archived
+                RETURNING id
+            )
+            SELECT DISTINCT l.account_external_id
+            FROM contact_accounts l JOIN gone ON gone.id = l.contact_id
+            """,
+            (connection_id, list(external_ids)),
+        )
+        return {row[0] for row in await cursor.fetchall()}  # type: ignore[index]
+
+    async def page(
+        self, filters: ContactFilters, *, after_id: int, limit: int
+    ) -> Sequence[tuple[Contact, list[str]]]:
+        """Live contacts by id after ``after_id``, each with its companies' CRM ids."""
+        query = select(Contact).where(Contact.id > after_id, Contact.archived.is_(False))
+        if filters.connection_id is not None:
+            query = query.where(Contact.connection_id == filters.connection_id)
+        if filters.persona is not None:
+            query = query.where(persona_condition(filters.persona))
+        if filters.account_id is not None:
+            query = query.where(
+                select(ContactAccount.contact_id)
+                .join(
+                    Account,
+                    (Account.connection_id == ContactAccount.connection_id)
+                    & (Account.external_id == ContactAccount.account_external_id),
+                )
+                .where(ContactAccount.contact_id == Contact.id, Account.id == filters.account_id)
+                .exists()
+            )
+        contacts = (await self.session.scalars(query.order_by(Contact.id).limit(limit))).all()
+        links = await self.session.execute(
+            select(ContactAccount.contact_id, ContactAccount.account_external_id).where(
+                ContactAccount.contact_id.in_([c.id for c in contacts])
+            )
+        )
+        companies: dict[int, list[str]] = {}
+        for contact_id, external_id in links.all():
+            companies.setdefault(contact_id, []).append(external_id)
+        return [(contact, sorted(companies.get(contact.id, []))) for contact in contacts]

@@ -30,7 +30,12 @@ def read_definition(source: bytes | str | dict[str, Any], *, content_type: str) 
         definition = parse_definition(source, content_type=content_type)
     except IcpDefinitionError as exc:
         raise ValidationFailed(exc.problems) from exc
-    return definition.model_dump(mode="json", exclude_none=True)
+    stored = definition.model_dump(mode="json", exclude_none=True)
+    if not stored["personas"]:
+        # An ICP without personas is stored as before they existed: re-applying an unchanged
+        # file creates no version, and its export gains no empty section.
+        del stored["personas"]
+    return stored
 
 
 async def create_icp(

@@ -104,6 +104,8 @@ async def test_a_sync_request_is_queued_once(app_client, admin_headers, database
         "upserted": 0,
         "scored": 0,
         "repaired": 0,
+        "deals_fetched": 0,
+        "contacts_fetched": 0,
         "written": 0,
         "write_failed": 0,
         "api_calls": 0,
