@@ -256,3 +256,38 @@ def test_redelivery_sends_every_accepted_request_again_as_a_retry(
     # Counted once the sandbox has read the answer, a moment after the receiver had the events.
     stats = hubspot_admin.wait_until_sent()
     assert (stats["delivered_requests"], stats["redelivered_requests"]) == (1, 1)
+
+
+def test_a_contact_created_with_a_company_is_notified_with_both_sides_of_the_link(
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, receiver: Receiver
+) -> None:
+    hubspot_admin.webhooks(receiver.url)
+    company = hubspot.crm.companies.basic_api.get_page(limit=1).results[0]
+
+    response = hubspot_admin.http.post(
+        "/crm/v3/objects/contacts",
+        json={
+            "properties": {"email": "linked@example.com"},
+            "associations": [
+                {
+                    "to": {"id": company.id},
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}],
+                }
+            ],
+        },
+        headers={"Authorization": "Bearer sandbox-token"},
+    )
+    contact_id = int(response.json()["id"])
+
+    events = receiver.wait_for(3)
+    assert events[0]["subscriptionType"] == "contact.creation"
+    assert events[0]["objectId"] == contact_id
+    links = [
+        (e["subscriptionType"], e["associationType"], e["fromObjectId"], e["toObjectId"])
+        for e in events[1:]
+    ]
+    assert links == [
+        ("contact.associationChange", "CONTACT_TO_COMPANY", contact_id, int(company.id)),
+        ("company.associationChange", "COMPANY_TO_CONTACT", int(company.id), contact_id),
+    ]
+    assert all("objectId" not in e and e["associationRemoved"] is False for e in events[1:])

@@ -146,9 +146,11 @@ class HubSpotSandbox:
         properties = {k: v for k, v in values.items() if v is not None}
         links = [self._link_target(store.object_type, a) for a in payload.get("associations") or []]
         record = store.add(properties, now=now)
+        self.webhooks.created(store.object_type, record.id, SOURCE_API)
         for target, to_id in links:
             self.portal.associate(store.object_type, record.id, target, to_id)
-        self.webhooks.created(store.object_type, record.id, SOURCE_API)
+            self.webhooks.associated(store.object_type, record.id, target, to_id, SOURCE_API)
+            self.webhooks.associated(target, to_id, store.object_type, record.id, SOURCE_API)
         return record
 
     def _link_target(self, source: str, association: Any) -> tuple[str, int]:

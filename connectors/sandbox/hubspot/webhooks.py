@@ -44,6 +44,9 @@ _SUBSCRIPTION_IDS: Final = {
     "contact.creation": 3001,
     "contact.propertyChange": 3002,
     "contact.deletion": 3003,
+    "company.associationChange": 1004,
+    "deal.associationChange": 2004,
+    "contact.associationChange": 3004,
 }
 # The object types the app subscribes to; changes to others send nothing.
 _SUBSCRIBED: Final = frozenset(kind.split(".")[0] for kind in _SUBSCRIPTION_IDS)
@@ -169,6 +172,27 @@ class WebhookDispatcher:
         """Queue a ``<object>.deletion`` event."""
         if self._subscribed(object_type):
             self._enqueue([self._event(object_type, "deletion", object_id, source)])
+
+    def associated(
+        self, source_type: str, from_id: int, target_type: str, to_id: int, source: str
+    ) -> None:
+        """Queue a ``<object>.associationChange`` event for a new link from one record to
+        another (HubSpot sends one per direction; the caller asks for each)."""
+        if self._subscribed(source_type):
+            event = self._event(
+                source_type,
+                "associationChange",
+                from_id,
+                source,
+                associationType=f"{SINGULAR[source_type]}_TO_{SINGULAR[target_type]}".upper(),
+                fromObjectId=from_id,
+                toObjectId=to_id,
+                associationRemoved=False,
+                isPrimaryAssociation=False,
+            )
+            # Association events name their records fromObjectId → toObjectId only.
+            del event["objectId"]
+            self._enqueue([event])
 
     def changed(self, object_type: str, changes: Iterable[PropertyChange], source: str) -> None:
         """Queue one ``<object>.propertyChange`` event per changed value."""
