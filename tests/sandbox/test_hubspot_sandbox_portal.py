@@ -258,3 +258,22 @@ def test_legacy_v1_pipelines_and_email_subscription_types_are_served(
         "MARKETING_INFORMATION",
         "ONE_TO_ONE",
     ]
+
+
+def test_reset_seeds_exactly_the_contacts_and_deals_asked_for_titles_but_no_ground_truth(
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot
+) -> None:
+    counts = hubspot_admin.reset(seed=3, companies=7, contacts_per_company=4, deals_per_company=3)
+    contacts = hubspot.crm.contacts.basic_api.get_page(
+        limit=100,
+        properties=["jobtitle", "hs_seniority", "job_function", "hs_role", "associatedcompanyid"],
+    ).results
+
+    assert (counts["companies"], counts["contacts"], counts["deals"]) == (7, 28, 21)
+    assert len(contacts) == 28
+    assert sum(1 for c in contacts if c.properties["jobtitle"]) >= 20
+    for contact in contacts:
+        assert contact.properties["hs_seniority"] is None
+        assert contact.properties["job_function"] is None
+        assert contact.properties["hs_role"] is None
+        assert contact.properties["associatedcompanyid"]
