@@ -28,7 +28,6 @@ __all__ = [
     "OBJECT_ROUTES",
     "PROPERTY_ROUTES",
     "ApiHandler",
-    "csv_params",
     "flag",
     "int_param",
     "read_body",

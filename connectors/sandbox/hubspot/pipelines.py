@@ -38,11 +38,6 @@ class Stage:
     metadata: tuple[tuple[str, str], ...]
 
     @property
-    def is_closed(self) -> bool:
-        """Whether deals (or tickets) in this stage are closed."""
-        return dict(self.metadata).get("isClosed") == "true"
-
-    @property
     def probability(self) -> str | None:
         """The win probability HubSpot gives deals in this stage, as it sends it."""
         return dict(self.metadata).get("probability")
