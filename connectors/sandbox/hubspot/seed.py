@@ -238,7 +238,15 @@ def _seed(
         deal_ids = []
         for deal in company["deals"]:
             deal_ids.append(
-                _seed_deal(portal, deal, deal_count, record, contact_records, modified, now_ms)
+                _seed_deal(
+                    portal,
+                    deal,
+                    deal_count,
+                    record,
+                    contact_records,
+                    (modified, now_ms - 1000 if same_timestamp else modified_ms),
+                    now_ms,
+                )
             )
             deal_count += 1
         if deal_ids:
@@ -255,7 +263,7 @@ def _seed_deal(
     serial: int,
     company: CrmObject,
     contacts: list[CrmObject],
-    company_modified: str,
+    company_modified: tuple[str, int],
     now_ms: int,
 ) -> int:
     """Store one deal, linked to its company and contacts, with the stages it went through."""
@@ -265,7 +273,11 @@ def _seed_deal(
     created_ms = _ms(deal["created_date"])
     end_ms = _ms(deal["close_date"]) if deal["outcome"] != "open" else now_ms - _DAY_MS
     created = _midnight(deal["created_date"])
-    modified = max(company_modified, created, format_epoch_ms(max(created_ms, end_ms)))
+    # Last modified when the company or the deal's last stage change was, whichever is later
+    # (formatting only when it is the deal's: seeding formats hundreds of thousands of dates).
+    latest_ms = max(created_ms, end_ms)
+    modified_text, modified_ms = company_modified
+    modified = modified_text if latest_ms <= modified_ms else format_epoch_ms(latest_ms)
     record = portal.deals.add(
         _deal_properties(deal, path[-1], pipeline), now=modified, created_at=created
     )
