@@ -11,11 +11,11 @@ from connectors.sandbox.common.faults import CallCounter, FaultInjector
 from connectors.sandbox.hubspot.association_types import inline_type_names, target_of
 from connectors.sandbox.hubspot.errors import HubSpotError
 from connectors.sandbox.hubspot.limits import RateLimiter
-from connectors.sandbox.hubspot.objects import OBJECT_TYPES
+from connectors.sandbox.hubspot.objects import OBJECT_TYPES, resolve
 from connectors.sandbox.hubspot.properties import format_datetime, format_epoch_ms
 from connectors.sandbox.hubspot.property_specs import DEFAULT_PROPERTIES, always_returned
 from connectors.sandbox.hubspot.seed import seed_portal
-from connectors.sandbox.hubspot.store import CrmObject, ObjectStore, Sandbox
+from connectors.sandbox.hubspot.store import SINGULAR, CrmObject, ObjectStore, Sandbox
 from connectors.sandbox.hubspot.webhooks import APP_ID, SOURCE_API, SOURCE_REP, WebhookDispatcher
 
 __all__ = ["JSON_MEDIA_TYPE", "HubSpotSandbox", "now"]
@@ -194,8 +194,12 @@ class HubSpotSandbox:
     # -- admin: simulated rep edits ----------------------------------------------------------------
 
     def rep_edits(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
-        """Change companies as a rep would: given values, or ``count`` random plausible edits."""
-        store, edited_at = self.portal.companies, now()
+        """Change records as a rep would: the given values on the given ``ids`` of
+        ``object_type`` (default companies), or ``count`` random plausible company edits."""
+        object_type = resolve(str(payload.get("object_type", "companies")))
+        if object_type is None:
+            raise ValueError(f"unknown object_type {payload.get('object_type')!r}")
+        store, edited_at = self.portal.stores[object_type], now()
         edited = []
         values: dict[str, str | None]
         if "ids" in payload:
@@ -203,7 +207,9 @@ class HubSpotSandbox:
             for raw_id in payload["ids"]:
                 record = store.get(raw_id)
                 if record is None:
-                    raise HubSpotError.not_found(f"No live company with id {raw_id}")
+                    raise HubSpotError.not_found(
+                        f"No live {SINGULAR[object_type]} with id {raw_id}"
+                    )
                 self.update(store, record, values, edited_at, SOURCE_REP)
                 edited.append(
                     {
@@ -212,6 +218,8 @@ class HubSpotSandbox:
                     }
                 )
             return edited
+        if object_type != "companies":
+            raise ValueError("random edits change companies; give 'ids' and 'properties'")
         count = int(payload.get("count", 1))
         ids = store.live_ids
         rng = self._edit_rng
