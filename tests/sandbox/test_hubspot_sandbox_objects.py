@@ -337,22 +337,20 @@ def test_deals_list_their_companies_in_hubspots_association_shape(
     hubspot_admin.reset(companies=5, deals_per_company=3)
 
     deals = hubspot.crm.deals.basic_api.get_page(
-        limit=100, associations=["companies"], properties=["dealstage", "amount", "closedate"]
+        limit=100,
+        associations=["companies"],
+        properties=["dealstage", "pipeline", "amount", "closedate"],
     ).results
+    stages = {
+        pipeline.id: {stage.id for stage in pipeline.stages}
+        for pipeline in hubspot.crm.pipelines.pipelines_api.get_all("deals").results
+    }
 
     assert len(deals) == 15
     for deal in deals:
         linked = deal.associations["companies"].results
         assert {a.type for a in linked} == {"deal_to_company", "deal_to_company_unlabeled"}
-        assert deal.properties["dealstage"] in {
-            "appointmentscheduled",
-            "qualifiedtobuy",
-            "presentationscheduled",
-            "decisionmakerboughtin",
-            "contractsent",
-            "closedwon",
-            "closedlost",
-        }
+        assert deal.properties["dealstage"] in stages[deal.properties["pipeline"]]
         float(deal.properties["amount"])
     company = hubspot.crm.companies.basic_api.get_by_id(
         deals[0].associations["companies"].results[0].id, associations=["deals"]
@@ -360,10 +358,20 @@ def test_deals_list_their_companies_in_hubspots_association_shape(
     assert {a.id for a in company.associations["deals"].results} == {d.id for d in deals[:3]}
 
 
-def test_unknown_routes_answer_in_hubspots_error_shape(hubspot_admin: SandboxAdmin) -> None:
-    response = hubspot_admin.http.get(
-        "/crm/v3/objects/tickets", headers={"Authorization": "Bearer sandbox-token"}
-    )
+def test_unknown_routes_answer_in_hubspots_error_shape_and_count_as_unmatched(
+    hubspot_admin: SandboxAdmin,
+) -> None:
+    auth = {"Authorization": "Bearer sandbox-token"}
+    missing = hubspot_admin.http.get("/crm/v3/imports", headers=auth)
+    unknown_type = hubspot_admin.http.get("/crm/v3/objects/spaceships", headers=auth)
 
-    assert response.status_code == 404
-    assert response.json()["status"] == "error"
+    assert missing.status_code == 404
+    assert missing.json()["status"] == "error"
+    assert unknown_type.status_code == 400
+    assert unknown_type.json()["message"] == "Unable to infer object type from: spaceships"
+    stats = hubspot_admin.stats()
+    assert stats["unmatched"] == {
+        "GET /crm/v3/imports": 1,
+        "GET /crm/v3/objects/spaceships": 1,
+    }
+    assert stats["total"] == 2

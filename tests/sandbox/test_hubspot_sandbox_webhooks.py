@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from hubspot import HubSpot
 from hubspot.crm.companies import (
@@ -256,3 +257,64 @@ def test_redelivery_sends_every_accepted_request_again_as_a_retry(
     # Counted once the sandbox has read the answer, a moment after the receiver had the events.
     stats = hubspot_admin.wait_until_sent()
     assert (stats["delivered_requests"], stats["redelivered_requests"]) == (1, 1)
+
+
+def test_a_contact_created_with_a_company_is_notified_with_both_sides_of_the_link(
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, receiver: Receiver
+) -> None:
+    hubspot_admin.webhooks(receiver.url)
+    company = hubspot.crm.companies.basic_api.get_page(limit=1).results[0]
+
+    response = hubspot_admin.http.post(
+        "/crm/v3/objects/contacts",
+        json={
+            "properties": {"email": "linked@example.com"},
+            "associations": [
+                {
+                    "to": {"id": company.id},
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}],
+                }
+            ],
+        },
+        headers={"Authorization": "Bearer sandbox-token"},
+    )
+    contact_id = int(response.json()["id"])
+
+    events = receiver.wait_for(3)
+    assert events[0]["subscriptionType"] == "contact.creation"
+    assert events[0]["objectId"] == contact_id
+    links = [
+        (e["subscriptionType"], e["associationType"], e["fromObjectId"], e["toObjectId"])
+        for e in events[1:]
+    ]
+    assert links == [
+        ("contact.associationChange", "CONTACT_TO_COMPANY", contact_id, int(company.id)),
+        ("company.associationChange", "COMPANY_TO_CONTACT", int(company.id), contact_id),
+    ]
+    assert all("objectId" not in e and e["associationRemoved"] is False for e in events[1:])
+
+
+def test_rep_edits_reach_deals_and_contacts_too(
+    hubspot_admin: SandboxAdmin, hubspot: HubSpot, receiver: Receiver
+) -> None:
+    hubspot_admin.reset(companies=3, contacts_per_company=1)
+    hubspot_admin.webhooks(receiver.url)
+    deal = hubspot.crm.deals.basic_api.get_page(limit=1, properties=["dealstage"]).results[0]
+    contact = hubspot.crm.contacts.basic_api.get_page(limit=1).results[0]
+
+    stage = "contractsent" if deal.properties["dealstage"] == "qualifiedtobuy" else "qualifiedtobuy"
+
+    hubspot_admin.edits(object_type="deal", ids=[deal.id], properties={"dealstage": stage})
+    hubspot_admin.edits(object_type="0-1", ids=[contact.id], properties={"jobtitle": "CMO"})
+
+    events = receiver.wait_for(2)
+    assert [(e["subscriptionType"], e["objectId"], e["changeSource"]) for e in events] == [
+        ("deal.propertyChange", int(deal.id), "CRM_UI"),
+        ("contact.propertyChange", int(contact.id), "CRM_UI"),
+    ]
+    history = hubspot.crm.contacts.basic_api.get_by_id(
+        contact.id, properties_with_history=["jobtitle"]
+    ).properties_with_history["jobtitle"]
+    assert (history[0].value, history[0].source_type) == ("CMO", "CRM_UI")
+    with pytest.raises(httpx.HTTPStatusError, match="400"):
+        hubspot_admin.edits(object_type="deals", count=3)

@@ -1,4 +1,5 @@
-"""The HubSpot sandbox as a Starlette app: CRM v3 objects, search, batch, properties, and admin.
+"""The HubSpot sandbox as a Starlette app: CRM objects, search, batch, properties, owners,
+pipelines, associations, and admin.
 
 Every API call goes through one pipeline (:func:`serve_api_call`): count it, check the bearer
 token, apply the rate limits, inject configured faults, run the endpoint, render HubSpot's JSON
@@ -29,6 +30,8 @@ from connectors.sandbox.hubspot.api import (
 )
 from connectors.sandbox.hubspot.errors import HubSpotError, error_body
 from connectors.sandbox.hubspot.limits import WINDOW_SECONDS, RateVerdict
+from connectors.sandbox.hubspot.objects import resolve
+from connectors.sandbox.hubspot.portal_api import PORTAL_ROUTES, TYPED_ROUTES
 from connectors.sandbox.hubspot.state import JSON_MEDIA_TYPE, HubSpotSandbox
 
 __all__ = ["HubSpotSandbox", "create_app", "serve_api_call"]
@@ -115,28 +118,61 @@ async def serve_api_call(
     return _json_response(status, body, headers)
 
 
-def _api_route(method: str, template: str, handler: ApiHandler, object_type: str) -> Route:
+def _api_route(method: str, template: str, handler: ApiHandler) -> Route:
+    """A route without an object type: its template is its call key."""
     endpoint = functools.partial(
-        serve_api_call,
-        key=f"{method} {template}",
-        handler=handler,
-        object_type=object_type,
-        search=handler is search,
+        serve_api_call, key=f"{method} {template}", handler=handler, object_type="", search=False
     )
     return Route(template, endpoint, methods=[method])
 
 
-def api_routes(object_types: list[str]) -> list[Route]:
-    """The CRM v3 object and property routes of each object type, from the tables in ``api``."""
-    routes = []
-    for object_type in object_types:
-        objects = f"/crm/v3/objects/{object_type}"
-        for method, path, handler in OBJECT_ROUTES:
-            template = objects + path.replace("{id}", f"{{{ID_PARAM[object_type]}}}")
-            routes.append(_api_route(method, template, handler, object_type))
-        properties = f"/crm/v3/properties/{object_type}"
-        for method, path, handler in PROPERTY_ROUTES:
-            routes.append(_api_route(method, properties + path, handler, object_type))
+_TYPE_PARAMS: Final = ("objectType", "fromObjectType", "toObjectType")
+
+
+def _typed_route(method: str, template: str, handler: ApiHandler) -> Route:
+    """A route whose object type parameters take any alias (``companies``, ``company``,
+    ``0-2``); calls count under the plural names, e.g. ``GET /crm/v3/objects/companies/
+    {companyId}``, whatever alias was used. An unknown type is a call no route serves."""
+    params = [p for p in _TYPE_PARAMS if f"{{{p}}}" in template]
+    keys: dict[tuple[str, ...], str] = {}
+    is_search = handler is search
+
+    async def endpoint(request: Request) -> Response:
+        resolved = []
+        for param in params:
+            raw = request.path_params[param]
+            object_type = resolve(raw)
+            if object_type is None:
+                return _unknown_object_type(request, raw)
+            resolved.append(object_type)
+        names = tuple(resolved)
+        key = keys.get(names)
+        if key is None:
+            path = template.replace("{objectId}", f"{{{ID_PARAM[names[0]]}}}")
+            for param, object_type in zip(params, names, strict=True):
+                path = path.replace(f"{{{param}}}", object_type)
+            key = keys[names] = f"{method} {path}"
+        return await serve_api_call(
+            request, key=key, handler=handler, object_type=names[0], search=is_search
+        )
+
+    return Route(template, endpoint, methods=[method])
+
+
+def api_routes() -> list[Route]:
+    """Every API route: objects and properties of any object type, then the rest."""
+    routes = [
+        _typed_route(
+            method, "/crm/v3/objects/{objectType}" + path.replace("{id}", "{objectId}"), handler
+        )
+        for method, path, handler in OBJECT_ROUTES
+    ]
+    routes += [
+        _typed_route(method, "/crm/v3/properties/{objectType}" + path, handler)
+        for method, path, handler in PROPERTY_ROUTES
+    ]
+    routes += [_typed_route(method, path, handler) for method, path, handler in TYPED_ROUTES]
+    routes += [_api_route(method, path, handler) for method, path, handler in PORTAL_ROUTES]
     return routes
 
 
@@ -146,8 +182,20 @@ def get_rate_limit(payload: dict[str, Any], request: Request) -> dict[str, Any]:
     return sandbox.rate_limit_state()
 
 
+def _unknown_object_type(request: Request, raw: str) -> Response:
+    """HubSpot's 400 for an object type it does not know; counted as a call no route serves."""
+    sandbox: HubSpotSandbox = request.app.state.sandbox
+    sandbox.calls.count_unmatched(request.method, request.url.path)
+    return _json_response(
+        400, error_body(f"Unable to infer object type from: {raw}", "VALIDATION_ERROR")
+    )
+
+
 async def not_found(request: Request, exc: Exception) -> Response:
-    """HubSpot's answer to a path it does not serve (404) or a method it refuses (405)."""
+    """HubSpot's answer to a path it does not serve (404) or a method it refuses (405); the
+    call is counted under ``unmatched``, so a harness sees every call a client made."""
+    sandbox: HubSpotSandbox = request.app.state.sandbox
+    sandbox.calls.count_unmatched(request.method, request.url.path)
     status = exc.status_code if isinstance(exc, HTTPException) else 404
     category = "OBJECT_NOT_FOUND" if status == 404 else "VALIDATION_ERROR"
     return _json_response(
@@ -168,6 +216,7 @@ def create_app(
     seed: int = 1,
     companies: int = 0,
     deals_per_company: int = 2,
+    contacts_per_company: int = 0,
 ) -> Starlette:
     """A HubSpot CRM v3 stand-in that ``hubspot-api-client`` talks to unchanged.
 
@@ -177,10 +226,15 @@ def create_app(
         token=token, client_secret=client_secret, rate_limit_per_10s=rate_limit_per_10s
     )
     if companies:
-        sandbox.reset(seed=seed, companies=companies, deals_per_company=deals_per_company)
-    routes = api_routes(list(sandbox.portal.stores))
+        sandbox.reset(
+            seed=seed,
+            companies=companies,
+            deals_per_company=deals_per_company,
+            contacts_per_company=contacts_per_company,
+        )
+    routes = api_routes()
     routes += admin_routes(
-        record_types=("companies", "deals"),
+        record_types=("companies", "contacts", "deals"),
         extra=[AdminRoute("GET", "/_sandbox/rate-limit", get_rate_limit)],
     )
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})

@@ -17,11 +17,9 @@ from typing import Any, Final
 from connectors.sandbox.hubspot.errors import HubSpotError
 from connectors.sandbox.hubspot.property_specs import (
     BOOL_OPTIONS,
-    COMPANY_GROUPS,
-    COMPANY_SPECS,
-    DEAL_GROUPS,
-    DEAL_SPECS,
-    SYSTEM_SPECS,
+    DEFAULT_SPECS,
+    DEMO_COMPANY_GROUP,
+    DEMO_COMPANY_SPECS,
     Spec,
 )
 
@@ -103,33 +101,76 @@ def _options(pairs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
     ]
 
 
-def _definition(spec: Spec, group: str, order: int) -> dict[str, Any]:
-    name, label, type_, field_type, spec_group, options, read_only, calculated, hubspot_defined = (
-        spec
-    )
+def _definition(spec: Spec, order: int) -> dict[str, Any]:
     return {
         "updatedAt": SANDBOX_EPOCH,
         "createdAt": SANDBOX_EPOCH,
-        "name": name,
-        "label": label,
-        "type": type_,
-        "fieldType": field_type,
+        "name": spec.name,
+        "label": spec.label,
+        "type": spec.type,
+        "fieldType": spec.field_type,
         "description": "",
-        "groupName": spec_group or group,
-        "options": _options(options),
-        "displayOrder": order if not hubspot_defined else -1,
-        "calculated": calculated,
-        "externalOptions": False,
-        "hasUniqueValue": name == "hs_object_id",
-        "hidden": False,
-        "hubspotDefined": hubspot_defined,
+        "groupName": spec.group,
+        "options": _options(spec.options),
+        "displayOrder": order if not spec.hubspot_defined else -1,
+        "calculated": spec.calculated,
+        "externalOptions": spec.external_options,
+        "hasUniqueValue": spec.unique,
+        "hidden": spec.hidden,
+        "hubspotDefined": spec.hubspot_defined,
         "modificationMetadata": {
-            "archivable": not hubspot_defined,
-            "readOnlyDefinition": hubspot_defined,
-            "readOnlyValue": read_only,
+            "archivable": not spec.hubspot_defined,
+            "readOnlyDefinition": spec.hubspot_defined,
+            "readOnlyValue": spec.read_only,
         },
-        "formField": not read_only,
+        "formField": not spec.read_only,
         "archived": False,
+    }
+
+
+def v2_definition(definition: dict[str, Any]) -> dict[str, Any]:
+    """A v3 definition in the legacy ``/properties/v2`` shape (epoch-millisecond dates, flat
+    read-only flags, options with ``readOnly``)."""
+    metadata = definition["modificationMetadata"]
+    created = parse_datetime_ms(definition["createdAt"])
+    return {
+        "name": definition["name"],
+        "label": definition["label"],
+        "description": definition["description"],
+        "groupName": definition["groupName"],
+        "type": definition["type"],
+        "fieldType": definition["fieldType"],
+        "options": [
+            {
+                "label": o["label"],
+                "value": o["value"],
+                "description": o["description"],
+                "displayOrder": o["displayOrder"],
+                "hidden": o["hidden"],
+                "readOnly": False,
+            }
+            for o in definition["options"]
+        ],
+        "displayOrder": definition["displayOrder"],
+        "calculated": definition["calculated"],
+        "externalOptions": definition["externalOptions"],
+        "hasUniqueValue": definition["hasUniqueValue"],
+        "hidden": definition["hidden"],
+        "hubspotDefined": definition["hubspotDefined"],
+        "formField": definition["formField"],
+        "readOnlyValue": metadata["readOnlyValue"],
+        "readOnlyDefinition": metadata["readOnlyDefinition"],
+        "mutableDefinitionNotDeletable": not metadata["archivable"],
+        "deleted": definition["archived"],
+        "createdAt": created,
+        "updatedAt": parse_datetime_ms(definition["updatedAt"]),
+        "createdUserId": None,
+        "updatedUserId": None,
+        "showCurrencySymbol": False,
+        "optionsAreMutable": not definition["hubspotDefined"],
+        "searchableInGlobalSearch": False,
+        "numberDisplayHint": None,
+        "currencyPropertyName": None,
     }
 
 
@@ -148,21 +189,29 @@ class PropertyCatalog:
 
     def __init__(self, object_type: str) -> None:
         self.object_type = object_type
-        specs, groups = (
-            (COMPANY_SPECS, COMPANY_GROUPS)
-            if object_type == "companies"
-            else (DEAL_SPECS, DEAL_GROUPS)
-        )
-        default_group = groups[0][0]
-        self.groups: dict[str, dict[str, Any]] = {
-            name: {"name": name, "label": label, "displayOrder": order, "archived": False}
-            for order, (name, label) in enumerate(groups)
-        }
+        groups, specs = DEFAULT_SPECS[object_type]
+        self.groups: dict[str, dict[str, Any]] = {}
         self.definitions: dict[str, dict[str, Any]] = {}
-        for order, spec in enumerate(SYSTEM_SPECS + specs):
-            self.definitions[spec[0]] = _definition(spec, default_group, order)
         self._rules: dict[str, tuple[str, str, frozenset[str], bool]] = {}
+        self._add(groups, specs)
+
+    def _add(self, groups: tuple[tuple[str, str], ...], specs: tuple[Spec, ...]) -> None:
+        for name, label in groups:
+            order = len(self.groups)
+            self.groups[name] = {
+                "name": name,
+                "label": label,
+                "displayOrder": order,
+                "archived": False,
+            }
+        for spec in specs:
+            self.definitions[spec.name] = _definition(spec, len(self.definitions))
         self._refresh_rules()
+
+    def add_demo_properties(self) -> None:
+        """Create the demo's custom company properties, as seeding demo data does."""
+        if self.object_type == "companies":
+            self._add((DEMO_COMPANY_GROUP,), DEMO_COMPANY_SPECS)
 
     def _refresh_rules(self) -> None:
         self._rules = {
@@ -179,6 +228,10 @@ class PropertyCatalog:
     def exists(self, name: str) -> bool:
         """Whether ``name`` is a live (not archived) property."""
         return name in self._rules
+
+    def is_unique(self, name: str) -> bool:
+        """Whether ``name`` is a live property whose values are unique (an upsert key)."""
+        return self.exists(name) and bool(self.definitions[name]["hasUniqueValue"])
 
     def type_of(self, name: str) -> str:
         """The property's type (``string``, ``number``, ``datetime``, ...)."""

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from connectors.sandbox.hubspot.errors import HubSpotError
+from connectors.sandbox.hubspot.objects import OBJECT_TYPES, resolve
 from connectors.sandbox.hubspot.properties import (
     PropertyCatalog,
     format_datetime,
@@ -41,10 +42,12 @@ OPERATORS: Final = frozenset(
         "NOT_CONTAINS_TOKEN",
     }
 )
-_QUERY_PROPERTIES: Final = {"companies": ("name", "domain"), "deals": ("dealname",)}
 _TOKEN_SPLIT: Final = re.compile(r"[^\w]+")
+ASSOCIATION_PREFIX: Final = "associations."
 
 Predicate = Callable[[dict[str, str]], bool]
+# (linked object type, its record id, searched object type) → ids of the searched records linked
+LinkedIds = Callable[[str, str, str], set[str]]
 
 
 @dataclass(frozen=True)
@@ -94,10 +97,36 @@ def _stored(type_: str) -> Callable[[str], Any]:
     return str
 
 
-def _compile_filter(catalog: PropertyCatalog, spec: Any) -> Predicate:
+def _association_filter(
+    catalog: PropertyCatalog, name: str, operator: Any, spec: dict[str, Any], linked: LinkedIds
+) -> Predicate:
+    """``associations.<object> EQ <id>`` (or ``IN``): the records linked to those records.
+
+    Matched on ``hs_object_id`` against the linked ids gathered once, so the scan stays a
+    dict lookup per record."""
+    other = resolve(name[len(ASSOCIATION_PREFIX) :])
+    if other is None:
+        raise HubSpotError.validation(f"Unknown association filter {name!r}")
+    if operator == "EQ" and "value" in spec:
+        values = [spec["value"]]
+    elif operator == "IN" and isinstance(spec.get("values"), list) and spec["values"]:
+        values = spec["values"]
+    else:
+        raise HubSpotError.validation(
+            f"Association filters take EQ with a 'value' or IN with 'values', not {operator!r}"
+        )
+    ids: set[str] = set()
+    for value in values:
+        ids |= linked(other, str(value), catalog.object_type)
+    return lambda props: props.get("hs_object_id") in ids
+
+
+def _compile_filter(catalog: PropertyCatalog, spec: Any, linked: LinkedIds | None) -> Predicate:
     if not isinstance(spec, dict):
         raise HubSpotError.validation("Each filter must be an object")
     name, operator = spec.get("propertyName"), spec.get("operator")
+    if isinstance(name, str) and name.startswith(ASSOCIATION_PREFIX) and linked is not None:
+        return _association_filter(catalog, name, operator, spec, linked)
     if not isinstance(name, str) or not catalog.exists(name):
         raise HubSpotError.validation(f"Property '{name}' does not exist on {catalog.object_type}")
     if operator not in OPERATORS:
@@ -171,7 +200,9 @@ def _compile_filter(catalog: PropertyCatalog, spec: Any) -> Predicate:
     return lambda props: any(compare(v) for v in values_of(props))
 
 
-def _compile_groups(catalog: PropertyCatalog, groups: Any) -> Predicate | None:
+def _compile_groups(
+    catalog: PropertyCatalog, groups: Any, linked: LinkedIds | None
+) -> Predicate | None:
     if groups in (None, []):
         return None
     if not isinstance(groups, list):
@@ -189,7 +220,7 @@ def _compile_groups(catalog: PropertyCatalog, groups: Any) -> Predicate | None:
                 f"Too many filters in a group: {len(filters)} > {MAX_FILTERS_PER_GROUP}"
             )
         total += len(filters)
-        compiled.append([_compile_filter(catalog, f) for f in filters])
+        compiled.append([_compile_filter(catalog, f, linked) for f in filters])
     if total > MAX_FILTERS:
         raise HubSpotError.validation(f"Too many filters: {total} > {MAX_FILTERS}")
     compiled = [g for g in compiled if g]
@@ -226,8 +257,11 @@ def _parse_sorts(catalog: PropertyCatalog, sorts: Any) -> list[tuple[str, bool]]
     return parsed
 
 
-def parse_search(catalog: PropertyCatalog, body: Any) -> SearchRequest:
-    """Validate a search body as HubSpot does, 400 on anything it would refuse."""
+def parse_search(
+    catalog: PropertyCatalog, body: Any, linked: LinkedIds | None = None
+) -> SearchRequest:
+    """Validate a search body as HubSpot does, 400 on anything it would refuse; ``linked``
+    answers ``associations.<object>`` filters."""
     if not isinstance(body, dict):
         raise HubSpotError.validation("Invalid input JSON: expected an object")
     try:
@@ -254,7 +288,7 @@ def parse_search(catalog: PropertyCatalog, body: Any) -> SearchRequest:
         raise HubSpotError.validation("properties must be a list of property names")
     query = body.get("query")
     return SearchRequest(
-        match=_compile_groups(catalog, body.get("filterGroups")),
+        match=_compile_groups(catalog, body.get("filterGroups"), linked),
         sorts=_parse_sorts(catalog, body.get("sorts")),
         query=str(query).lower().strip() or None if query else None,
         properties=properties,
@@ -268,7 +302,7 @@ def run_search(store: ObjectStore, request: SearchRequest) -> tuple[int, list[Cr
     match, records = request.match, store.live()
     if request.query:
         words = request.query.split()
-        fields = _QUERY_PROPERTIES[store.object_type]
+        fields = OBJECT_TYPES[store.object_type].query_properties
 
         def matches_query(props: dict[str, str]) -> bool:
             text = " ".join((props.get(f) or "") for f in fields).lower()

@@ -8,12 +8,15 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from connectors.sandbox.common.faults import CallCounter, FaultInjector
+from connectors.sandbox.hubspot.association_types import inline_type_names, target_of
 from connectors.sandbox.hubspot.errors import HubSpotError
 from connectors.sandbox.hubspot.limits import RateLimiter
-from connectors.sandbox.hubspot.properties import format_datetime
-from connectors.sandbox.hubspot.property_specs import ALWAYS_RETURNED, DEFAULT_PROPERTIES
+from connectors.sandbox.hubspot.objects import OBJECT_TYPES, resolve
+from connectors.sandbox.hubspot.properties import format_datetime, format_epoch_ms
+from connectors.sandbox.hubspot.property_specs import DEFAULT_PROPERTIES, always_returned
+from connectors.sandbox.hubspot.seed import seed_portal
 from connectors.sandbox.hubspot.store import SINGULAR, CrmObject, ObjectStore, Sandbox
-from connectors.sandbox.hubspot.webhooks import SOURCE_API, SOURCE_REP, WebhookDispatcher
+from connectors.sandbox.hubspot.webhooks import APP_ID, SOURCE_API, SOURCE_REP, WebhookDispatcher
 
 __all__ = ["JSON_MEDIA_TYPE", "HubSpotSandbox", "now"]
 
@@ -44,13 +47,22 @@ class HubSpotSandbox:
         self._edit_rng = random.Random(0)
 
     def reset(
-        self, *, seed: int, companies: int, deals_per_company: int, same_timestamp: bool = False
+        self,
+        *,
+        seed: int,
+        companies: int,
+        deals_per_company: int,
+        contacts_per_company: int = 0,
+        same_timestamp: bool = False,
     ) -> dict[str, Any]:
         """Reseed the portal; forget call counts, rate-limit windows and pending webhooks."""
-        counts = self.portal.reset(
+        self.portal.clear()
+        counts = seed_portal(
+            self.portal,
             seed=seed,
             companies=companies,
             deals_per_company=deals_per_company,
+            contacts_per_company=contacts_per_company,
             same_timestamp=same_timestamp,
         )
         self.calls.reset()
@@ -67,8 +79,16 @@ class HubSpotSandbox:
             return list(DEFAULT_PROPERTIES[store.object_type])
         catalog = store.catalog
         names = {n for n in requested if catalog.exists(n)}
-        names.update(ALWAYS_RETURNED)
+        names.update(always_returned(store.object_type))
         return sorted(names)
+
+    @staticmethod
+    def history_names(store: ObjectStore, requested: list[str] | None) -> list[str] | None:
+        """The ``propertiesWithHistory`` asked for that exist (None: none asked for)."""
+        if not requested:
+            return None
+        exists = store.catalog.exists
+        return [n for n in dict.fromkeys(requested) if exists(n)]
 
     @staticmethod
     def render(
@@ -76,8 +96,10 @@ class HubSpotSandbox:
         names: list[str],
         associations: list[str] | None = None,
         object_type: str = "companies",
+        history: list[str] | None = None,
     ) -> dict[str, Any]:
-        """A record as HubSpot's SimplePublicObject(WithAssociations)."""
+        """A record as HubSpot's SimplePublicObject(WithAssociations), with the
+        ``propertiesWithHistory`` of the ``history`` names."""
         props = record.properties
         body: dict[str, Any] = {
             "id": str(record.id),
@@ -86,6 +108,10 @@ class HubSpotSandbox:
             "updatedAt": record.updated_at,
             "archived": record.archived,
         }
+        if history is not None:
+            body["propertiesWithHistory"] = {
+                name: _versions(record, name, object_type) for name in history
+            }
         if record.archived:
             body["archivedAt"] = record.archived_at
         if associations:
@@ -93,45 +119,62 @@ class HubSpotSandbox:
             for other in associations:
                 ids = record.associations.get(other)
                 if ids:
-                    kind = f"{SINGULAR[object_type]}_to_{SINGULAR[other]}"
-                    # HubSpot lists the primary association and its unlabeled twin.
+                    kinds = inline_type_names(object_type, other)
                     rendered[other] = {
-                        "results": [
-                            item
-                            for i in ids
-                            for item in (
-                                {"id": str(i), "type": kind},
-                                {"id": str(i), "type": f"{kind}_unlabeled"},
-                            )
-                        ]
+                        "results": [{"id": str(i), "type": kind} for i in ids for kind in kinds]
                     }
             if rendered:
                 body["associations"] = rendered
         return body
 
+    def linked_ids(self, source: str, source_id: str, target: str) -> set[str]:
+        """The ids of the ``target`` records linked to ``source`` record ``source_id``."""
+        record = self.portal.stores[source].get(source_id)
+        if record is None:
+            return set()
+        return {str(i) for i in record.associations.get(target, ())}
+
     # -- writes ------------------------------------------------------------------------------------
 
     def create(self, store: ObjectStore, payload: Any, now: str) -> CrmObject:
-        """Validate and store one new record (associations optional)."""
+        """Validate and store one new record, linked to the records ``associations`` names."""
         if not isinstance(payload, dict):
             raise HubSpotError.validation(
                 "Invalid input JSON: expected an object with 'properties'"
             )
         values = store.catalog.checked_values(payload.get("properties") or {})
         properties = {k: v for k, v in values.items() if v is not None}
-        record = store.add(properties, now=now, created_at=properties.get("createdate"))
-        for association in payload.get("associations") or []:
-            to_id = (
-                (association.get("to") or {}).get("id") if isinstance(association, dict) else None
-            )
-            if to_id is None:
-                continue
-            if store.object_type == "deals":
-                self.portal.associate(record.id, [int(to_id)])
-            elif self.portal.deals.get(to_id) is not None:
-                self.portal.associate(int(to_id), [record.id])
+        links = [self._link_target(store.object_type, a) for a in payload.get("associations") or []]
+        record = store.add(properties, now=now)
         self.webhooks.created(store.object_type, record.id, SOURCE_API)
+        for target, to_id in links:
+            self.portal.associate(store.object_type, record.id, target, to_id)
+            self.webhooks.associated(store.object_type, record.id, target, to_id, SOURCE_API)
+            self.webhooks.associated(target, to_id, store.object_type, record.id, SOURCE_API)
         return record
+
+    def _link_target(self, source: str, association: Any) -> tuple[str, int]:
+        """The (object type, id) one ``associations`` entry of a create links to, or a 400."""
+        to = association.get("to") if isinstance(association, dict) else None
+        raw_id = to.get("id") if isinstance(to, dict) else None
+        types = association.get("types") if isinstance(association, dict) else None
+        if raw_id is None or not isinstance(types, list) or not types:
+            raise HubSpotError.validation(
+                "Each association needs 'to': {'id'} and 'types': "
+                "[{'associationCategory', 'associationTypeId'}]"
+            )
+        spec = types[0]
+        type_id = spec.get("associationTypeId") if isinstance(spec, dict) else None
+        target = target_of(source, type_id) if isinstance(type_id, int) else None
+        if target is None:
+            raise HubSpotError.validation(
+                f"association type id {type_id} is not valid for {source}"
+            )
+        if self.portal.stores[target].get(raw_id) is None:
+            raise HubSpotError.validation(
+                f"No {target} with id {raw_id} to associate with", context={"ids": [str(raw_id)]}
+            )
+        return target, int(raw_id)
 
     def update(
         self,
@@ -141,16 +184,22 @@ class HubSpotSandbox:
         now: str,
         source: str,
     ) -> None:
-        """Write normalised values; changed ones bump the record and become webhook events."""
-        changes = store.update(record, values, now=now)
+        """Write normalised values; changed ones bump the record, join its history and become
+        webhook events."""
+        source_id = str(APP_ID) if source == SOURCE_API else _REP_USER
+        changes = store.update(record, values, now=now, source=(source, source_id))
         if changes:
             self.webhooks.changed(store.object_type, changes, source)
 
     # -- admin: simulated rep edits ----------------------------------------------------------------
 
     def rep_edits(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
-        """Change companies as a rep would: given values, or ``count`` random plausible edits."""
-        store, edited_at = self.portal.companies, now()
+        """Change records as a rep would: the given values on the given ``ids`` of
+        ``object_type`` (default companies), or ``count`` random plausible company edits."""
+        object_type = resolve(str(payload.get("object_type", "companies")))
+        if object_type is None:
+            raise ValueError(f"unknown object_type {payload.get('object_type')!r}")
+        store, edited_at = self.portal.stores[object_type], now()
         edited = []
         values: dict[str, str | None]
         if "ids" in payload:
@@ -158,7 +207,9 @@ class HubSpotSandbox:
             for raw_id in payload["ids"]:
                 record = store.get(raw_id)
                 if record is None:
-                    raise HubSpotError.not_found(f"No live company with id {raw_id}")
+                    raise HubSpotError.not_found(
+                        f"No live {SINGULAR[object_type]} with id {raw_id}"
+                    )
                 self.update(store, record, values, edited_at, SOURCE_REP)
                 edited.append(
                     {
@@ -167,6 +218,8 @@ class HubSpotSandbox:
                     }
                 )
             return edited
+        if object_type != "companies":
+            raise ValueError("random edits change companies; give 'ids' and 'properties'")
         count = int(payload.get("count", 1))
         ids = store.live_ids
         rng = self._edit_rng
@@ -203,6 +256,7 @@ class HubSpotSandbox:
             seed=int(payload.get("seed", 1)),
             companies=int(payload.get("companies", 0)),
             deals_per_company=int(payload.get("deals_per_company", 2)),
+            contacts_per_company=int(payload.get("contacts_per_company", 0)),
             same_timestamp=bool(payload.get("same_timestamp", False)),
         )
 
@@ -245,7 +299,7 @@ class HubSpotSandbox:
         return self.webhooks.snapshot()
 
     def raw_record(self, record_type: str, record_id: str) -> dict[str, Any]:
-        """A company or deal with every property it holds and its associations."""
+        """A record with every property it holds and its associations."""
         store = self.portal.stores[record_type]
         well_formed = record_id.isascii() and record_id.isdigit()
         record = store.records.get(int(record_id)) if well_formed else None
@@ -260,3 +314,38 @@ class HubSpotSandbox:
         if isinstance(exc, HubSpotError):
             return exc.status_code, exc.body()
         return None
+
+
+_REP_USER: Final = "userId:1000001"  # the rep behind simulated edits, as webhooks name them
+# Properties the portal computes: their single version is HubSpot's own.
+_CALCULATED_SOURCE: Final = "CALCULATED"
+
+
+def _versions(record: CrmObject, name: str, object_type: str) -> list[dict[str, Any]]:
+    """A property's versions, newest first, as HubSpot's ValueWithTimestamp."""
+    history = record.versions(name)
+    if history is None:
+        value = record.properties.get(name)
+        if value is None:
+            return []
+        kind = OBJECT_TYPES[object_type]
+        system = name in (kind.modified_property, kind.created_property, "hs_object_id")
+        at = value if name == kind.modified_property else record.created_at
+        return [
+            {
+                "value": value,
+                "timestamp": at,
+                "sourceType": _CALCULATED_SOURCE if system else "CRM_UI",
+            }
+        ]
+    versions = []
+    for value, when, source_type, source_id in reversed(history):
+        version = {
+            "value": value or "",
+            "timestamp": format_epoch_ms(when) if isinstance(when, int) else when,
+            "sourceType": source_type,
+        }
+        if source_id is not None:
+            version["sourceId"] = source_id
+        versions.append(version)
+    return versions

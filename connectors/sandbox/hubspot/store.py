@@ -1,42 +1,72 @@
-"""The in-memory CRM: objects of one type as dicts of string properties, in id order.
+"""The in-memory CRM: objects of each type as dicts of string properties, in id order, and the
+links between them.
 
 Ids only grow, so the live and archived id lists stay sorted by appending; list paging is a
 bisect, never a scan. Search scans (HubSpot's search is a separate index anyway) but stays tight.
+A record keeps the earlier values of a property only once that property has changed
+(``history``), so memory stays bounded by the changes made, not by the properties held.
 """
 
 from __future__ import annotations
 
 import bisect
-import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
-from connectors.sandbox.common.demo_data import generate_companies
-from connectors.sandbox.hubspot.properties import (
-    PropertyCatalog,
-    format_datetime,
-    format_epoch_ms,
-)
-from connectors.sandbox.hubspot.property_specs import industry_value, option_value
+from connectors.sandbox.hubspot.objects import OBJECT_TYPES
+from connectors.sandbox.hubspot.properties import PropertyCatalog
 
-__all__ = ["CrmObject", "ObjectStore", "PropertyChange", "Sandbox"]
+__all__ = [
+    "SINGULAR",
+    "CrmObject",
+    "ObjectStore",
+    "PropertyChange",
+    "Sandbox",
+    "SeededHistory",
+    "Version",
+]
 
-# HubSpot record ids are large integers; each object type gets its own range, as in a real portal.
-FIRST_ID: Final = {"companies": 5_000_000_001, "deals": 9_000_000_001}
-SINGULAR: Final = {"companies": "company", "deals": "deal"}
-_DEMO_INDUSTRY: Final = {"Software": "COMPUTER_SOFTWARE"}
+SINGULAR: Final = {t.name: t.singular for t in OBJECT_TYPES.values()}
+SEEDED_SOURCE: Final = "CRM_UI"  # seeded values read as a rep's edits
+
+# One value a property had: (value, timestamp, sourceType, sourceId), as propertiesWithHistory;
+# the timestamp is HubSpot's ISO string, or epoch milliseconds for seeded versions.
+Version = tuple[str | None, str | int, str, str | None]
+
+
+class SeededHistory:
+    """The values one property of a seeded record went through, at even steps between two
+    moments: a few ints and a path shared by every record that went the same way, instead of
+    a list of versions per record (seeding writes hundreds of thousands)."""
+
+    __slots__ = ("end_ms", "name", "start_ms", "values")
+
+    def __init__(self, name: str, values: tuple[str, ...], start_ms: int, end_ms: int) -> None:
+        self.name = name
+        self.values = values
+        self.start_ms = start_ms
+        self.end_ms = max(start_ms, end_ms)
+
+    def versions(self) -> list[Version]:
+        """The versions, oldest first."""
+        steps = max(1, len(self.values) - 1)
+        start, span = self.start_ms, self.end_ms - self.start_ms
+        return [
+            (value, start + span * n // steps, SEEDED_SOURCE, None)
+            for n, value in enumerate(self.values)
+        ]
 
 
 class CrmObject:
-    """One record: its id, string properties, timestamps and associations."""
+    """One record: its id, string properties, timestamps, associations and changed values."""
 
     __slots__ = (
         "archived",
         "archived_at",
         "associations",
         "created_at",
+        "history",
         "id",
         "properties",
         "updated_at",
@@ -51,7 +81,36 @@ class CrmObject:
         self.updated_at = updated_at
         self.archived = False
         self.archived_at: str | None = None
+        # Linked record ids per object type (plural name).
         self.associations: dict[str, list[int]] = {}
+        # Every version of the properties that changed, oldest first; None until one did.
+        self.history: dict[str, list[Version]] | SeededHistory | None = None
+
+    def versions(self, name: str) -> list[Version] | None:
+        """The versions of ``name``, oldest first, if it ever changed."""
+        history = self.history
+        if history is None:
+            return None
+        if isinstance(history, SeededHistory):
+            return history.versions() if history.name == name else None
+        return history.get(name)
+
+    def record_change(
+        self, name: str, old: str | None, new: str | None, at: str, source: tuple[str, str | None]
+    ) -> None:
+        """Remember that ``name`` went from ``old`` to ``new``: its first change also keeps the
+        value it had since the record was created."""
+        history = self.history
+        if history is None:
+            history = self.history = {}
+        elif isinstance(history, SeededHistory):
+            history = self.history = {history.name: history.versions()}
+        versions = history.get(name)
+        if versions is None:
+            versions = history[name] = []
+            if old is not None:
+                versions.append((old, self.created_at, SEEDED_SOURCE, None))
+        versions.append((new, at, *source))
 
 
 @dataclass(frozen=True)
@@ -75,14 +134,18 @@ class ObjectStore:
     next_id: int = 0
 
     def __post_init__(self) -> None:
-        self.next_id = FIRST_ID[self.object_type]
+        kind = OBJECT_TYPES[self.object_type]
+        self.next_id = kind.first_id
+        self.created_property = kind.created_property
+        self.modified_property = kind.modified_property
 
     def clear(self) -> None:
-        """Forget every record; ids start again from the first one."""
+        """Forget every record and custom property; ids start again from the first one."""
         self.records.clear()
         self.live_ids.clear()
         self.archived_ids.clear()
-        self.next_id = FIRST_ID[self.object_type]
+        self.next_id = OBJECT_TYPES[self.object_type].first_id
+        self.catalog = PropertyCatalog(self.object_type)
 
     def get(self, object_id: int | str, *, archived: bool = False) -> CrmObject | None:
         """The record, if it exists and its archived state is the one asked for."""
@@ -94,37 +157,62 @@ class ObjectStore:
             return None
         return record
 
+    def find_by(
+        self, name: str, values: set[str], *, archived: bool = False
+    ) -> dict[str, CrmObject]:
+        """The records whose ``name`` property holds one of ``values``, by value (first wins)."""
+        if name == "hs_object_id":
+            found = (self.get(v, archived=archived) for v in values)
+            return {str(r.id): r for r in found if r is not None}
+        ids, records, hits = (
+            self.archived_ids if archived else self.live_ids,
+            self.records,
+            {},
+        )
+        for object_id in ids:
+            value = records[object_id].properties.get(name)
+            if value in values and value not in hits:
+                hits[value] = records[object_id]
+        return hits
+
     def add(
         self, properties: dict[str, str], *, now: str, created_at: str | None = None
     ) -> CrmObject:
         """Store a new record with the next id."""
         object_id = self.next_id
         self.next_id += 1
-        created = created_at or now
+        created = properties.get(self.created_property) or created_at or now
         properties["hs_object_id"] = str(object_id)
-        properties["createdate"] = properties.get("createdate") or created
-        properties["hs_lastmodifieddate"] = now
-        record = CrmObject(object_id, properties, properties["createdate"], now)
+        properties[self.created_property] = created
+        properties[self.modified_property] = now
+        record = CrmObject(object_id, properties, created, now)
         self.records[object_id] = record
         self.live_ids.append(object_id)
         return record
 
     def update(
-        self, record: CrmObject, values: dict[str, str | None], *, now: str
+        self,
+        record: CrmObject,
+        values: dict[str, str | None],
+        *,
+        now: str,
+        source: tuple[str, str | None] = ("CRM_UI", None),
     ) -> list[PropertyChange]:
         """Apply normalised values; bump the modification date only if something changed."""
         properties = record.properties
         changes = []
         for name, value in values.items():
-            if properties.get(name) == value:
+            old = properties.get(name)
+            if old == value:
                 continue
             if value is None:
                 properties.pop(name, None)
             else:
                 properties[name] = value
+            record.record_change(name, old, value, now, source)
             changes.append(PropertyChange(record.id, name, value))
         if changes:
-            properties["hs_lastmodifieddate"] = now
+            properties[self.modified_property] = now
             record.updated_at = now
         return changes
 
@@ -156,72 +244,12 @@ class ObjectStore:
         return (records[i] for i in self.live_ids)
 
 
-def _number(value: float | int) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _company_properties(company: dict[str, Any]) -> dict[str, str]:
-    props: dict[str, str] = {"name": company["name"], "domain": company["domain"]}
-    industry = company["industry"]
-    props["industry"] = _DEMO_INDUSTRY.get(industry) or industry_value(industry)
-    for key, name in (
-        ("employees", "numberofemployees"),
-        ("annual_revenue", "annualrevenue"),
-        ("total_funding", "total_money_raised"),
-        ("nps", "nps_score"),
-    ):
-        if company[key] is not None:
-            props[name] = _number(company[key])
-    for key, name in (
-        ("country", "country"),
-        ("state", "state"),
-        ("city", "city"),
-        ("funding_stage", "funding_stage"),
-        ("lifecycle_stage", "lifecyclestage"),
-    ):
-        if company[key]:
-            props[name] = company[key]
-    if company["founded_year"] is not None:
-        props["founded_year"] = str(company["founded_year"])
-    if company["tech_stack"]:
-        props["web_technologies"] = ";".join(option_value(t) for t in company["tech_stack"])
-    for key in ("has_inhouse_seo", "is_competitor"):
-        if company[key] is not None:
-            props[key] = "true" if company[key] else "false"
-    deals = company["deals"]
-    props["hs_num_open_deals"] = str(sum(1 for d in deals if d["outcome"] == "open"))
-    won = sum(d["amount"] for d in deals if d["outcome"] == "won")
-    if won:
-        props["total_revenue"] = _number(won)
-    return props
-
-
-def _midnight(day: date) -> str:
-    return f"{day.isoformat()}T00:00:00.000Z"
-
-
-def _deal_properties(deal: dict[str, Any]) -> dict[str, str]:
-    closed = deal["outcome"] != "open"
-    return {
-        "dealname": deal["name"],
-        "amount": _number(deal["amount"]),
-        "dealstage": deal["stage"],
-        "pipeline": "default",
-        "closedate": _midnight(deal["close_date"]),
-        "dealtype": "newbusiness" if deal["name"].endswith("New business") else "existingbusiness",
-        "hs_is_closed": "true" if closed else "false",
-        "hs_is_closed_won": "true" if deal["outcome"] == "won" else "false",
-        "createdate": _midnight(deal["created_date"]),
-    }
-
-
 class Sandbox:
-    """The whole fake portal: companies, deals and their associations."""
+    """The whole fake portal: a store per standard object type and the links between records."""
 
     def __init__(self) -> None:
         self.stores: dict[str, ObjectStore] = {
-            object_type: ObjectStore(object_type, PropertyCatalog(object_type))
-            for object_type in FIRST_ID
+            name: ObjectStore(name, PropertyCatalog(name)) for name in OBJECT_TYPES
         }
 
     @property
@@ -230,87 +258,41 @@ class Sandbox:
         return self.stores["companies"]
 
     @property
+    def contacts(self) -> ObjectStore:
+        """The contacts."""
+        return self.stores["contacts"]
+
+    @property
     def deals(self) -> ObjectStore:
         """The deals."""
         return self.stores["deals"]
 
-    def reset(
-        self,
-        *,
-        seed: int,
-        companies: int,
-        deals_per_company: int,
-        same_timestamp: bool = False,
-        now: datetime | None = None,
-    ) -> dict[str, int]:
-        """Replace all records with ``companies`` seeded demo companies and their deals.
-
-        Creation and modification dates lie within the year before ``now``; with
-        ``same_timestamp`` every company shares one ``hs_lastmodifieddate`` (one second before
-        ``now``), which is what it takes to hit the 10,000-result search cap on one value.
-        """
+    def clear(self) -> None:
+        """A pristine portal: no records, default properties only."""
         for store in self.stores.values():
             store.clear()
-            store.catalog = PropertyCatalog(store.object_type)
-        # Millions of long-lived dicts: cyclic GC passes over them would dominate seeding time.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return self._seed(seed, companies, deals_per_company, same_timestamp, now)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
 
-    def _seed(
-        self,
-        seed: int,
-        companies: int,
-        deals_per_company: int,
-        same_timestamp: bool,
-        now: datetime | None,
-    ) -> dict[str, int]:
-        now = now or datetime.now(UTC)
-        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-        now_ms = int(now.timestamp() * 1000)
-        shared = format_datetime(now - timedelta(seconds=1))
-        year_ms = 365 * 86_400_000
-        company_store, deal_store = self.companies, self.deals
-        deal_count = 0
-        for index, company in enumerate(
-            generate_companies(
-                seed, companies, deals_per_company=deals_per_company, today=now.date()
-            )
-        ):
-            # Spread over the last year deterministically from the index: later ids, later dates.
-            age = year_ms - (index * 7_919_993) % year_ms
-            created_ms = now_ms - age - 86_400_000
-            modified_ms = created_ms + (index * 104_729) % (age + 1)
-            created = format_epoch_ms(created_ms)
-            modified = shared if same_timestamp else format_epoch_ms(modified_ms)
-            record = company_store.add(
-                _company_properties(company), now=modified, created_at=created
-            )
-            deal_ids = []
-            for deal in company["deals"]:
-                deal_created = _midnight(deal["created_date"])
-                deal_record = deal_store.add(
-                    _deal_properties(deal), now=max(modified, deal_created), created_at=deal_created
-                )
-                deal_record.associations["companies"] = [record.id]
-                deal_ids.append(deal_record.id)
-                deal_count += 1
-            if deal_ids:
-                record.associations["deals"] = deal_ids
-        return {"companies": companies, "deals": deal_count}
+    def associate(self, source: str, source_id: int, target: str, target_id: int) -> bool:
+        """Link two live records both ways (a no-op if linked); False if either is missing."""
+        one = self.stores[source].get(source_id)
+        other = self.stores[target].get(target_id)
+        if one is None or other is None:
+            return False
+        linked = one.associations.setdefault(target, [])
+        if target_id not in linked:
+            linked.append(target_id)
+            other.associations.setdefault(source, []).append(source_id)
+        return True
 
-    def associate(self, deal_id: int, company_ids: Iterable[int]) -> None:
-        """Link a deal to companies, both ways."""
-        deal = self.deals.records[deal_id]
-        for company_id in company_ids:
-            company = self.companies.records.get(company_id)
-            if company is None:
-                continue
-            linked = deal.associations.setdefault("companies", [])
-            if company_id not in linked:
-                linked.append(company_id)
-                company.associations.setdefault("deals", []).append(deal_id)
+    def move_links(self, object_type: str, old: CrmObject, new: CrmObject) -> None:
+        """Give ``new`` every link ``old`` had (a merge), and drop ``old``'s."""
+        for other_type, ids in old.associations.items():
+            for other_id in ids:
+                other = self.stores[other_type].records.get(other_id)
+                if other is not None:
+                    back = other.associations.get(object_type, [])
+                    if old.id in back:
+                        back.remove(old.id)
+                if other_id != new.id:
+                    self.associate(object_type, new.id, other_type, other_id)
+        old.associations = {}

@@ -27,7 +27,7 @@ import orjson
 from connectors.sandbox.common.delivery import BatchQueue
 from connectors.sandbox.hubspot.store import SINGULAR, PropertyChange
 
-__all__ = ["WebhookDispatcher", "sign_v3"]
+__all__ = ["APP_ID", "PORTAL_ID", "SOURCE_API", "SOURCE_REP", "WebhookDispatcher", "sign_v3"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,15 @@ _SUBSCRIPTION_IDS: Final = {
     "deal.creation": 2001,
     "deal.propertyChange": 2002,
     "deal.deletion": 2003,
+    "contact.creation": 3001,
+    "contact.propertyChange": 3002,
+    "contact.deletion": 3003,
+    "company.associationChange": 1004,
+    "deal.associationChange": 2004,
+    "contact.associationChange": 3004,
 }
+# The object types the app subscribes to; changes to others send nothing.
+_SUBSCRIBED: Final = frozenset(kind.split(".")[0] for kind in _SUBSCRIPTION_IDS)
 # Where a change came from, as HubSpot's changeSource names it.
 SOURCE_API: Final = "INTEGRATION"
 SOURCE_REP: Final = "CRM_UI"
@@ -128,6 +136,9 @@ class WebhookDispatcher:
         """Whether events are being collected at all (a target URL is set)."""
         return self.target_url is not None
 
+    def _subscribed(self, object_type: str) -> bool:
+        return self.target_url is not None and SINGULAR[object_type] in _SUBSCRIBED
+
     # -- emitting -------------------------------------------------------------------------------
 
     def _event(
@@ -154,17 +165,38 @@ class WebhookDispatcher:
 
     def created(self, object_type: str, object_id: int, source: str) -> None:
         """Queue a ``<object>.creation`` event."""
-        if self.enabled:
+        if self._subscribed(object_type):
             self._enqueue([self._event(object_type, "creation", object_id, source)])
 
     def deleted(self, object_type: str, object_id: int, source: str) -> None:
         """Queue a ``<object>.deletion`` event."""
-        if self.enabled:
+        if self._subscribed(object_type):
             self._enqueue([self._event(object_type, "deletion", object_id, source)])
+
+    def associated(
+        self, source_type: str, from_id: int, target_type: str, to_id: int, source: str
+    ) -> None:
+        """Queue a ``<object>.associationChange`` event for a new link from one record to
+        another (HubSpot sends one per direction; the caller asks for each)."""
+        if self._subscribed(source_type):
+            event = self._event(
+                source_type,
+                "associationChange",
+                from_id,
+                source,
+                associationType=f"{SINGULAR[source_type]}_TO_{SINGULAR[target_type]}".upper(),
+                fromObjectId=from_id,
+                toObjectId=to_id,
+                associationRemoved=False,
+                isPrimaryAssociation=False,
+            )
+            # Association events name their records fromObjectId → toObjectId only.
+            del event["objectId"]
+            self._enqueue([event])
 
     def changed(self, object_type: str, changes: Iterable[PropertyChange], source: str) -> None:
         """Queue one ``<object>.propertyChange`` event per changed value."""
-        if self.enabled:
+        if self._subscribed(object_type):
             self._enqueue(
                 self._event(
                     object_type,
