@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
 from app.insights.schemas import Window
+
+# (score, tier, is_mql, is_sql), and what a CRM confirmed: (icp version, score, tier, mql, sql).
+Verdict = tuple[int, str, bool, bool]
+Confirmed = tuple[uuid.UUID, int, str, bool, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where an account stands before an activation."""
+
+    account_id: int
+    name: str | None
+    connection_id: uuid.UUID | None
+    current: Verdict | None
+    confirmed: Confirmed | None
 
 
 class InsightsRepository:
@@ -47,3 +67,33 @@ class InsightsRepository:
             },
         )
         return [(row[0], bool(row[1])) for row in await cursor.fetchall()]  # type: ignore[index]
+
+    async def standing(self, account_ids: Sequence[int]) -> list[Standing]:
+        """Per account: its connection (None for CSV imports, which are written nowhere), the
+        verdict that stands on it, and what its CRM last confirmed."""
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            """
+            SELECT a.id, a.name, CASE WHEN c.kind <> 'import' THEN a.connection_id END,
+                   s.score, s.tier, s.is_mql, s.is_sql,
+                   w.icp_version_id, w.score, w.tier, w.is_mql, w.is_sql
+            FROM unnest(%s::bigint[]) AS t(id)
+            JOIN accounts a ON a.id = t.id
+            JOIN connections c ON c.id = a.connection_id
+            LEFT JOIN account_scores s ON s.account_id = a.id
+            LEFT JOIN account_writebacks w ON w.account_id = a.id
+            ORDER BY a.id
+            """,
+            (list(account_ids),),
+        )
+        rows: list[tuple[Any, ...]] = await cursor.fetchall()  # type: ignore[assignment]
+        return [
+            Standing(
+                account_id=row[0],
+                name=row[1],
+                connection_id=row[2],
+                current=None if row[4] is None else (row[3], row[4], row[5], row[6]),
+                confirmed=None if row[7] is None else (row[7], row[8], row[9], row[10], row[11]),
+            )
+            for row in rows
+        ]

@@ -1,4 +1,4 @@
-"""Insight endpoints: backtest an ICP version."""
+"""Insight endpoints: backtest an ICP version, preview its activation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from app.apikeys.auth import ReadKey
 from app.core.http import SessionDep
 from app.insights import service
-from app.insights.schemas import BacktestOut, Window
+from app.insights.schemas import BacktestOut, PreviewOut, Window
 
 router = APIRouter(prefix="/api/v1", tags=["insights"])
 
@@ -22,3 +22,11 @@ async def backtest_icp(
     per tier accounts, wins, win rate with interval, shares and lift; AUC; gains; MQL/SQL."""
     figures = await service.backtest_icp(session, icp_id=icp_id, window=body or Window())
     return BacktestOut.model_validate(figures)
+
+
+@router.post("/icps/{icp_id}/preview", response_model=PreviewOut)
+async def preview_icp(icp_id: uuid.UUID, session: SessionDep, _: ReadKey) -> PreviewOut:
+    """What activating this version would do to every stored account, against the active
+    one: tier transitions, MQL/SQL gained and lost, CRM writes per connection, top movers,
+    both backtests. Stores nothing and calls no CRM."""
+    return PreviewOut.model_validate(await service.preview_activation(session, icp_id=icp_id))

@@ -83,3 +83,49 @@ class BacktestOut(BaseModel):
     gains: list[GainsPoint]
     mql: FlagOut
     sql: FlagOut
+
+
+class IcpRefOut(BaseModel):
+    """An ICP version, briefly."""
+
+    id: uuid.UUID
+    name: str
+    version: int
+
+
+class FlagChanges(BaseModel):
+    """Accounts that would become MQL (SQL), and those that would stop being one."""
+
+    gained: int
+    lost: int
+
+
+class MoverOut(BaseModel):
+    """An account whose score would move most."""
+
+    account_id: int
+    name: str | None
+    score_before: int | None
+    tier_before: str | None
+    score_after: int
+    tier_after: str
+
+
+class PreviewOut(BaseModel):
+    """What activating a version would do, against the active one (DESIGN §9)."""
+
+    icp_id: uuid.UUID
+    against: IcpRefOut | None = Field(description="the active version; null when none is")
+    accounts: int
+    transitions: dict[str, dict[str, int]] = Field(
+        description="current tier (or none) → tier under this version → accounts"
+    )
+    mql: FlagChanges
+    sql: FlagChanges
+    writes_needed: dict[str, int] = Field(
+        description="CRM writes the activation would make, per connection id"
+    )
+    top_movers: list[MoverOut]
+    backtests: dict[str, BacktestOut] = Field(
+        description="this version's backtest (candidate) and the active one's, side by side"
+    )
