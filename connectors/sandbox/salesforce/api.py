@@ -98,7 +98,7 @@ def _field_names(store: ObjectStore, names: list[str]) -> list[str]:
 async def resources(request: Request) -> tuple[int, Any]:
     """``GET /services/data/vXX.X``: the resources of a version."""
     base = f"/services/data/v{request.path_params['version']}"
-    names = ("sobjects", "query", "queryAll", "limits", "composite", "search", "tooling")
+    names = ("sobjects", "query", "queryAll", "limits", "composite", "search")
     return 200, {name: f"{base}/{name}" for name in names}
 
 

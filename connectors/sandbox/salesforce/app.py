@@ -141,8 +141,11 @@ LOGIN_ROUTES: Final = (
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
-    """Salesforce's answer to a path it does not serve (404) or a method it refuses (405)."""
+    """Salesforce's answer to a path it does not serve (404) or a method it refuses (405);
+    counted under ``unmatched``, so a harness sees every call a client made."""
     status = exc.status_code if isinstance(exc, HTTPException) else 404
+    sandbox: SalesforceSandbox = request.app.state.sandbox
+    sandbox.calls.count_unmatched(request.method, request.url.path)
     if status == 405:
         return _json(
             405,
@@ -162,7 +165,7 @@ def create_app(
     seed: int = 1,
     accounts: int = 0,
     opportunities_per_account: int = 2,
-    api_version: str = "59.0",
+    api_version: str = "62.0",
     daily_limit: int = 15000,
     custom_fields: bool = True,
     client_id: str = "sandbox-client",

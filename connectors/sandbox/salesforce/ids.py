@@ -12,17 +12,14 @@ import re
 from typing import Final
 
 __all__ = [
-    "ACCOUNT_PREFIX",
-    "OPPORTUNITY_PREFIX",
     "ORGANIZATION_ID",
+    "PROFILE_ID",
     "USER_ID",
     "IdFactory",
     "make_id",
     "to_18",
 ]
 
-ACCOUNT_PREFIX: Final = "001"
-OPPORTUNITY_PREFIX: Final = "006"
 _BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _ID: Final = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
@@ -90,4 +87,6 @@ class IdFactory:
 
 
 ORGANIZATION_ID: Final = make_id("00D", _FIRST_COUNTER + 4242)
+# The API user every session belongs to (the sales reps seeded with demo data come first).
 USER_ID: Final = make_id("005", _FIRST_COUNTER + 77)
+PROFILE_ID: Final = make_id("00e", _FIRST_COUNTER + 5)
