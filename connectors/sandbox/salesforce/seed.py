@@ -230,8 +230,9 @@ def _seed(
     now_ms = int(now.timestamp() * 1000)
     year_ms = 365 * _DAY_MS
     org_created = format_epoch_ms(int(org.created_at.timestamp() * 1000))
-    _seed_integration_user(org, api_username, org_created)
+    # The reps first: ids grow with creation, and the integration user's is a later one.
     owners = _seed_reps(org, org_created) if accounts else []
+    _seed_integration_user(org, api_username, org_created)
     account_store, contact_store = org.accounts, org.contacts
     opportunity_store, role_store = org.opportunities, org.contact_roles
     fields = account_store.schema.fields
