@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from connectors.sandbox.common.http import base_url, json_response, read_json
 from connectors.sandbox.salesforce.auth import LoginFailed, soap_fault, soap_login_response
+from connectors.sandbox.salesforce.bulk import BULK_ROUTES
 from connectors.sandbox.salesforce.errors import SalesforceError
 from connectors.sandbox.salesforce.query import (
     batch_size_from,
@@ -23,6 +24,7 @@ from connectors.sandbox.salesforce.query import (
     render_rows,
     updated_since,
 )
+from connectors.sandbox.salesforce.sosl import search
 from connectors.sandbox.salesforce.state import JSON_MEDIA_TYPE, MAX_COLLECTION, SalesforceSandbox
 from connectors.sandbox.salesforce.store import ObjectStore, now_string
 
@@ -146,6 +148,17 @@ async def query_all(request: Request) -> tuple[int, Any]:
 async def query_all_more(request: Request) -> tuple[int, Any]:
     """``GET .../queryAll/{locator}``."""
     return 200, _more(request, all_rows=True)
+
+
+async def sosl_search(request: Request) -> tuple[int, Any]:
+    """``GET .../search?q=``: a SOSL search."""
+    sandbox = _sandbox(request)
+    return 200, search(
+        sandbox.org,
+        sandbox.queries,
+        request.query_params.get("q"),
+        request.path_params["version"],
+    )
 
 
 # -- sObjects ------------------------------------------------------------------------------------
@@ -309,6 +322,7 @@ DATA_ROUTES: Final[tuple[tuple[str, str, ApiHandler], ...]] = (
     ("GET", f"{DATA}/query/{{locator}}", query_more),
     ("GET", f"{DATA}/queryAll", query_all),
     ("GET", f"{DATA}/queryAll/{{locator}}", query_all_more),
+    ("GET", f"{DATA}/search", sosl_search),
     ("GET", f"{DATA}/sobjects", describe_global),
     ("GET", _SOBJECT, sobject_info),
     ("POST", _SOBJECT, create),
@@ -323,6 +337,7 @@ DATA_ROUTES: Final[tuple[tuple[str, str, ApiHandler], ...]] = (
     ("DELETE", f"{DATA}/composite/sobjects", delete_collection),
     ("GET", f"{DATA}/composite/sobjects/{{sobject}}", retrieve_get),
     ("POST", f"{DATA}/composite/sobjects/{{sobject}}", retrieve_post),
+    *BULK_ROUTES,
 )
 
 

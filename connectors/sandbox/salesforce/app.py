@@ -31,6 +31,7 @@ from connectors.sandbox.salesforce.api import (
     versions,
 )
 from connectors.sandbox.salesforce.auth import Credentials
+from connectors.sandbox.salesforce.composite import COMPOSITE_ROUTES
 from connectors.sandbox.salesforce.errors import SalesforceError
 from connectors.sandbox.salesforce.state import JSON_MEDIA_TYPE, SalesforceSandbox
 
@@ -115,14 +116,18 @@ async def serve_api_call(request: Request, *, key: str, handler: ApiHandler) -> 
         logger.exception("Salesforce sandbox failed on %s", key)
         code, message = _INJECTED[500]
         return _json(500, SalesforceError(500, code, message).body(), headers)
+    if isinstance(body, Response):  # an endpoint that answers other than JSON (CSV)
+        body.headers.update(headers)
+        return body
     return _json(status, body, headers)
 
 
 def api_routes() -> list[Route]:
-    """The REST routes of :data:`~connectors.sandbox.salesforce.api.DATA_ROUTES`, each also
+    """The REST routes of :data:`~connectors.sandbox.salesforce.api.DATA_ROUTES` and the
+    composite resources, each also
     with a trailing slash (simple-salesforce asks for some resources with one, some without)."""
     routes = []
-    for method, template, handler in DATA_ROUTES:
+    for method, template, handler in (*DATA_ROUTES, *COMPOSITE_ROUTES):
         endpoint = functools.partial(serve_api_call, key=f"{method} {template}", handler=handler)
         routes.append(Route(template, endpoint, methods=[method]))
         routes.append(Route(template + "/", endpoint, methods=[method]))

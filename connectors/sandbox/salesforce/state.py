@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from connectors.sandbox.common.faults import CallCounter, FaultInjector
 from connectors.sandbox.salesforce.auth import Credentials, SessionRegistry
+from connectors.sandbox.salesforce.bulk import QueryJobs
 from connectors.sandbox.salesforce.errors import RecordError, SalesforceError
 from connectors.sandbox.salesforce.fields import format_datetime, parse_datetime
 from connectors.sandbox.salesforce.ids import to_18
@@ -86,6 +87,7 @@ class SalesforceSandbox:
             api_username=credentials.username,
         )
         self.queries = QueryEngine(self.org)
+        self.query_jobs = QueryJobs(self.org)
         self.allocation = DailyAllocation(daily_limit)
         self.sessions = SessionRegistry(token, credentials)
         self.faults = FaultInjector()
@@ -117,6 +119,7 @@ class SalesforceSandbox:
             api_username=self.sessions.credentials.username,
         )
         self.queries.reset()
+        self.query_jobs.reset()
         self.calls.reset()
         self.allocation.configure(used=0)
         self.sessions.reset()

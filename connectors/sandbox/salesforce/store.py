@@ -172,6 +172,11 @@ class Org:
             self._indexed[child] = (*self._indexed.get(child, ()), field)
         self.listeners: list[SaveListener] = []
         self.created_at = datetime.now(UTC)
+        # While a transaction is open: what to undo (store, id, the record before or None if
+        # created), the recycle bins' lengths, and the saves to announce once committed.
+        self._journal: list[tuple[ObjectStore, str, dict[str, Any] | None]] | None = None
+        self._bins: dict[str, int] = {}
+        self._held: list[tuple[str, list[str]]] = []
         self._rebuild(writeback_fields)
 
     def _rebuild(self, writeback_fields: bool) -> None:
@@ -217,6 +222,52 @@ class Org:
             parent = record[field]
             if parent:
                 self.children[(store.name, field)].setdefault(parent, []).append(record["Id"])
+
+    def _reindex(self, store: ObjectStore, record_id: str, field: str, old: Any, new: Any) -> None:
+        index = self.children[(store.name, field)]
+        if old in index:
+            index[old].remove(record_id)
+        if new:
+            index.setdefault(new, []).append(record_id)
+
+    # -- transactions (composite allOrNone, composite/tree) ----------------------------------------
+
+    def begin(self) -> None:
+        """Open a transaction: every write until :meth:`commit` can be undone by
+        :meth:`rollback`, and saves are announced only once committed."""
+        self._journal = []
+        self._bins = {name: len(store.deletions) for name, store in self.stores.items()}
+
+    def commit(self) -> None:
+        """Keep the transaction's writes; announce its saves."""
+        self._journal = None
+        held, self._held = self._held, []
+        for object_name, ids in held:
+            self._announce(object_name, ids)
+
+    def rollback(self) -> None:
+        """Undo every write of the open transaction, newest first."""
+        journal, self._journal, self._held = self._journal or [], None, []
+        for store, record_id, before in reversed(journal):
+            indexed = self._indexed.get(store.name, ())
+            record = store.records[record_id]
+            if before is None:
+                del store.records[record_id]
+                store.order.remove(record_id)
+                for field in indexed:
+                    self._reindex(store, record_id, field, record[field], None)
+                continue
+            for field in indexed:
+                if record[field] != before.get(field):
+                    self._reindex(store, record_id, field, record[field], before.get(field))
+            record.clear()
+            record.update(before)
+        for name, length in self._bins.items():
+            del self.stores[name].deletions[length:]
+
+    def _remember(self, store: ObjectStore, record_id: str, before: dict[str, Any] | None) -> None:
+        if self._journal is not None:
+            self._journal.append((store, record_id, None if before is None else dict(before)))
 
     # -- schema changes ----------------------------------------------------------------------------
 
@@ -429,7 +480,9 @@ class Org:
             record = store.add(values, now=now)
             self._derive(store, record)
             self.index_child(store, record)
+            self._remember(store, record["Id"], None)
             return str(record["Id"])
+        self._remember(store, record["Id"], record)
         if store is self.accounts:
             self.track_history(record, values, now=now, by=USER_ID)
         indexed = self._indexed.get(store.name, ())
@@ -440,13 +493,8 @@ class Org:
         record["LastModifiedDate"] = record["SystemModstamp"] = now
         record["LastModifiedById"] = USER_ID
         for field, old in before.items():
-            new = record[field]
-            if new != old:
-                index = self.children[(store.name, field)]
-                if old in index:
-                    index[old].remove(record["Id"])
-                if new:
-                    index.setdefault(new, []).append(record["Id"])
+            if record[field] != old:
+                self._reindex(store, record["Id"], field, old, record[field])
         return str(record["Id"])
 
     def _derive(self, store: ObjectStore, record: dict[str, Any]) -> None:
@@ -482,6 +530,7 @@ class Org:
                 row["CreatedById"] = by
             history = self.account_history.add(row, now=now)
             self.index_child(self.account_history, history)
+            self._remember(self.account_history, history["Id"], None)
 
     def delete(self, store: ObjectStore, raw_id: str, *, now: str) -> RecordError | None:
         """Move a record (and the children its deletion cascades to) to the recycle bin."""
@@ -506,14 +555,17 @@ class Org:
                 if not child_record["IsDeleted"]:
                     self._delete_cascading(child_store, child_record, now)
 
-    @staticmethod
-    def _delete(store: ObjectStore, record: Record, now: str) -> None:
+    def _delete(self, store: ObjectStore, record: Record, now: str) -> None:
+        self._remember(store, record["Id"], record)
         record["IsDeleted"] = True
         if store.stamped:
             record["LastModifiedDate"] = record["SystemModstamp"] = now
         store.deletions.append((now, record["Id"]))
 
     def _announce(self, object_name: str, ids: list[str]) -> None:
+        if self._journal is not None:
+            self._held.append((object_name, ids))
+            return
         for listener in self.listeners:
             listener(object_name, ids)
 
