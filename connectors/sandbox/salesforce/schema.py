@@ -127,9 +127,13 @@ class ObjectSchema:
         """The child relationship called ``name`` (``Contacts``), or None."""
         return self.children.get(name.lower())
 
-    def new_record(self) -> Record:
-        """A record with every field at its default."""
-        return self.record_type(self._template) if self.whole_records else self.record_type()
+    def new_record(self, values: dict[str, Any]) -> Record:
+        """A record holding ``values``, every other field at its default."""
+        if self.whole_records:
+            record = self.record_type(self._template)
+            record.update(values)
+            return record
+        return self.record_type(values)
 
     def urls(self, version: str) -> dict[str, str]:
         """The object's REST resources, as describe lists them."""

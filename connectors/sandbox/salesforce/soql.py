@@ -159,6 +159,7 @@ class OrderKey:
     nulls_first: bool
     aggregate: int | None = None  # an aggregate query's order: the position of its aggregate
     path: str = ""  # the field as a dotted path (``Account.Industry``)
+    name: str | None = None  # a stored field of the queried object itself: its name
 
 
 @dataclass
@@ -687,7 +688,7 @@ class _Parser:
                 aggregate = len(query.aggregates)
                 query.aggregates.append(Aggregate(token.keyword, column, ""))  # not rendered
                 get: Getter = itemgetter(aggregate)
-                text, dotted = False, ""
+                text, dotted, name = False, "", None
             else:
                 column = self.column(token, schema)
                 spec = column.spec
@@ -696,13 +697,14 @@ class _Parser:
                         token, f"field '{spec.name}' can not be sorted in a query call"
                     )
                 get, text, dotted = column.get, spec.is_text, column.dotted
+                name = spec.name if column.plain else None
             descending = False
             if self.token.keyword in ("ASC", "DESC"):
                 descending = self.advance().keyword == "DESC"
             nulls_first = not descending
             if self.accept_keyword("NULLS"):
                 nulls_first = self.expect_keyword("FIRST", "LAST").keyword == "FIRST"
-            keys.append(OrderKey(get, text, descending, nulls_first, aggregate, dotted))
+            keys.append(OrderKey(get, text, descending, nulls_first, aggregate, dotted, name))
             if self.token.text != ",":
                 return keys
             self.advance()

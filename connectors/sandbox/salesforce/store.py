@@ -123,8 +123,7 @@ class ObjectStore:
         record_id: str | None = None,
     ) -> Record:
         """Store a new record with the next id (or ``record_id``) and the system fields set."""
-        record = self.schema.new_record()
-        record.update(values)
+        record = self.schema.new_record(values)
         record_id = record_id or self.ids.next()
         record["Id"] = record_id
         record["CreatedDate"] = created or now
