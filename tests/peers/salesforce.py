@@ -3,8 +3,9 @@
 The tap is installed from PyPI at a pinned version into its own virtualenv
 (``.peers/tap-salesforce/venv``), logs in with the OAuth refresh-token flow at
 ``https://login.salesforce.com`` (redirected to the sandbox by ``tests/peers/redirect``, the only
-change to its world), discovers the org, and syncs Account, Contact and Opportunity over the
-REST API with every field selected. ``python -m tests.peers.salesforce`` prints the report.
+change to its world), discovers the org, and syncs Account, Contact and Opportunity with every
+field the tap supports selected, over the REST API or (``api_type="BULK"``) the Bulk API 1.0.
+``python -m tests.peers.salesforce`` prints the report of both.
 """
 
 from __future__ import annotations
@@ -102,8 +103,12 @@ def run(
     companies: int = 2000,
     contacts_per_company: int = 3,
     deals_per_company: int = 2,
+    api_type: str = "REST",
 ) -> PeerReport:
-    """Seed a fresh sandbox, run the tap's discovery and sync, and compare what came out."""
+    """Seed a fresh sandbox, run the tap's discovery and sync, and compare what came out.
+
+    ``api_type``: ``REST`` (query/queryAll) or ``BULK`` (Bulk API 1.0 jobs).
+    """
     tap = ensure_tap()
     ca_file, cert_file, key_file = tls_files(HOME / "tls")
     app = create_app()
@@ -123,7 +128,7 @@ def run(
         workdir = Path(scratch)
         config = workdir / "config.json"
         config.write_text(
-            json.dumps({**CREDENTIALS, "start_date": "2000-01-01T00:00:00Z", "api_type": "REST"})
+            json.dumps({**CREDENTIALS, "start_date": "2000-01-01T00:00:00Z", "api_type": api_type})
         )
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))},
@@ -152,7 +157,7 @@ def run(
         seconds = time.monotonic() - started
         stats = admin.stats()
     return PeerReport(
-        peer=f"{PEER} {REQUIREMENT.split('==')[1]} (REST)",
+        peer=f"{PEER} {REQUIREMENT.split('==')[1]} ({api_type})",
         exit_code=exit_code,
         seconds=seconds,
         calls=int(stats["total"]),
@@ -163,5 +168,6 @@ def run(
 
 
 if __name__ == "__main__":
-    for line in run().lines():
-        print(line)
+    for api in ("REST", "BULK"):
+        for line in run(api_type=api).lines():
+            print(line)

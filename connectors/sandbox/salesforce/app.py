@@ -31,6 +31,7 @@ from connectors.sandbox.salesforce.api import (
     versions,
 )
 from connectors.sandbox.salesforce.auth import Credentials
+from connectors.sandbox.salesforce.bulk1 import ASYNC_ROUTES, async_error
 from connectors.sandbox.salesforce.composite import COMPOSITE_ROUTES
 from connectors.sandbox.salesforce.errors import SalesforceError
 from connectors.sandbox.salesforce.state import JSON_MEDIA_TYPE, SalesforceSandbox
@@ -79,7 +80,12 @@ async def serve_api_call(request: Request, *, key: str, handler: ApiHandler) -> 
         sandbox.faults,
     )
     calls.count(key)
-    if not sessions.valid(_bearer(request)):
+    # The Bulk API 1.0 (/services/async) takes its session in a header of its own.
+    bulk_v1 = request.url.path.startswith("/services/async/")
+    token = request.headers.get("x-sfdc-session") if bulk_v1 else _bearer(request)
+    if not sessions.valid(token):
+        if bulk_v1:
+            return async_error("InvalidSessionId", "Invalid session id", xml=True, status=401)
         return _json(401, SalesforceError.invalid_session().body())
     if not allocation.take():
         calls.count_rate_limited()
@@ -123,11 +129,11 @@ async def serve_api_call(request: Request, *, key: str, handler: ApiHandler) -> 
 
 
 def api_routes() -> list[Route]:
-    """The REST routes of :data:`~connectors.sandbox.salesforce.api.DATA_ROUTES` and the
-    composite resources, each also
+    """The REST routes of :data:`~connectors.sandbox.salesforce.api.DATA_ROUTES`, the
+    composite resources and the Bulk API 1.0, each also
     with a trailing slash (simple-salesforce asks for some resources with one, some without)."""
     routes = []
-    for method, template, handler in (*DATA_ROUTES, *COMPOSITE_ROUTES):
+    for method, template, handler in (*DATA_ROUTES, *COMPOSITE_ROUTES, *ASYNC_ROUTES):
         endpoint = functools.partial(serve_api_call, key=f"{method} {template}", handler=handler)
         routes.append(Route(template, endpoint, methods=[method]))
         routes.append(Route(template + "/", endpoint, methods=[method]))

@@ -27,7 +27,7 @@ from connectors.sandbox.salesforce.query import matching
 from connectors.sandbox.salesforce.soql import Column, Query, Subquery, parse_query
 from connectors.sandbox.salesforce.store import Org, now_string
 
-__all__ = ["BULK_ROUTES", "QueryJobs"]
+__all__ = ["BULK_ROUTES", "QueryJobs", "bulk_refusal", "csv_results"]
 
 _DELIMITERS: Final = {
     "COMMA": ",",
@@ -58,6 +58,34 @@ def _csv_value(value: Any) -> str:
     if isinstance(value, str) and value.endswith("+0000") and "T" in value:
         return value[:-5] + "Z"  # Bulk results write datetimes in UTC with a Z
     return str(value)
+
+
+def bulk_refusal(query: Query) -> str | None:
+    """Why the Bulk APIs refuse a query (aggregates, subqueries, compound fields), or None."""
+    if query.is_aggregate or query.count_only:
+        return "Aggregate queries are not supported in Bulk Query"
+    for column in query.columns:
+        if isinstance(column, Subquery):
+            return "Aggregate Relationship is not supported in Bulk Query"
+        if column.spec.type == "address":
+            return "Selecting compound data not supported in Bulk Query"
+    return None
+
+
+def csv_results(
+    query: Query, ids: list[str], *, delimiter: str = ",", line_ending: str = "\n"
+) -> str:
+    """Rows of a bulk query as CSV: a header of field paths, every value quoted, nulls empty."""
+    columns = [c for c in query.columns if isinstance(c, Column)]
+    records = query.store.records
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=line_ending, quoting=csv.QUOTE_ALL)
+    writer.writerow([c.dotted for c in columns])
+    getters = [c.get for c in columns]
+    for record_id in ids:
+        record = records[record_id]
+        writer.writerow([_csv_value(get(record)) for get in getters])
+    return out.getvalue()
 
 
 def _locator(offset: int) -> str:
@@ -201,22 +229,14 @@ class QueryJobs:
         if start is None or start > len(job.ids):
             raise SalesforceError.bad_request("INVALID_LOCATOR", f"Invalid locator: {locator}")
         end = len(job.ids) if not max_records else min(len(job.ids), start + max_records)
-        columns = [c for c in job.query.columns if isinstance(c, Column)]
-        records = job.query.store.records
-        out = io.StringIO()
-        writer = csv.writer(
-            out,
+        text = csv_results(
+            job.query,
+            job.ids[start:end],
             delimiter=_DELIMITERS[job.info["columnDelimiter"]],
-            lineterminator=_LINE_ENDINGS[job.info["lineEnding"]],
-            quoting=csv.QUOTE_ALL,
+            line_ending=_LINE_ENDINGS[job.info["lineEnding"]],
         )
-        writer.writerow([c.dotted for c in columns])
-        getters = [c.get for c in columns]
-        for record_id in job.ids[start:end]:
-            record = records[record_id]
-            writer.writerow([_csv_value(get(record)) for get in getters])
         next_locator = _locator(end) if end < len(job.ids) else "null"
-        return out.getvalue(), end - start, next_locator
+        return text, end - start, next_locator
 
 
 def _jobs(request: Request) -> QueryJobs:

@@ -11,6 +11,7 @@ from typing import Any, Final
 from connectors.sandbox.common.faults import CallCounter, FaultInjector
 from connectors.sandbox.salesforce.auth import Credentials, SessionRegistry
 from connectors.sandbox.salesforce.bulk import QueryJobs
+from connectors.sandbox.salesforce.bulk1 import BulkJobs
 from connectors.sandbox.salesforce.errors import RecordError, SalesforceError
 from connectors.sandbox.salesforce.fields import format_datetime, parse_datetime
 from connectors.sandbox.salesforce.ids import to_18
@@ -88,6 +89,7 @@ class SalesforceSandbox:
         )
         self.queries = QueryEngine(self.org)
         self.query_jobs = QueryJobs(self.org)
+        self.bulk_jobs = BulkJobs(self.org, self.queries)
         self.allocation = DailyAllocation(daily_limit)
         self.sessions = SessionRegistry(token, credentials)
         self.faults = FaultInjector()
@@ -120,6 +122,7 @@ class SalesforceSandbox:
         )
         self.queries.reset()
         self.query_jobs.reset()
+        self.bulk_jobs.reset()
         self.calls.reset()
         self.allocation.configure(used=0)
         self.sessions.reset()
