@@ -5,6 +5,7 @@ to paths the fake does not serve."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -282,3 +283,22 @@ def test_calls_to_paths_the_fake_does_not_serve_are_counted_as_unmatched(
     assert all(
         session.get(salesforce_server.url + p).status_code != 404 for p in resources.values()
     )
+
+
+def test_new_history_rows_are_listed_by_the_replication_resource(
+    sf_admin: SandboxAdmin, sf: Salesforce
+) -> None:
+    account = sf.query("SELECT Id, Rating FROM Account LIMIT 1")["records"][0]
+    now = datetime.now(UTC)
+    rating = "Hot" if account["Rating"] != "Hot" else "Cold"
+
+    # Backdated: the replication resources never cover the current minute.
+    sf_admin.edits(
+        ids=[account["Id"]], fields={"Rating": rating}, at=(now - timedelta(minutes=2)).isoformat()
+    )
+
+    updated = sf.AccountHistory.updated(now - timedelta(minutes=5), now)
+    [row] = sf.query(
+        f"SELECT Id FROM AccountHistory WHERE AccountId = '{account['Id']}' AND Field = 'Rating'"
+    )["records"]
+    assert row["Id"] in updated["ids"]

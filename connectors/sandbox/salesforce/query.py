@@ -405,11 +405,9 @@ def updated_since(store: ObjectStore, start: str | None, end: str | None) -> dic
     """``sobjects/<object>/updated/?start=&end=``: live records saved in the window."""
     low, high, covered = _window(start, end, days=UPDATED_WINDOW_DAYS, now=datetime.now(UTC))
     records = store.records
-    ids = [
-        i
-        for i in store.order
-        if not (r := records[i])["IsDeleted"] and low <= r["SystemModstamp"] < high
-    ]
+    # History rows are only ever created: their creation is their last change.
+    stamp = "SystemModstamp" if store.stamped else "CreatedDate"
+    ids = [i for i in store.order if not (r := records[i])["IsDeleted"] and low <= r[stamp] < high]
     return {"ids": ids, "latestDateCovered": covered}
 
 
