@@ -198,3 +198,18 @@ def test_a_one_letter_search_is_refused(sf_admin: SandboxAdmin, sf: Salesforce) 
         sf.quick_search("a")
 
     assert refused.value.content[0]["errorCode"] == "INVALID_SEARCH"
+
+
+def test_a_subrequest_to_an_unknown_version_or_path_is_not_found(sf: Salesforce) -> None:
+    body = {
+        "batchRequests": [
+            {"method": "GET", "url": "v99.0/limits"},
+            {"method": "GET", "url": "v59.0/tooling/query?q=SELECT+Id+FROM+ApexClass"},
+            {"method": "GET", "url": "v62.0/limits"},
+        ]
+    }
+
+    answer = sf.restful("composite/batch", method="POST", json=body)
+
+    assert [r["statusCode"] for r in answer["results"]] == [404, 404, 200]
+    assert answer["results"][0]["result"][0]["errorCode"] == "NOT_FOUND"

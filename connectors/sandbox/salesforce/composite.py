@@ -67,6 +67,8 @@ async def _subrequest(
     for route_method, pattern, handler in _ROUTES:
         match = pattern.match(path)
         if match and route_method == method.upper():
+            if not _sandbox(request).known_version(match.group("version")):
+                break
             return await _call(request, handler, method.upper(), path, parts.query, match, body)
     return 404, SalesforceError.not_found().body(), {}
 
