@@ -13,8 +13,9 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import Response
 
-from connectors.sandbox.common.http import base_url, json_response, read_json
+from connectors.sandbox.common.http import base_url, json_response
 from connectors.sandbox.salesforce.auth import LoginFailed, soap_fault, soap_login_response
+from connectors.sandbox.salesforce.bodies import read_body, read_object
 from connectors.sandbox.salesforce.bulk import BULK_ROUTES
 from connectors.sandbox.salesforce.errors import SalesforceError
 from connectors.sandbox.salesforce.query import (
@@ -45,20 +46,6 @@ def _sandbox(request: Request) -> SalesforceSandbox:
 
 def _store(request: Request) -> ObjectStore:
     return _sandbox(request).store_for(request.path_params["sobject"])
-
-
-async def _read_json(request: Request) -> Any:
-    return await read_json(
-        request,
-        lambda why: SalesforceError.json_parser(f"Unexpected character in request body: {why}"),
-    )
-
-
-async def _read_object(request: Request) -> dict[str, Any]:
-    payload = await _read_json(request)
-    if not isinstance(payload, dict):
-        raise SalesforceError.json_parser("The request body must be a JSON object")
-    return payload
 
 
 def _csv(raw: str | None) -> list[str]:
@@ -196,7 +183,7 @@ async def describe(request: Request) -> tuple[int, Any]:
 async def create(request: Request) -> tuple[int, Any]:
     """``POST .../sobjects/{sobject}``: one new record."""
     org, store = _sandbox(request).org, _store(request)
-    payload = await _read_object(request)
+    payload = await read_object(request)
     values = org.parse_values(store, payload)
     [result] = org.save(store, [(None, values)], creating=True, all_or_none=True, now=now_string())
     if result.error is not None:
@@ -217,7 +204,7 @@ async def update_record(request: Request) -> tuple[int, Any]:
     """``PATCH .../sobjects/{sobject}/{record_id}``."""
     org, store = _sandbox(request).org, _store(request)
     record = _existing(store, request.path_params["record_id"])
-    payload = await _read_object(request)
+    payload = await read_object(request)
     values = org.parse_values(store, payload)
     [result] = org.save(
         store, [(record["Id"], values)], creating=False, all_or_none=True, now=now_string()
@@ -257,13 +244,13 @@ async def deleted(request: Request) -> tuple[int, Any]:
 
 async def create_collection(request: Request) -> tuple[int, Any]:
     """``POST .../composite/sobjects``: up to 200 new records."""
-    payload = await _read_json(request)
+    payload = await read_body(request)
     return 200, _sandbox(request).collection(payload, creating=True)
 
 
 async def update_collection(request: Request) -> tuple[int, Any]:
     """``PATCH .../composite/sobjects``: up to 200 updates."""
-    payload = await _read_json(request)
+    payload = await read_body(request)
     return 200, _sandbox(request).collection(payload, creating=False)
 
 
@@ -304,7 +291,7 @@ async def retrieve_get(request: Request) -> tuple[int, Any]:
 async def retrieve_post(request: Request) -> tuple[int, Any]:
     """``POST .../composite/sobjects/{sobject}`` ``{"ids", "fields"}``."""
     store = _store(request)
-    payload = await _read_object(request)
+    payload = await read_object(request)
     ids = [str(i) for i in payload.get("ids") or []]
     if len(ids) > MAX_RETRIEVE_POST:
         raise SalesforceError.bad_request(

@@ -20,7 +20,7 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import Response
 
-from connectors.sandbox.common.http import read_json
+from connectors.sandbox.salesforce.bodies import read_body
 from connectors.sandbox.salesforce.errors import SalesforceError
 from connectors.sandbox.salesforce.ids import USER_ID, IdFactory
 from connectors.sandbox.salesforce.query import matching
@@ -244,16 +244,9 @@ def _jobs(request: Request) -> QueryJobs:
     return jobs
 
 
-async def _payload(request: Request) -> Any:
-    return await read_json(
-        request,
-        lambda why: SalesforceError.json_parser(f"Unexpected character in request body: {why}"),
-    )
-
-
 async def create_job(request: Request) -> tuple[int, Any]:
     """``POST .../jobs/query``."""
-    return 200, _jobs(request).create(await _payload(request), request.path_params["version"])
+    return 200, _jobs(request).create(await read_body(request), request.path_params["version"])
 
 
 async def list_jobs(request: Request) -> tuple[int, Any]:
@@ -268,7 +261,7 @@ async def get_job(request: Request) -> tuple[int, Any]:
 
 async def abort_job(request: Request) -> tuple[int, Any]:
     """``PATCH .../jobs/query/{job_id}``."""
-    return 200, _jobs(request).abort(request.path_params["job_id"], await _payload(request))
+    return 200, _jobs(request).abort(request.path_params["job_id"], await read_body(request))
 
 
 async def delete_job(request: Request) -> tuple[int, Any]:

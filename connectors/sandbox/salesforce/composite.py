@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.routing import compile_path
 
 from connectors.sandbox.salesforce.api import DATA, DATA_ROUTES, ApiHandler
+from connectors.sandbox.salesforce.bodies import read_object
 from connectors.sandbox.salesforce.errors import RecordError, SalesforceError
 from connectors.sandbox.salesforce.state import SalesforceSandbox
 from connectors.sandbox.salesforce.store import SaveResult, now_string
@@ -41,17 +42,6 @@ _ROUTES: Final = [
 def _sandbox(request: Request) -> SalesforceSandbox:
     sandbox: SalesforceSandbox = request.app.state.sandbox
     return sandbox
-
-
-async def _payload(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        payload = orjson.loads(raw or b"null")
-    except orjson.JSONDecodeError as exc:
-        raise SalesforceError.json_parser(f"Unexpected character in request body: {exc}") from None
-    if not isinstance(payload, dict):
-        raise SalesforceError.json_parser("The request body must be a JSON object")
-    return payload
 
 
 def _halted(message: str = _HALTED) -> list[dict[str, Any]]:
@@ -171,7 +161,7 @@ def _subrequests(payload: dict[str, Any]) -> list[_Sub]:
 async def composite(request: Request) -> tuple[int, Any]:
     """``POST .../composite``: up to 25 subrequests in order, later ones referencing earlier
     results; with ``allOrNone`` one failure rolls every write back."""
-    payload = await _payload(request)
+    payload = await read_object(request)
     subs = _subrequests(payload)
     all_or_none = payload.get("allOrNone") is True
     org = _sandbox(request).org
@@ -226,7 +216,7 @@ async def _run(request: Request, subs: list[_Sub], all_or_none: bool) -> list[di
 async def composite_batch(request: Request) -> tuple[int, Any]:
     """``POST .../composite/batch``: up to 25 independent subrequests (``haltOnError`` stops at
     the first failure)."""
-    payload = await _payload(request)
+    payload = await read_object(request)
     items = payload.get("batchRequests")
     if not isinstance(items, list) or not items:
         raise SalesforceError.bad_request("INVALID_INPUT", "batchRequests is required")
@@ -306,7 +296,7 @@ async def composite_tree(request: Request) -> tuple[int, Any]:
     not at all."""
     sandbox = _sandbox(request)
     org = sandbox.org
-    payload = await _payload(request)
+    payload = await read_object(request)
     count = [0]
     pending = [
         (request.path_params["sobject"], item, None)
