@@ -56,6 +56,7 @@ _FUNDING_LABELS: Final = {
 }
 _SOURCES: Final = ("Web", "Partner Referral", "Phone Inquiry", "Web", "Purchased List", None)
 _DAY_MS: Final = 86_400_000
+_FREEZE_FROM: Final = 10_000  # accounts
 _USER_SETTINGS: Final = {
     "IsActive": True,
     "TimeZoneSidKey": "America/Los_Angeles",
@@ -212,6 +213,11 @@ def seed_org(
             now=now,
         )
     finally:
+        # A large org's records live until the next reset and hold no reference cycles
+        # (refcounting frees them): out of the cyclic GC's sight, collections during queries no
+        # longer walk a million dicts (a full Account read of 100k accounts with contacts: 2x).
+        if accounts >= _FREEZE_FROM:
+            gc.freeze()
         if gc_was_enabled:
             gc.enable()
 
