@@ -567,11 +567,12 @@ class _Parser:
                 self.expect_punct(")")
                 if scope != "STANDARD":
                     needs_limit.append(token)
+                # Fields also named on their own are selected once.
                 for spec in schema.fields.values():
-                    if spec.name not in seen and (
+                    if spec.name.lower() not in seen and (
                         scope == "ALL" or spec.custom == (scope == "CUSTOM")
                     ):
-                        seen.add(spec.name)
+                        seen.add(spec.name.lower())
                         query.columns.append(self.column(_Token("name", spec.name, 0), schema))
             elif self.peek().text == "(":
                 if token.keyword not in _AGGREGATES:
