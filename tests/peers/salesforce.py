@@ -114,7 +114,8 @@ def run(
     app = create_app()
     sandbox = app.state.sandbox
     with (
-        start_server(app, ssl_certfile=cert_file, ssl_keyfile=key_file) as server,
+        # h11 sends header names as Salesforce spells them (see salesforce/headers.py).
+        start_server(app, ssl_certfile=cert_file, ssl_keyfile=key_file, http="h11") as server,
         SandboxAdmin(server.url, verify=ca_file) as admin,
         tempfile.TemporaryDirectory(prefix="tap-salesforce-") as scratch,
     ):

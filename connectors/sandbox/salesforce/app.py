@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,6 +35,7 @@ from connectors.sandbox.salesforce.auth import Credentials
 from connectors.sandbox.salesforce.bulk1 import ASYNC_ROUTES, async_error
 from connectors.sandbox.salesforce.composite import COMPOSITE_ROUTES
 from connectors.sandbox.salesforce.errors import SalesforceError
+from connectors.sandbox.salesforce.headers import CanonicalHeaders
 from connectors.sandbox.salesforce.state import JSON_MEDIA_TYPE, SalesforceSandbox
 
 __all__ = ["SalesforceSandbox", "create_app", "serve_api_call"]
@@ -216,6 +218,10 @@ def create_app(
         Route("/services/data", versions, methods=["GET"]),
         Route("/services/data/", versions, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: not_found, 405: not_found},
+        middleware=[Middleware(CanonicalHeaders)],
+    )
     app.state.sandbox = sandbox
     return app
