@@ -213,3 +213,45 @@ def test_a_subrequest_to_an_unknown_version_or_path_is_not_found(sf: Salesforce)
 
     assert [r["statusCode"] for r in answer["results"]] == [404, 404, 200]
     assert answer["results"][0]["result"][0]["errorCode"] == "NOT_FOUND"
+
+
+def test_all_or_none_undoes_updates_deletes_and_their_history(sf: Salesforce) -> None:
+    [account] = sf.query(
+        "SELECT Id, Rating, (SELECT Id FROM Contacts) FROM Account ORDER BY Name LIMIT 1"
+    )["records"]
+    contact_id = account["Contacts"]["records"][0]["Id"]
+    history_before = sf.query("SELECT COUNT() FROM AccountHistory")["totalSize"]
+    rating = "Hot" if account["Rating"] != "Hot" else "Cold"
+
+    responses = _composite(
+        sf,
+        [
+            {
+                "method": "PATCH",
+                "url": f"{V}/sobjects/Account/{account['Id']}",
+                "referenceId": "Rate",
+                "body": {"Rating": rating},
+            },
+            {
+                "method": "DELETE",
+                "url": f"{V}/sobjects/Contact/{contact_id}",
+                "referenceId": "Drop",
+            },
+            {
+                "method": "PATCH",
+                "url": f"{V}/sobjects/Account/{account['Id']}",
+                "referenceId": "Bad",
+                "body": {"NoSuchField__c": 1},
+            },
+        ],
+        allOrNone=True,
+    )
+
+    assert [r["httpStatusCode"] for r in responses] == [400, 400, 400]
+    assert responses[2]["body"][0]["errorCode"] == "INVALID_FIELD"
+    [after] = sf.query(
+        f"SELECT Rating, (SELECT Id FROM Contacts) FROM Account WHERE Id = '{account['Id']}'"
+    )["records"]
+    assert after["Rating"] == account["Rating"]
+    assert contact_id in [c["Id"] for c in after["Contacts"]["records"]]
+    assert sf.query("SELECT COUNT() FROM AccountHistory")["totalSize"] == history_before
