@@ -204,3 +204,21 @@ def test_query_all_includes_deleted_children_in_subqueries(
         include_deleted=True,
     )
     assert deleted["totalSize"] == 3
+
+
+def test_a_semi_join_selects_accounts_by_their_children(sf: Salesforce) -> None:
+    won = {
+        r["AccountId"] for r in _rows(sf, "SELECT AccountId FROM Opportunity WHERE IsWon = true")
+    }
+
+    with_wins = _rows(
+        sf,
+        "SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Opportunity WHERE IsWon = true)",
+    )
+    without = sf.query(
+        "SELECT COUNT() FROM Account WHERE Id NOT IN "
+        "(SELECT AccountId FROM Opportunity WHERE IsWon = true)"
+    )
+
+    assert {r["Id"] for r in with_wins} == won
+    assert without["totalSize"] == 50 - len(won)

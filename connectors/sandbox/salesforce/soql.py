@@ -12,11 +12,12 @@ aliased). A condition compares a field or path (``=  !=  <>  <  <=  >  >=``, ``[
 ``LIKE``) with a literal: a quoted string or id, a number, ``TRUE``/``FALSE``, ``NULL``, a date
 ``2026-11-23``, a datetime ``2026-11-23T10:00:00Z``, or a date literal (``TODAY``,
 ``LAST_N_DAYS:30``, ``THIS_YEAR``, …, in UTC, the org's time zone); conditions combine with
-``AND``, ``OR``, ``NOT`` and parentheses. As in SOQL, ``AND`` and ``OR`` cannot be mixed without
-parentheses, text compares case-insensitively, a literal must have its field's type, ``!=``
-matches nulls, and ``FIELDS(ALL)``/``FIELDS(CUSTOM)`` need a ``LIMIT`` of at most 200. Anything
-else is a ``MALFORMED_QUERY``; an unknown field is ``INVALID_FIELD``, an unknown object
-``INVALID_TYPE``.
+``AND``, ``OR``, ``NOT`` and parentheses; an id may also be matched against a semi-join
+(``Id [NOT] IN (SELECT AccountId FROM Contact WHERE …)``). As in SOQL, ``AND`` and ``OR``
+cannot be mixed without parentheses, text compares case-insensitively, a literal must have its
+field's type, ``!=`` matches nulls, and ``FIELDS(ALL)``/``FIELDS(CUSTOM)`` need a ``LIMIT`` of at
+most 200. Anything else is a ``MALFORMED_QUERY``; an unknown field is ``INVALID_FIELD``, an
+unknown object ``INVALID_TYPE``.
 """
 
 from __future__ import annotations
@@ -767,6 +768,8 @@ class _Parser:
         if self.token.keyword == "IN":
             self.advance()
             self.expect_punct("(")
+            if self.token.keyword == "SELECT":
+                return self.membership(column, self.semi_join(column), negate=negate)
             values = [self.literal(spec)]
             while self.token.text == ",":
                 self.advance()
@@ -785,6 +788,33 @@ class _Parser:
             get = column.get
             return (lambda r: (v := get(r)) is not None and bool(pattern.fullmatch(v))), None
         raise self.malformed(self.token)
+
+    def semi_join(self, column: Column) -> list[Any]:
+        """``Id IN (SELECT AccountId FROM Contact …)``: the ids the sub-select names."""
+        start = self.token
+        inner = self.select(parent=None)
+        self.expect_punct(")")
+        selected = inner.columns[0] if len(inner.columns) == 1 else None
+        if (
+            not isinstance(selected, Column)
+            or selected.spec.type not in ("id", "reference")
+            or column.spec.type not in ("id", "reference")
+            or inner.is_aggregate
+            or inner.count_only
+        ):
+            raise self.malformed(
+                start, "semi join sub-selects must select one id field, compared with an id field"
+            )
+        records, where, get = inner.store.records, inner.where, selected.get
+        return list(
+            {
+                value
+                for i in inner.store.order
+                if not (r := records[i])["IsDeleted"]
+                and (where is None or where(r))
+                and (value := get(r)) is not None
+            }
+        )
 
     def date_range(self, spec: FieldSpec, token: _Token) -> _DateRange | None:
         span = date_literal(token.text, self.today)
