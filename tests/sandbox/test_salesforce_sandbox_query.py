@@ -267,9 +267,14 @@ def test_opportunities_are_queryable_with_their_outcome(
             "unexpected token: OR",
         ),
         (
-            "SELECT Industry, COUNT(Id) FROM Account GROUP BY Industry HAVING COUNT(Id) > 1",
+            "SELECT Id FROM Account HAVING COUNT(Id) > 1",
             "MALFORMED_QUERY",
             "unexpected token: HAVING",
+        ),
+        (
+            "SELECT Id FROM Account WITH SECURITY_ENFORCED",
+            "MALFORMED_QUERY",
+            "unexpected token: WITH",
         ),
         (
             "SELECT Name, COUNT(Id) FROM Account GROUP BY Industry",

@@ -222,3 +222,16 @@ def test_a_semi_join_selects_accounts_by_their_children(sf: Salesforce) -> None:
 
     assert {r["Id"] for r in with_wins} == won
     assert without["totalSize"] == 50 - len(won)
+
+
+def test_having_keeps_the_groups_its_condition_holds_for(sf: Salesforce) -> None:
+    expected = Counter(r["Industry"] for r in _rows(sf, "SELECT Industry FROM Account"))
+
+    rows = sf.query(
+        "SELECT Industry, COUNT(Id) n FROM Account GROUP BY Industry "
+        "HAVING COUNT(Id) > 2 ORDER BY Industry"
+    )["records"]
+
+    assert [(r["Industry"], r["n"]) for r in rows] == sorted(
+        ((industry, n) for industry, n in expected.items() if n > 2), key=lambda p: p[0].lower()
+    )

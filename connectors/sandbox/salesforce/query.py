@@ -307,6 +307,9 @@ def aggregate_rows(query: Query, ids: list[str]) -> list[dict[str, Any]]:
     results = [
         (key, [_aggregate(a, members) for a in query.aggregates]) for key, members in groups.items()
     ]
+    if query.having is not None:
+        having = query.having
+        results = [row for row in results if having(row)]  # type: ignore[arg-type]
     if query.order:
         keys: list[tuple[SortKey, bool, bool, bool]] = []
         for order in query.order:

@@ -1,7 +1,7 @@
 """The SOQL the sandbox understands, parsed once and compiled into Python getters and predicates.
 
     SELECT item[, ...] FROM object
-    [WHERE condition] [GROUP BY field[, ...]]
+    [WHERE condition] [GROUP BY field[, ...] [HAVING condition]]
     [ORDER BY field [ASC|DESC] [NULLS FIRST|LAST][, ...]] [LIMIT n] [OFFSET n]
 
 An item is a field, a relationship path to a parent's field (``Account.Name``,
@@ -76,7 +76,7 @@ _ESCAPES: Final = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "'": "
                    "\\": "\\", "%": "\\%", "_": "\\_"}  # fmt: skip
 _CLAUSES: Final = ("WHERE", "GROUP", "ORDER", "LIMIT", "OFFSET")
 _UNSUPPORTED: Final = frozenset(
-    {"HAVING", "WITH", "FOR", "USING", "TYPEOF", "INCLUDES", "EXCLUDES", "ROLLUP", "CUBE"}
+    {"WITH", "FOR", "USING", "TYPEOF", "INCLUDES", "EXCLUDES", "ROLLUP", "CUBE"}
 )
 _AGGREGATES: Final = frozenset({"COUNT", "COUNT_DISTINCT", "SUM", "AVG", "MIN", "MAX"})
 _MAX_OFFSET: Final = 2000
@@ -176,6 +176,7 @@ class Query:
     where: Predicate | None = None
     id_candidates: frozenset[str] | None = None  # the WHERE can only match these ids
     order: list[OrderKey] = field(default_factory=list)
+    having: Predicate | None = None  # on group rows (group values, aggregate values)
     limit: int | None = None
     offset: int = 0
     via: ChildRelationship | None = None  # a subquery's relationship from its parent
@@ -236,6 +237,13 @@ def _through(path: tuple[Step, ...], value: Getter) -> Getter:
                 return None
             record = parent
         return value(record)
+
+    return get
+
+
+def _part(part: int, position: int) -> Getter:
+    def get(row: Any) -> Any:  # a group row: (group values, aggregate values)
+        return row[part][position]
 
     return get
 
@@ -358,6 +366,8 @@ class _Parser:
         self.tokens = _tokens(text)
         self.index = 0
         self.today = today
+        # While a HAVING clause is read: its aggregate query (terms are then group rows').
+        self.having: Query | None = None
 
     # -- token helpers -------------------------------------------------------------------------
 
@@ -471,6 +481,13 @@ class _Parser:
             self.expect_keyword("BY")
             query.group_by = self.group_by(store.schema)
         self.check_grouping(query)
+        if self.token.keyword == "HAVING" and query.is_aggregate:
+            self.advance()
+            self.having = query
+            try:
+                query.having, _ = self.condition(store.schema)
+            finally:
+                self.having = None
         if self.token.keyword == "ORDER":
             self.advance()
             self.expect_keyword("BY")
@@ -750,7 +767,7 @@ class _Parser:
         if token.kind != "name" or token.keyword in ("AND", "OR", "NOT", *_CLAUSES):
             raise self.malformed(token)
         self.advance()
-        column = self.column(token, schema)
+        column = self.column(token, schema) if self.having is None else self.group_term(token)
         spec = column.spec
         if not spec.filterable:
             raise self.invalid_field(
@@ -788,6 +805,31 @@ class _Parser:
             get = column.get
             return (lambda r: (v := get(r)) is not None and bool(pattern.fullmatch(v))), None
         raise self.malformed(self.token)
+
+    def group_term(self, token: _Token) -> Column:
+        """A HAVING term, read from a group row ``(group values, aggregate values)``: an
+        aggregate function (computed for the clause if not selected) or a grouped field."""
+        query = self.having
+        assert query is not None
+        if token.keyword in _AGGREGATES and self.token.text == "(":
+            self.advance()
+            argument = self.advance()
+            self.expect_punct(")")
+            if argument.kind != "name":
+                raise self.malformed(argument)
+            field = self.column(argument, query.store.schema)
+            position = len(query.aggregates)
+            query.aggregates.append(Aggregate(token.keyword, field, ""))  # not rendered
+            kind = "int" if token.keyword.startswith("COUNT") else "double"
+            spec = FieldSpec(f"{token.keyword}({field.dotted})", kind, token.text, digits=18)
+            get: Getter = _part(1, position)
+        else:
+            field = self.column(token, query.store.schema)
+            positions = [n for n, c in enumerate(query.group_by) if c.dotted == field.dotted]
+            if not positions:
+                raise self.malformed(token, f"Field must be grouped or aggregated: {token.text}")
+            spec, get = field.spec, _part(0, positions[0])
+        return Column((), spec, get, get)
 
     def semi_join(self, column: Column) -> list[Any]:
         """``Id IN (SELECT AccountId FROM Contact …)``: the ids the sub-select names."""
