@@ -26,9 +26,13 @@ cli = typer.Typer(
     help="Score CRM companies against your Ideal Customer Profile and write the verdict back.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help, as click prints it: typer's rich tables label every flag <bool>.
+    rich_markup_mode=None,
 )
-icp_cli = typer.Typer(help="ICP definitions (ICP-as-code).", no_args_is_help=True)
-api_key_cli = typer.Typer(help="API keys.", no_args_is_help=True)
+icp_cli = typer.Typer(
+    help="ICP definitions (ICP-as-code).", no_args_is_help=True, rich_markup_mode=None
+)
+api_key_cli = typer.Typer(help="API keys.", no_args_is_help=True, rich_markup_mode=None)
 cli.add_typer(icp_cli, name="icp")
 cli.add_typer(api_key_cli, name="api-key")
 
@@ -97,8 +101,8 @@ def _content_type(path: Path) -> str:
 
 @cli.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="interface to bind")] = None,
-    port: Annotated[int | None, typer.Option(help="port to bind")] = None,
+    host: Annotated[str | None, typer.Option(metavar="HOST", help="interface to bind")] = None,
+    port: Annotated[int | None, typer.Option(metavar="PORT", help="port to bind")] = None,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="run no job worker")] = False,
 ) -> None:
     """Run the HTTP API (and, unless --no-worker, a job worker in the same process)."""
@@ -126,9 +130,10 @@ def serve(
 
 @cli.command()
 def worker(
-    concurrency: Annotated[int, typer.Option(help="jobs run at once")] = 4,
+    concurrency: Annotated[int, typer.Option(metavar="N", help="jobs run at once")] = 4,
     metrics_port: Annotated[
-        int | None, typer.Option(help="serve this worker's Prometheus metrics on this port")
+        int | None,
+        typer.Option(metavar="PORT", help="serve this worker's Prometheus metrics on this port"),
     ] = None,
 ) -> None:
     """Run a job worker alone (scale these out next to `serve --no-worker`)."""
@@ -177,8 +182,10 @@ def rotate_secrets() -> None:
 
 @api_key_cli.command("create")
 def api_key_create(
-    name: Annotated[str, typer.Option(help="who or what uses the key")],
-    scopes: Annotated[str, typer.Option(help="comma-separated: read, write, admin")] = "read",
+    name: Annotated[str, typer.Option(metavar="NAME", help="who or what uses the key")],
+    scopes: Annotated[
+        str, typer.Option(metavar="SCOPES", help="comma-separated: read, write, admin")
+    ] = "read",
 ) -> None:
     """Create an API key; the key is printed once, alone on the last line."""
     from app.apikeys.service import create_api_key
@@ -213,8 +220,13 @@ def api_key_list() -> None:
 
 
 @api_key_cli.command("revoke")
-def api_key_revoke(key_id: Annotated[str, typer.Argument(help="the key's id")]) -> None:
-    """Revoke an API key: it stops working at once."""
+def api_key_revoke(
+    key_id: Annotated[str, typer.Argument(metavar="KEY_ID", hidden=True)],
+) -> None:
+    """Revoke an API key: it stops working at once.
+
+    KEY_ID is the key's id, as `api-key list` shows it.
+    """
     from app.apikeys.service import revoke_api_key
 
     revoked = _uuid(key_id, what="an API key")
@@ -229,36 +241,54 @@ def api_key_revoke(key_id: Annotated[str, typer.Argument(help="the key's id")]) 
 
 @icp_cli.command("apply")
 def icp_apply(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML or JSON")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", exists=True, dir_okay=False, hidden=True)],
     activate: Annotated[bool, typer.Option("--activate", help="make it the active ICP")] = False,
 ) -> None:
-    """Save an ICP file as a new version (unchanged files create none) and maybe activate it."""
+    """Save an ICP file as a new version (unchanged files create none) and maybe activate it.
+
+    FILE is the definition, in YAML or JSON.
+    """
     from app.icps.service import activate_icp, apply_icp
 
-    async def work(database: Database) -> tuple[Any, bool]:
+    async def work(database: Database) -> tuple[Any, bool, Any]:
         async with database.transaction() as session:
             version, created = await apply_icp(
                 session, source=file.read_bytes(), content_type=_content_type(file)
             )
-            if activate:
-                version = await activate_icp(session, icp_id=version.id)
-            return version, created
+            activation = await activate_icp(session, icp_id=version.id) if activate else None
+            return version, created, activation
 
-    version, created = run_with_database(work)
+    version, created, activation = run_with_database(work)
     verb = "saved" if created else "unchanged:"
-    typer.echo(f"{verb} {version.label} ({version.id}), status {version.status}")
-    if activate:
-        typer.echo(f"activated {version.label}: every account is being rescored against it")
+    status = activation.version.status if activation else version.status
+    typer.echo(f"{verb} {version.label} ({version.id}), status {status}")
+    if activation is not None:
+        _say_activated(activation)
+
+
+def _say_activated(activation: Any) -> None:
+    """One line on what an activation did, with the rescore job to follow."""
+    label = activation.version.label
+    if activation.rescore_job_id is None:
+        typer.echo(f"{label} was already active: nothing to rescore")
+    else:
+        typer.echo(
+            f"activated {label}: every account is being rescored against it "
+            f"(job {activation.rescore_job_id}: GET /api/v1/jobs/{activation.rescore_job_id})"
+        )
 
 
 @icp_cli.command("export")
 def icp_export(
     reference: Annotated[
         str | None,
-        typer.Argument(help="version id or NAME@VERSION (default: the active one)"),
+        typer.Argument(metavar="REFERENCE", hidden=True),
     ] = None,
 ) -> None:
-    """Print an ICP version's definition as YAML, keys in a stable, human order."""
+    """Print an ICP version's definition as YAML, keys in a stable, human order.
+
+    REFERENCE is a version id or NAME@VERSION (default: the active version).
+    """
     from app.icps.service import find_icp, get_active_icp
     from app.scoring import ordered_definition
 
@@ -294,9 +324,12 @@ def icp_list() -> None:
 
 @icp_cli.command("activate")
 def icp_activate(
-    reference: Annotated[str, typer.Argument(help="version id or NAME@VERSION")],
+    reference: Annotated[str, typer.Argument(metavar="REFERENCE", hidden=True)],
 ) -> None:
-    """Make a version the active ICP; every account is rescored against it."""
+    """Make a version the active ICP; every account is rescored against it.
+
+    REFERENCE is a version id or NAME@VERSION, as `icp list` shows them.
+    """
     from app.icps.service import activate_icp, find_icp
 
     async def work(database: Database) -> Any:
@@ -304,15 +337,17 @@ def icp_activate(
             version = await find_icp(session, reference=reference)
             return await activate_icp(session, icp_id=version.id)
 
-    version = run_with_database(work)
-    typer.echo(f"activated {version.label}: every account is being rescored against it")
+    _say_activated(run_with_database(work))
 
 
 @cli.command("import")
 def import_csv(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a CSV export")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", exists=True, dir_okay=False, hidden=True)],
 ) -> None:
-    """Import and score a CSV of companies; bad rows are listed by line number."""
+    """Import and score a CSV of companies; bad rows are listed by line number.
+
+    FILE is a CSV export with canonical column names (attributes.<name> for the rest).
+    """
     from app.accounts.service import ImportReport, import_accounts_csv
 
     async def work(database: Database) -> ImportReport:
@@ -333,12 +368,15 @@ def import_csv(
 
 @cli.command()
 def sync(
-    connection_id: Annotated[str, typer.Argument(help="the connection's id")],
+    connection_id: Annotated[str, typer.Argument(metavar="CONNECTION_ID", hidden=True)],
     full: Annotated[
         bool, typer.Option("--full", help="read every company, not just changes")
     ] = False,
 ) -> None:
-    """Sync a CRM connection now, with a progress bar; exits 1 if the run fails."""
+    """Sync a CRM connection now, with a progress bar; exits 1 if the run fails.
+
+    CONNECTION_ID is the connection's id (GET /api/v1/connections).
+    """
     connection = _uuid(connection_id, what="a connection")
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -357,10 +395,16 @@ def sync(
             task = progress.add_task("queued", total=None)
 
             def show(state: dict[str, Any]) -> None:
+                read = [f"companies {state.get('fetched', 0):,}"]
+                read += [
+                    f"{obj} {state[f'{obj}_fetched']:,}"
+                    for obj in ("deals", "contacts")
+                    if state.get(f"{obj}_fetched")
+                ]
                 progress.update(
                     task,
                     description=(
-                        f"{state['status']}: fetched {state.get('fetched', 0):,} · "
+                        f"{state['status']}: read {', '.join(read)} · "
                         f"scored {state.get('scored', 0):,} · "
                         f"written {state.get('written', 0):,} · "
                         f"API calls {state.get('api_calls', 0):,}"
@@ -372,6 +416,8 @@ def sync(
     run = run_with_database(work)
     counts = ", ".join(f"{k} {v:,}" for k, v in run.counts.items())
     typer.echo(f"sync {run.status}: {counts}")
+    for warning in run.warnings or []:
+        typer.echo(f"warning: {warning}", err=True)
     if run.status != SyncStatus.SUCCEEDED:
         typer.echo(f"error: {run.error}", err=True)
         raise typer.Exit(1)
@@ -395,11 +441,17 @@ def sandbox_extra_required() -> Iterator[None]:
 
 @cli.command()
 def sandbox(
-    port: Annotated[int, typer.Option(help="HubSpot's port (Salesforce: port + 1)")] = 8900,
-    token: Annotated[str, typer.Option(help="the access token the fakes accept")] = "sandbox-token",
-    client_secret: Annotated[str, typer.Option(help="signs HubSpot webhooks")] = "sandbox-secret",
-    companies: Annotated[int, typer.Option(help="demo companies to seed")] = 1000,
-    seed: Annotated[int, typer.Option(help="seed of the demo data")] = 1,
+    port: Annotated[
+        int, typer.Option(metavar="PORT", help="HubSpot's port (Salesforce: port + 1)")
+    ] = 8900,
+    token: Annotated[
+        str, typer.Option(metavar="TOKEN", help="the access token the fakes accept")
+    ] = "sandbox-token",
+    client_secret: Annotated[
+        str, typer.Option(metavar="CLIENT_SECRET", help="signs HubSpot webhooks")
+    ] = "sandbox-secret",
+    companies: Annotated[int, typer.Option(metavar="N", help="demo companies to seed")] = 1000,
+    seed: Annotated[int, typer.Option(metavar="SEED", help="seed of the demo data")] = 1,
 ) -> None:
     """Serve the local CRM stand-ins until interrupted."""
     with sandbox_extra_required():
@@ -416,9 +468,12 @@ def sandbox(
 @cli.command()
 def demo(
     once: Annotated[bool, typer.Option("--once", help="set up, print, and exit")] = False,
-    port: Annotated[int | None, typer.Option(help="port to serve on")] = None,
+    port: Annotated[int | None, typer.Option(metavar="PORT", help="port to serve on")] = None,
     sandbox_port: Annotated[
-        int, typer.Option(help="the HubSpot sandbox's port, Salesforce's is +1 (0: any)")
+        int,
+        typer.Option(
+            metavar="PORT", help="the HubSpot sandbox's port, Salesforce's is +1 (0: any)"
+        ),
     ] = 8900,
 ) -> None:
     """Start the HubSpot and Salesforce sandboxes, connect them, apply the example ICP, import

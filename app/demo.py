@@ -235,7 +235,7 @@ async def prepare_demo(
             source=(EXAMPLES / "icp.yaml").read_bytes(),
             content_type="application/yaml",
         )
-        version = await activate_icp(session, icp_id=version.id)
+        version = (await activate_icp(session, icp_id=version.id)).version
     async with database.transaction() as session:
         report = await import_accounts_csv(
             session, content=(EXAMPLES / "accounts.csv").read_bytes()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.router import router as accounts_router
 from app.apikeys.router import router as api_keys_router
 from app.connections.router import router as connections_router
+from app.contacts.router import router as contacts_router
 from app.core.config import Settings, get_settings
 from app.core.db import close_database, database_url, open_database
 from app.core.docs import install_docs
@@ -31,11 +32,13 @@ from app.core.logging import configure_logging
 from app.core.metrics import INBOX_PENDING, JOB_QUEUE_DEPTH, OUTBOX_PENDING
 from app.core.migrations import current_revisions, head_revisions, upgrade_to_head
 from app.core.security import configure_secrets
+from app.deals.router import router as deals_router
 from app.icps.router import router as icps_router
 from app.inbox.repository import WebhookInboxRepository
 from app.inbox.router import router as webhooks_router
 from app.inbox.writer import InboxWriter
 from app.jobs import TaskName
+from app.jobs.router import router as jobs_router
 from app.jobs.runtime import background_worker, open_job_queue, queue_depth
 from app.subscriptions.router import router as webhook_endpoints_router
 from app.sync.router import connection_sync_router
@@ -113,11 +116,14 @@ def create_app(
     for router in (
         icps_router,
         accounts_router,
+        contacts_router,
+        deals_router,
         connections_router,
         connection_sync_router,
         sync_router,
         webhook_endpoints_router,
         api_keys_router,
+        jobs_router,
     ):
         app.include_router(router, dependencies=api)
 

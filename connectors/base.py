@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -52,18 +52,35 @@ class CanonicalAccount(BaseModel):
     lifecycle_stage: str | None = None
     is_customer: bool | None = None
     open_deals: int | None = None
+    # Roll-ups of synced deals and contacts (DESIGN §8); given here for what-if and CSV.
+    won_deals: int | None = None
+    lost_deals: int | None = None
+    won_amount: float | None = None
+    last_won_at: datetime | None = None
+    contacts: int | None = None
     lifetime_value: float | None = None
     nps: int | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
     crm_updated_at: datetime | None = None
     archived: bool = False
 
-    @field_validator("employees", "founded_year", "open_deals", "nps", mode="before")
+    @field_validator(
+        "employees",
+        "founded_year",
+        "open_deals",
+        "won_deals",
+        "lost_deals",
+        "contacts",
+        "nps",
+        mode="before",
+    )
     @classmethod
     def _int(cls, value: Any) -> int | None:
         return normalize.to_int(value)
 
-    @field_validator("annual_revenue", "total_funding", "lifetime_value", mode="before")
+    @field_validator(
+        "annual_revenue", "total_funding", "won_amount", "lifetime_value", mode="before"
+    )
     @classmethod
     def _float(cls, value: Any) -> float | None:
         return normalize.to_float(value)
@@ -157,27 +174,118 @@ def extra_attribute_sources(setting: Any) -> dict[str, str]:
     return {str(source): str(source) for source in setting}
 
 
+@dataclass(frozen=True, slots=True)
+class CrmVerdict:
+    """The verdict a CRM record holds in icp-sync's own fields, as read back (None: empty).
+
+    A full sync compares it with the verdict icp-sync stands by and writes again wherever they
+    differ: a rep's hand edit, or a CRM restore, is repaired. Values that do not parse (a score
+    of "high", a flag of "maybe") read as None, which differs from anything icp-sync writes.
+    """
+
+    score: float | None = None
+    tier: str | None = None
+    is_mql: bool | None = None
+    is_sql: bool | None = None
+    version: str | None = None
+
+    @classmethod
+    def parse(cls, values: Mapping[str, Any]) -> CrmVerdict:
+        """From raw CRM values keyed by canonical write-back name (``score``, ``tier``, ...)."""
+
+        def flag(value: Any) -> bool | None:
+            try:
+                return normalize.to_bool(value)
+            except ValueError:
+                return None
+
+        try:
+            score = normalize.to_float(values.get("score"))
+        except ValueError:
+            score = None
+        return cls(
+            score=score,
+            tier=text_value(values.get("tier")),
+            is_mql=flag(values.get("is_mql")),
+            is_sql=flag(values.get("is_sql")),
+            version=text_value(values.get("version")),
+        )
+
+
 @dataclass(slots=True)
 class AccountRecord:
-    """One CRM record mapped to canonical fields, as a connector hands it over."""
+    """One CRM record mapped to canonical fields, as a connector hands it over; with the
+    verdict its icp-sync fields hold when the connector read them (None when it did not)."""
 
     external_id: str
     fields: dict[str, Any]
     archived: bool = False
     crm_updated_at: datetime | None = None
+    crm_verdict: CrmVerdict | None = None
 
 
 @dataclass(slots=True)
-class Page:
+class DealRecord:
+    """One CRM deal (HubSpot deal, Salesforce Opportunity), as DESIGN §8 stores it.
+
+    Won and lost come from the CRM's own stage metadata (HubSpot pipeline stages' ``isClosed``
+    and ``probability``, Salesforce ``IsClosed``/``IsWon``), never from stage names. A stage the
+    CRM no longer knows (a deleted stage) reads as open with ``stage_known=False``.
+    """
+
+    external_id: str
+    account_external_ids: list[str]
+    name: str | None = None
+    pipeline: str | None = None
+    stage: str | None = None
+    is_closed: bool = False
+    is_won: bool = False
+    amount: float | None = None
+    created_at: datetime | None = None
+    closed_at: datetime | None = None
+    crm_updated_at: datetime | None = None
+    archived: bool = False
+    stage_known: bool = True
+    # The deal's people and their explicit role on it (Salesforce OpportunityContactRole.Role),
+    # by contact id; HubSpot's deal-contact associations carry no role (None).
+    contact_roles: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ContactRecord:
+    """One CRM contact (HubSpot contact, Salesforce Contact), as DESIGN §8 stores it."""
+
+    external_id: str
+    account_external_ids: list[str]
+    name: str | None = None
+    email_domain: str | None = None
+    title: str | None = None
+    department: str | None = None
+    # The CRM's explicit buying role, where it has one on the contact (HubSpot hs_buying_role;
+    # Salesforce keeps roles per deal, in DealRecord.contact_roles).
+    buying_role: str | None = None
+    crm_updated_at: datetime | None = None
+    archived: bool = False
+
+
+RecordT = TypeVar("RecordT", AccountRecord, DealRecord, ContactRecord)
+AnyRecord = AccountRecord | DealRecord | ContactRecord
+
+
+@dataclass(slots=True)
+class Page(Generic[RecordT]):
     """One page of a read, and the cursor to resume after it."""
 
-    records: list[AccountRecord]
+    records: list[RecordT]
     cursor: dict[str, Any]
 
 
 # The verdict fields written back to the CRM (DESIGN §3.4), by their canonical key. Each
 # connector maps them to its own field names (icp_fit_score, ICP_Fit_Score__c, ...).
 WRITEBACK_FIELDS = ("score", "tier", "is_mql", "is_sql", "reasons", "version", "scored_at")
+# The ones read back and compared with what icp-sync stands by (reasons and scored_at are not:
+# a change of wording or of time alone costs no write, DESIGN §3.4).
+VERDICT_KEYS = ("score", "tier", "is_mql", "is_sql", "version")
 
 
 def iso_utc(moment: datetime) -> str:
@@ -222,7 +330,7 @@ class ReadProgress:
             return cls({"phase": cls.FULL_READ_PHASES[0], "started_at": now})
         return cls({"phase": "changed", "started_at": now, "since": iso_utc(since - lookback)})
 
-    def saw(self, records: Sequence[AccountRecord]) -> None:
+    def saw(self, records: Sequence[AnyRecord]) -> None:
         """Raise the high-water mark to the latest modification in ``records``."""
         for record in records:
             moment = record.crm_updated_at
@@ -312,6 +420,17 @@ class RateLimiter(Protocol):
         ...
 
 
+# Told the outcome of every HTTP attempt a connector makes: the status code the CRM answered
+# ("200", "429", "503", ...) or NO_ANSWER when none came (timeout, dropped connection). The
+# service counts them for /metrics; connectors stay free of any metrics library.
+CallObserver = Callable[[str], None]
+NO_ANSWER = "no_answer"
+
+
+def ignore_call(status: str) -> None:
+    """The observer of a connector nobody watches."""
+
+
 class Connector(Protocol):
     """What a CRM connector does; the sync pipeline needs nothing else."""
 
@@ -337,4 +456,31 @@ class Connector(Protocol):
 
     def ensure_schema(self) -> SchemaReport:
         """Create the ``icp_*`` fields when the CRM allows it; report what is missing."""
+        ...
+
+
+@runtime_checkable
+class OutcomeReader(Protocol):
+    """What a connector reads besides companies: deals and contacts (DESIGN §8)."""
+
+    def read_deal_pages(
+        self, *, cursor: dict[str, Any] | None, full: bool
+    ) -> Iterator[Page[DealRecord]]:
+        """Deals changed since ``cursor`` (or all, when ``full``), deleted ones archived, with
+        the companies they are associated to, page by page."""
+        ...
+
+    def read_contact_pages(
+        self, *, cursor: dict[str, Any] | None, full: bool
+    ) -> Iterator[Page[ContactRecord]]:
+        """Contacts changed since ``cursor`` (or all, when ``full``), deleted ones archived,
+        with the companies they are associated to, page by page."""
+        ...
+
+    def read_deals_by_ids(self, external_ids: Sequence[str]) -> list[DealRecord]:
+        """The current state of the given deals (missing ones are left out)."""
+        ...
+
+    def read_contacts_by_ids(self, external_ids: Sequence[str]) -> list[ContactRecord]:
+        """The current state of the given contacts (missing ones are left out)."""
         ...

@@ -364,3 +364,24 @@ def test_the_demo_shows_reasons_whole_or_not_at_all():
     assert _whole_reasons(reasons, width=200) == reasons
     assert _whole_reasons(reasons, width=50) == "A 100 · +25 New media · +20 Based in the US · …"
     assert _whole_reasons(reasons, width=10) == "A 100 · …"
+
+
+def test_every_command_s_help_reads_as_plain_text_without_type_placeholders(runner):
+    import re
+
+    import typer.main
+
+    from app.cli import cli
+
+    def commands(group, path):
+        yield path
+        for name, command in getattr(group, "commands", {}).items():
+            yield from commands(command, [*path, name])
+
+    paths = list(commands(typer.main.get_command(cli), []))
+    for path in paths:
+        result = runner.invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert not re.search(r"<(bool|str|int|file|path)>", result.output), (path, result.output)
+        assert "``" not in result.output and ":class:" not in result.output, path
+    assert ["icp", "activate"] in paths and ["sync"] in paths

@@ -32,7 +32,7 @@ async def _apply(database, example_icp_yaml, *, activate: bool):
             session, source=example_icp_yaml, content_type="application/yaml"
         )
         if activate:
-            version = await activate_icp(session, icp_id=version.id)
+            version = (await activate_icp(session, icp_id=version.id)).version
     return version
 
 
@@ -92,6 +92,26 @@ async def test_rescore_job_scores_every_account_with_history(
         history = connection.execute("SELECT count(*) FROM account_score_history").fetchone()
     assert scores == {"a": 45, "b": 0, "c": 25}
     assert history == (3,)
+
+
+async def test_a_finished_rescore_shows_its_attempt_start_and_end(database, example_icp_yaml):
+    from app.icps.service import activate_icp, create_icp
+    from app.jobs.repository import JobRepository
+    from app.jobs.runtime import run_worker
+
+    async with database.transaction() as session:
+        version = await create_icp(
+            session, source=example_icp_yaml, content_type="application/yaml"
+        )
+        activation = await activate_icp(session, icp_id=version.id)
+    await run_worker(concurrency=1, wait=False)
+    async with database.transaction() as session:
+        job = await JobRepository(session).get(activation.rescore_job_id or 0)
+
+    assert job is not None
+    assert (job.task, job.status, job.attempts) == ("accounts.rescore_all", "succeeded", 1)
+    assert job.queued_at and job.started_at and job.finished_at
+    assert job.queued_at <= job.started_at <= job.finished_at
 
 
 async def test_rescore_writes_no_history_when_nothing_changed(

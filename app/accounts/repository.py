@@ -138,6 +138,19 @@ class AccountRepository:
         loads = orjson.loads
         return [(row[0], loads(row[1])) for row in await cursor.fetchall()]  # type: ignore[index]
 
+    async def live_data_by_external_id(
+        self, connection_id: uuid.UUID, external_ids: Sequence[str]
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """(id, canonical data) of a connection's live accounts with these CRM ids."""
+        result = await self.session.execute(
+            select(Account.id, Account.data).where(
+                Account.connection_id == connection_id,
+                Account.external_id.in_(external_ids),
+                Account.archived.is_(False),
+            )
+        )
+        return [(row[0], row[1]) for row in result.all()]
+
     async def accounts_data(self, account_ids: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
         """(id, canonical data) of the given accounts."""
         result = await self.session.execute(

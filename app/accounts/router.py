@@ -173,4 +173,7 @@ async def get_account(account_id: AccountId, session: SessionDep, _: ReadKey) ->
         data=detail.account.data,
         current_score=current,
         history=[HistoryEntry.model_validate(h, from_attributes=True) for h in detail.history],
+        deals=detail.deals,
+        contacts=detail.contacts,
+        personas=detail.personas,
     )

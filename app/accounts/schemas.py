@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.contacts.schemas import ContactOut
+from app.deals.schemas import DealOut
 from app.icps.schemas import CriterionOut
 
 
@@ -102,6 +104,17 @@ class AccountDetailOut(BaseModel):
     data: dict[str, Any]
     current_score: CurrentScore | None
     history: list[HistoryEntry]
+    deals: list[DealOut] = Field(
+        default_factory=list, description="its first 100 deals (GET /api/v1/deals for more)"
+    )
+    contacts: list[ContactOut] = Field(
+        default_factory=list,
+        description="its first 100 contacts (GET /api/v1/contacts for more)",
+    )
+    personas: dict[str, int] = Field(
+        default_factory=dict,
+        description="how many of its contacts match each persona of the ICP that scored it",
+    )
 
 
 class ImportFailure(BaseModel):

@@ -14,15 +14,23 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.repository import AccountFilters, AccountRepository, UpsertedAccount
+from app.contacts.repository import ContactRepository
+from app.contacts.schemas import ContactOut
+from app.contacts.service import list_contacts, store_contacts
 from app.core.cursors import decode_cursor, encode_cursor
 from app.core.db import Database
 from app.core.errors import BadRequest, NotFound, ValidationFailed, problem
+from app.deals.repository import DealFilters, DealRepository
+from app.deals.schemas import DealOut
+from app.deals.service import list_deals, store_deals
 from app.icps.repository import IcpRepository
 from app.icps.service import compiled_icp
 from app.models import Account, AccountScore, AccountScoreHistory, IcpVersion
-from app.scoring import ScoreResult, score_account
+from app.scoring import CompiledIcp, ScoreResult, score_account
+from app.scoring.definition import PERSONA_PREFIX
+from app.scoring.personas import ContactView, PersonaMatcher
 from app.verdicts.service import VerdictCounts, score_rows, store_verdicts
-from connectors.base import AccountRecord, CanonicalAccount
+from connectors.base import AccountRecord, CanonicalAccount, ContactRecord, DealRecord
 from connectors.normalize import without_nul
 
 CANONICAL_COLUMNS = frozenset(CanonicalAccount.model_fields) - {"attributes"}
@@ -41,6 +49,39 @@ class ImportReport:
     failed: list[dict[str, Any]] = field(default_factory=list)
 
 
+# The account fields rolled up from synced deals (DESIGN §8); ``contacts`` and
+# ``personas.<id>`` come from synced contacts.
+DEAL_ROLLUPS = frozenset({"won_deals", "lost_deals", "open_deals", "won_amount", "last_won_at"})
+
+
+async def with_rollups(
+    session: AsyncSession, compiled: CompiledIcp, accounts: Sequence[tuple[int, dict[str, Any]]]
+) -> Sequence[tuple[int, dict[str, Any]]]:
+    """The accounts' data with the deal and contact roll-ups the ICP reads (nothing read,
+    nothing added). A roll-up the CRM connection has not synced yet keeps what the account's
+    own data says (a CSV column, HubSpot's open deal count), else stays unknown."""
+    reads = compiled.read_fields
+    deal_fields = reads & DEAL_ROLLUPS
+    people = "contacts" in reads or any(f.startswith(PERSONA_PREFIX) for f in reads)
+    if not (deal_fields or people) or not accounts:
+        return accounts
+    ids = [account_id for account_id, _ in accounts]
+    deals = await DealRepository(session).rollups(ids) if deal_fields else {}
+    contacts = await ContactRepository(session).of_accounts(ids) if people else {}
+    matcher = PersonaMatcher(compiled.definition.personas)
+    enriched = []
+    for account_id, data in accounts:
+        extra: dict[str, Any] = {}
+        rolled = deals.get(account_id)
+        if rolled is not None:
+            extra.update((k, v) for k, v in rolled.items() if k in deal_fields and v is not None)
+        people_of = contacts.get(account_id)
+        if people_of is not None:
+            extra.update(matcher.roll_up(ContactView(*person) for person in people_of))
+        enriched.append((account_id, {**data, **extra} if extra else data))
+    return enriched
+
+
 async def score_stored_accounts(
     session: AsyncSession,
     *,
@@ -48,19 +89,59 @@ async def score_stored_accounts(
     version: IcpVersion,
     trigger: str,
 ) -> VerdictCounts:
-    """Score (id, data) pairs against ``version`` and store the verdicts in bulk."""
-    rows = score_rows(compiled_icp(version), accounts)
+    """Score (id, data) pairs, with their roll-ups, against ``version`` and store the
+    verdicts in bulk."""
+    compiled = compiled_icp(version)
+    rows = score_rows(compiled, await with_rollups(session, compiled, accounts))
     return await store_verdicts(session, rows=rows, version=version, trigger=trigger)
+
+
+async def store_outcomes(
+    session: AsyncSession,
+    *,
+    connection_id: uuid.UUID,
+    deals: Sequence[DealRecord] = (),
+    contacts: Sequence[ContactRecord] = (),
+    archived_deals: Sequence[str] = (),
+    archived_contacts: Sequence[str] = (),
+) -> int:
+    """Store synced deals and contacts (and archive those the CRM deleted, by CRM id), and
+    rescore the stored accounts whose deals or people they change; returns how many accounts
+    were rescored."""
+    touched = await store_deals(session, connection_id=connection_id, deals=deals)
+    touched |= await store_contacts(session, connection_id=connection_id, contacts=contacts)
+    touched |= await DealRepository(session).archive(connection_id, archived_deals)
+    touched |= await ContactRepository(session).archive(connection_id, archived_contacts)
+    return await rescore_linked_accounts(session, connection_id=connection_id, external_ids=touched)
+
+
+async def rescore_linked_accounts(
+    session: AsyncSession, *, connection_id: uuid.UUID, external_ids: set[str]
+) -> int:
+    """Rescore a connection's stored accounts by CRM id (their deals or people changed) with
+    the active ICP; companies not stored yet are skipped (they are scored when they arrive).
+    Returns how many were scored."""
+    version = await IcpRepository(session).get_active()
+    if version is None or not external_ids:
+        return 0
+    accounts = await AccountRepository(session).live_data_by_external_id(
+        connection_id, sorted(external_ids)
+    )
+    if accounts:
+        await score_stored_accounts(session, accounts=accounts, version=version, trigger="sync")
+    return len(accounts)
 
 
 async def read_scoring_batch(
     session: AsyncSession, *, version: IcpVersion, after_id: int, limit: int
-) -> list[tuple[int, dict[str, Any]]]:
-    """The next live accounts after ``after_id``, with only the fields ``version`` reads."""
-    fields = sorted(compiled_icp(version).read_fields)
-    return await AccountRepository(session).scoring_batch(
-        after_id=after_id, limit=limit, fields=fields
+) -> Sequence[tuple[int, dict[str, Any]]]:
+    """The next live accounts after ``after_id``, with only the fields ``version`` reads
+    (roll-ups included)."""
+    compiled = compiled_icp(version)
+    batch = await AccountRepository(session).scoring_batch(
+        after_id=after_id, limit=limit, fields=sorted(compiled.read_fields)
     )
+    return await with_rollups(session, compiled, batch)
 
 
 def _row_problems(error: ValidationError) -> list[str]:
@@ -344,6 +425,9 @@ class AccountDetail:
     version: IcpVersion | None
     result: ScoreResult | None
     history: list[AccountScoreHistory]
+    deals: list[DealOut]
+    contacts: list[ContactOut]
+    personas: dict[str, int]
 
 
 async def get_account(session: AsyncSession, *, account_id: int) -> AccountDetail:
@@ -354,9 +438,39 @@ async def get_account(session: AsyncSession, *, account_id: int) -> AccountDetai
         raise NotFound(f"no account {account_id}")
     account, score = found
     version = await IcpRepository(session).get(score.icp_version_id) if score else None
-    result = score_account(compiled_icp(version), account.data) if version else None
+    result = None
+    personas: dict[str, int] = {}
+    if version is not None:
+        compiled = compiled_icp(version)
+        [(_, data)] = await with_rollups(session, compiled, [(account.id, account.data)])
+        result = score_account(compiled, data)
+        people = (await ContactRepository(session).of_accounts([account.id])).get(account.id)
+        if people is not None and compiled.definition.personas:
+            counts = PersonaMatcher(compiled.definition.personas).roll_up(
+                ContactView(*person) for person in people
+            )
+            personas = {
+                key.removeprefix(PERSONA_PREFIX): n
+                for key, n in counts.items()
+                if key.startswith(PERSONA_PREFIX)
+            }
     history = await AccountRepository(session).history(account_id)
-    return AccountDetail(account, score, version, result, history)
+    deals, _ = await list_deals(
+        session, filters=DealFilters(account_id=account_id), cursor=None, limit=DETAIL_LIMIT
+    )
+    contacts, _ = await list_contacts(
+        session,
+        account_id=account_id,
+        connection_id=None,
+        persona=None,
+        cursor=None,
+        limit=DETAIL_LIMIT,
+    )
+    return AccountDetail(account, score, version, result, history, deals, contacts, personas)
+
+
+# How many deals and contacts an account's detail lists (the lists page through the rest).
+DETAIL_LIMIT = 100
 
 
 async def account_stats(

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.base import Connector, RateLimiter
+from connectors.base import CallObserver, Connector, RateLimiter
 
 
 class HubSpotCredentials(BaseModel):
@@ -61,7 +61,9 @@ class ConnectorKind:
     credentials: type[BaseModel]
     default_base_url: str
     default_calls_per_10s: int
-    build: Callable[[Mapping[str, Any], str, Mapping[str, Any], RateLimiter | None], Connector]
+    build: Callable[
+        [Mapping[str, Any], str, Mapping[str, Any], RateLimiter | None, CallObserver], Connector
+    ]
 
 
 def _hubspot(
@@ -69,6 +71,7 @@ def _hubspot(
     base_url: str,
     settings: Mapping[str, Any],
     rate_limiter: RateLimiter | None,
+    observe_call: CallObserver,
 ) -> Connector:
     from connectors.hubspot import HubSpotConnector
 
@@ -77,6 +80,7 @@ def _hubspot(
         base_url=base_url,
         settings=settings,
         rate_limiter=rate_limiter,
+        observe_call=observe_call,
     )
 
 
@@ -85,11 +89,15 @@ def _salesforce(
     base_url: str,
     settings: Mapping[str, Any],
     rate_limiter: RateLimiter | None,
+    observe_call: CallObserver,
 ) -> Connector:
     from connectors.salesforce import SalesforceConnector
 
     return SalesforceConnector(
-        credentials=credentials, settings=settings, rate_limiter=rate_limiter
+        credentials=credentials,
+        settings=settings,
+        rate_limiter=rate_limiter,
+        observe_call=observe_call,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -19,10 +20,13 @@ from app.connections.schemas import ConnectionCreate, ConnectionPatch
 from app.core.addresses import AddressKind, url_problem
 from app.core.db import libpq_conninfo
 from app.core.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed, problem
+from app.core.metrics import CRM_CALLS
 from app.core.ratelimit import PostgresRateLimiter
 from app.core.security import secrets_cipher
+from app.icps.repository import IcpRepository
+from app.jobs import JobRequest, TaskName, defer_or_join
 from app.models import Connection
-from connectors.base import Connector
+from connectors.base import CallObserver, Connector
 
 
 def connector_kind(kind: str) -> ConnectorKind:
@@ -184,6 +188,15 @@ class OpenConnector:
             self.rate_limiter.close()
 
 
+def _count_calls(kind: str) -> CallObserver:
+    """Counts a connector's HTTP attempts in ``icp_sync_crm_calls_total{kind,status}``."""
+
+    def count(status: str) -> None:
+        CRM_CALLS.labels(kind=kind, status=status).inc()
+
+    return count
+
+
 def open_connector(connection: Connection, *, database_url: URL) -> OpenConnector:
     """The connection's connector, pacing its calls with the shared rate limit."""
     kind = connector_kind(connection.kind)
@@ -201,5 +214,30 @@ def open_connector(connection: Connection, *, database_url: URL) -> OpenConnecto
         connection.base_url or kind.default_base_url,
         connection.settings,
         limiter,
+        _count_calls(connection.kind),
     )
     return OpenConnector(connector, limiter)
+
+
+async def mark_outcomes_read(
+    session: AsyncSession, *, connection_id: uuid.UUID, deals: bool, contacts: bool
+) -> None:
+    """Note that the connection's deals (contacts) have been read in full: from now on an
+    account with none has 0 won deals (0 contacts), no longer unknown. The first time, every
+    account is rescored against the active ICP, since its roll-ups just became known."""
+    connection = await ConnectionRepository(session).get(connection_id, for_update=True)
+    if connection is None:
+        raise NotFound(f"no connection {connection_id}")
+    now = datetime.now(UTC)
+    first = False
+    if deals and connection.deals_synced_at is None:
+        connection.deals_synced_at, first = now, True
+    if contacts and connection.contacts_synced_at is None:
+        connection.contacts_synced_at, first = now, True
+    await session.flush()
+    version = await IcpRepository(session).get_active() if first else None
+    if version is not None:
+        await defer_or_join(
+            session,
+            JobRequest(TaskName.RESCORE_ALL_ACCOUNTS, {"icp_version_id": str(version.id)}),
+        )

@@ -18,6 +18,11 @@ JOBS_FINISHED = Counter("icp_sync_jobs_total", "Jobs finished by this process", 
 SYNC_RUNS = Counter(
     "icp_sync_sync_runs_total", "Sync runs finished by this process", ["kind", "status"]
 )
+CRM_CALLS = Counter(
+    "icp_sync_crm_calls_total",
+    "HTTP attempts made to CRMs by this process, by the status answered (no_answer: none came)",
+    ["kind", "status"],
+)
 # Read from PostgreSQL at scrape time, so every replica reports the cluster's truth.
 OUTBOX_PENDING = Gauge("icp_sync_outbox_pending", "Verdicts waiting to be written to a CRM")
 INBOX_PENDING = Gauge(

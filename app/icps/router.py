@@ -10,7 +10,14 @@ from app.apikeys.auth import ReadKey, WriteKey
 from app.core.errors import UnsupportedMediaType
 from app.core.http import SessionDep
 from app.icps import service
-from app.icps.schemas import IcpList, IcpOut, ScoreOut, WhatIfRequest, WhatIfResponse
+from app.icps.schemas import (
+    IcpActivationOut,
+    IcpList,
+    IcpOut,
+    ScoreOut,
+    WhatIfRequest,
+    WhatIfResponse,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["icps"])
 
@@ -72,10 +79,13 @@ async def get_icp(icp_id: uuid.UUID, session: SessionDep, _: ReadKey) -> IcpOut:
     return IcpOut.model_validate(await service.get_icp(session, icp_id=icp_id))
 
 
-@router.post("/icps/{icp_id}/activate", response_model=IcpOut)
-async def activate_icp(icp_id: uuid.UUID, session: SessionDep, _: WriteKey) -> IcpOut:
-    """Activate a version; the previous one retires and every account is rescored."""
-    return IcpOut.model_validate(await service.activate_icp(session, icp_id=icp_id))
+@router.post("/icps/{icp_id}/activate", response_model=IcpActivationOut)
+async def activate_icp(icp_id: uuid.UUID, session: SessionDep, _: WriteKey) -> IcpActivationOut:
+    """Activate a version; the previous one retires and every account is rescored by the job
+    ``rescore_job_id`` (follow it at ``GET /api/v1/jobs/{id}``)."""
+    activation = await service.activate_icp(session, icp_id=icp_id)
+    out = IcpOut.model_validate(activation.version)
+    return IcpActivationOut(**out.model_dump(), rescore_job_id=activation.rescore_job_id)
 
 
 @router.post("/score", response_model=WhatIfResponse)

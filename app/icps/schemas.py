@@ -25,6 +25,15 @@ class IcpOut(BaseModel):
     activated_at: datetime | None = None
 
 
+class IcpActivationOut(IcpOut):
+    """The version now active, and the job rescoring every account against it."""
+
+    rescore_job_id: int | None = Field(
+        default=None,
+        description="follow it at GET /api/v1/jobs/{id}; null when the version was already active",
+    )
+
+
 class IcpList(BaseModel):
     """Every ICP version, newest first."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, ValidationFailed
 from app.icps.repository import IcpRepository
-from app.jobs import JobRequest, TaskName, defer
+from app.jobs import JobRequest, TaskName, defer_or_join
 from app.models import IcpStatus, IcpVersion
 from app.scoring import (
     CompiledIcp,
@@ -29,7 +30,12 @@ def read_definition(source: bytes | str | dict[str, Any], *, content_type: str) 
         definition = parse_definition(source, content_type=content_type)
     except IcpDefinitionError as exc:
         raise ValidationFailed(exc.problems) from exc
-    return definition.model_dump(mode="json", exclude_none=True)
+    stored = definition.model_dump(mode="json", exclude_none=True)
+    if not stored["personas"]:
+        # An ICP without personas is stored as before they existed: re-applying an unchanged
+        # file creates no version, and its export gains no empty section.
+        del stored["personas"]
+    return stored
 
 
 async def create_icp(
@@ -101,7 +107,16 @@ async def list_icps(session: AsyncSession) -> Sequence[IcpVersion]:
     return await IcpRepository(session).list()
 
 
-async def activate_icp(session: AsyncSession, *, icp_id: uuid.UUID) -> IcpVersion:
+@dataclass(frozen=True, slots=True)
+class Activation:
+    """The version now active, and the job rescoring every account against it (None when
+    the version was already active: nothing changed, nothing to rescore)."""
+
+    version: IcpVersion
+    rescore_job_id: int | None
+
+
+async def activate_icp(session: AsyncSession, *, icp_id: uuid.UUID) -> Activation:
     """Make ``icp_id`` the active version, retire the previous one, queue a rescore of all
     accounts in the same transaction (so the rescore exists iff the activation does)."""
     repository = IcpRepository(session)
@@ -110,17 +125,19 @@ async def activate_icp(session: AsyncSession, *, icp_id: uuid.UUID) -> IcpVersio
     if version is None:
         raise NotFound(f"no ICP version {icp_id}")
     if version.status == IcpStatus.ACTIVE:
-        return version
+        return Activation(version, None)
     now = datetime.now(UTC)
     await repository.retire_active(now=now)
     version.status = IcpStatus.ACTIVE
     version.activated_at = now
     version.retired_at = None
     await session.flush()
-    await defer(
+    # A rescore already waiting runs against whichever version is active when it starts:
+    # joining it does this activation's work.
+    job_id = await defer_or_join(
         session, JobRequest(TaskName.RESCORE_ALL_ACCOUNTS, {"icp_version_id": str(version.id)})
     )
-    return version
+    return Activation(version, job_id)
 
 
 _compiled_versions: dict[uuid.UUID, CompiledIcp] = {}

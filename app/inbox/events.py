@@ -13,13 +13,33 @@ from connectors.normalize import without_nul
 
 # Changes to these are our own write-backs echoing: processing them would loop.
 OWN_PROPERTY_PREFIX = "icp_"
-HUBSPOT_TYPES = {
-    "company.creation",
-    "company.propertyChange",
-    "company.deletion",
-    "company.merge",
-    "company.restore",
+# The objects whose changes we act on, and HubSpot's event kinds for each (associationChange:
+# a deal or contact linked to, or unlinked from, a company).
+HUBSPOT_OBJECTS = ("company", "deal", "contact")
+HUBSPOT_KINDS = ("creation", "propertyChange", "deletion", "merge", "restore", "associationChange")
+HUBSPOT_TYPES = {f"{obj}.{kind}" for obj in HUBSPOT_OBJECTS for kind in HUBSPOT_KINDS} - {
+    "company.associationChange"  # a company's side of a link: the deal's or contact's says it
 }
+# Every stored event type whose object is gone from the CRM.
+DELETIONS = frozenset(
+    {"company.deletion", "deal.deletion", "contact.deletion", "account.deleted"}
+    | {"deal.deleted", "contact.deleted"}
+)
+# Salesforce record ids start with their object's key prefix.
+SALESFORCE_PREFIXES = {"001": "account", "006": "deal", "003": "contact"}
+
+
+def object_of(event_type: str) -> str:
+    """Which object an inbox event is about: ``company``, ``deal`` or ``contact``."""
+    obj = event_type.split(".", 1)[0]
+    return "company" if obj == "account" else obj
+
+
+def _salesforce_type(record_id: str, *, deleted: bool) -> str:
+    obj = SALESFORCE_PREFIXES.get(record_id[:3], "account")
+    return f"{obj}.{'deleted' if deleted else 'changed'}"
+
+
 OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
 SOBJECT_NS = "urn:sobject.enterprise.soap.sforce.com"
 
@@ -61,10 +81,12 @@ def hubspot_events(body: bytes) -> list[InboxEvent]:
     for index, item in enumerate(raw):
         if not isinstance(item, dict):
             raise BadRequest(f"event [{index}] is not an object")
-        missing = [k for k in ("eventId", "subscriptionType", "objectId") if k not in item]
+        kind = str(item.get("subscriptionType", ""))
+        # An association change names its objects fromObjectId → toObjectId, not objectId.
+        id_key = "fromObjectId" if kind.endswith(".associationChange") else "objectId"
+        missing = [k for k in ("eventId", "subscriptionType", id_key) if k not in item]
         if missing:
             raise BadRequest(f"event [{index}] lacks {', '.join(missing)}")
-        kind = str(item["subscriptionType"])
         if kind not in HUBSPOT_TYPES:
             continue  # other objects' events: not ours to handle
         if kind == "company.propertyChange" and str(item.get("propertyName", "")).startswith(
@@ -72,9 +94,9 @@ def hubspot_events(body: bytes) -> list[InboxEvent]:
         ):
             continue
         key = ":".join(
-            str(item.get(k, "")) for k in ("subscriptionId", "eventId", "objectId", "occurredAt")
+            str(item.get(k, "")) for k in ("subscriptionId", "eventId", id_key, "occurredAt")
         )
-        events.append(InboxEvent(key, kind, str(item["objectId"]), item))
+        events.append(InboxEvent(key, kind, str(item[id_key]), item))
     return events
 
 
@@ -109,7 +131,12 @@ def salesforce_outbound(body: bytes) -> OutboundMessage:
             for child in (sobject if sobject is not None else [])
         }
         events.append(
-            InboxEvent(notification_id, "account.changed", record_id, {"sObject": fields})
+            InboxEvent(
+                notification_id,
+                _salesforce_type(record_id, deleted=False),
+                record_id,
+                {"sObject": fields},
+            )
         )
     return OutboundMessage(organization, events)
 
@@ -125,8 +152,9 @@ def salesforce_flow_events(body: bytes) -> tuple[str, list[InboxEvent]]:
     for index, item in enumerate(raw["events"]):
         if not isinstance(item, dict) or not item.get("id") or not item.get("recordId"):
             raise BadRequest(f"events[{index}] needs an id and a recordId")
-        kind = "account.deleted" if item.get("deleted") is True else "account.changed"
-        events.append(InboxEvent(f"flow:{item['id']}", kind, str(item["recordId"]), item))
+        record_id = str(item["recordId"])
+        kind = _salesforce_type(record_id, deleted=item.get("deleted") is True)
+        events.append(InboxEvent(f"flow:{item['id']}", kind, record_id, item))
     return str(raw.get("organizationId") or ""), events
 
 

@@ -20,6 +20,7 @@ import procrastinate.jobs
 import psycopg
 import psycopg_pool
 from procrastinate.psycopg_connector import PsycopgConnector
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
@@ -150,6 +151,22 @@ async def defer(
             return job_id
     except procrastinate.exceptions.AlreadyEnqueued:
         return None
+
+
+async def defer_or_join(target: AsyncSession, request: JobRequest) -> int:
+    """``defer`` ``request``; when an identical job is already waiting (its queueing lock is
+    taken), the id of that job instead, which will do the same work."""
+    job_id = await defer(target, request)
+    if job_id is not None:
+        return job_id
+    queueing_lock = request.deferrer().job.queueing_lock
+    queued = await target.scalar(
+        text("SELECT id FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo'"),
+        {"lock": queueing_lock},
+    )
+    if queued is None:  # it started between the two statements: queue ours after all
+        return await defer_or_join(target, request)
+    return int(queued)
 
 
 async def defer_all(

@@ -6,6 +6,7 @@ from app.models.base import Base
 from app.models.connection import IMPORT_CONNECTION_NAME, Connection
 from app.models.icp import IcpStatus, IcpVersion
 from app.models.outbound import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from app.models.outcome import Contact, ContactAccount, Deal, DealAccount
 from app.models.sync import (
     FINISHED_SYNC_STATUSES,
     AccountWriteback,
@@ -27,6 +28,10 @@ __all__ = [
     "Base",
     "Connection",
     "ConnectionRateLimit",
+    "Contact",
+    "ContactAccount",
+    "Deal",
+    "DealAccount",
     "IcpStatus",
     "IcpVersion",
     "SyncRun",

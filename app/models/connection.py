@@ -26,6 +26,10 @@ class Connection(Base):
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     sync_state: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # Set once deals (contacts) have been read in full: from then on an account without any
+    # counts 0 won deals (0 contacts); before, its roll-ups are unknown, not zero.
+    deals_synced_at: Mapped[datetime | None]
+    contacts_synced_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

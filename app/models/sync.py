@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, VerdictColumns, created_at_column, uuid_pk
@@ -48,6 +49,9 @@ class SyncRun(Base):
     mode: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, default=SyncStatus.QUEUED)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # What went wrong without failing the run (deals in unknown stages, an object the token
+    # may not read), for whoever reads the run.
+    warnings: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
     started_at: Mapped[datetime | None]

@@ -38,6 +38,12 @@ CANONICAL_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
         "lifecycle_stage": "str",
         "is_customer": "bool",
         "open_deals": "int",
+        # Roll-ups of the account's synced deals and contacts (DESIGN §8).
+        "won_deals": "int",
+        "lost_deals": "int",
+        "won_amount": "float",
+        "last_won_at": "datetime",
+        "contacts": "int",
         "lifetime_value": "float",
         "nps": "int",
         "attributes": "dict",
@@ -46,6 +52,7 @@ CANONICAL_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 ATTRIBUTE_PREFIX: Final = "attributes."
+PERSONA_PREFIX: Final = "personas."
 
 Op = Literal[
     "eq",
@@ -72,7 +79,16 @@ PRESENCE_OPS: Final = frozenset({"exists", "missing"})
 NUMERIC_KINDS: Final = frozenset({"int", "float"})
 
 _ID = re.compile(r"^[a-z0-9_]+$")
-_TOP_LEVEL_ORDER = ("name", "description", "criteria", "exclusions", "tiers", "qualification")
+_WORDS = re.compile(r"\w")
+_TOP_LEVEL_ORDER = (
+    "name",
+    "description",
+    "personas",
+    "criteria",
+    "exclusions",
+    "tiers",
+    "qualification",
+)
 
 StrictInt = Annotated[int, Strict()]
 
@@ -87,6 +103,38 @@ class Condition(_Model):
     field: str
     op: Op
     value: Any = None
+
+
+Seniority = Literal["c_level", "vp", "director", "manager", "individual"]
+Function = Literal[
+    "executive",
+    "engineering",
+    "it",
+    "product",
+    "design",
+    "data",
+    "marketing",
+    "sales",
+    "customer_success",
+    "finance",
+    "operations",
+    "hr",
+    "legal",
+    "other",
+]
+
+
+class Persona(_Model):
+    """A buyer persona: the people an account should have (DESIGN §8). A contact matches when
+    every condition given holds; ``personas.<id>`` counts an account's matching contacts."""
+
+    id: str
+    label: str | None = None
+    seniority: list[Seniority] | None = Field(default=None, min_length=1)
+    functions: list[Function] | None = Field(default=None, min_length=1)
+    title_keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
+        default=None, min_length=1
+    )
 
 
 class Criterion(Condition):
@@ -131,6 +179,7 @@ class IcpDefinition(_Model):
 
     name: str
     description: str | None = None
+    personas: list[Persona] = Field(default_factory=list)
     criteria: list[Criterion]
     exclusions: list[Exclusion] = Field(default_factory=list)
     tiers: Tiers = Field(default_factory=Tiers)
@@ -172,7 +221,8 @@ def parse_definition(
 # The order an exported definition lists its keys in: what a reader looks for first, and the
 # same every time, so ICP files diff cleanly in git.
 _KEY_ORDER: dict[str, tuple[str, ...]] = {
-    "definition": ("name", "description", "criteria", "exclusions", "tiers", "qualification"),
+    "definition": _TOP_LEVEL_ORDER,
+    "persona": ("id", "label", "seniority", "functions", "title_keywords"),
     "criterion": ("id", "label", "field", "op", "value", "weight"),
     "condition": ("field", "op", "value"),
     "tiers": ("A", "B", "C"),
@@ -191,6 +241,8 @@ def ordered_definition(definition: Mapping[str, Any]) -> dict[str, Any]:
     """A stored definition with its keys in a stable, human order (name, description,
     criteria as id/label/field/op/value/weight, exclusions, tiers, qualification)."""
     out = _ordered(definition, "definition")
+    if isinstance(out.get("personas"), list):
+        out["personas"] = [_ordered(item, "persona") for item in out["personas"]]
     for section in ("criteria", "exclusions"):
         if isinstance(out.get(section), list):
             out[section] = [_ordered(item, "criterion") for item in out[section]]
@@ -209,9 +261,12 @@ def ordered_definition(definition: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def field_kind(field: str) -> str | None:
-    """The kind of a canonical field, ``"attribute"`` for ``attributes.<name>``, else None."""
+    """The kind of a canonical field, ``"attribute"`` for ``attributes.<name>``, ``"int"`` for a
+    persona count ``personas.<id>``, else None."""
     if field.startswith(ATTRIBUTE_PREFIX) and len(field) > len(ATTRIBUTE_PREFIX):
         return "attribute"
+    if field.startswith(PERSONA_PREFIX) and len(field) > len(PERSONA_PREFIX):
+        return "int"
     return CANONICAL_FIELDS.get(field)
 
 
@@ -328,6 +383,9 @@ def _semantic_problems(data: Mapping[str, Any]) -> Iterator[dict[str, str]]:
     if isinstance(name, str) and not name.strip():
         yield {"path": "name", "message": "name must not be empty"}
 
+    personas = set(_persona_ids(data.get("personas")))
+    yield from _persona_problems(data.get("personas"))
+
     criteria = data.get("criteria")
     if isinstance(criteria, list) and not criteria:
         yield {"path": "criteria", "message": "at least one criterion is needed"}
@@ -342,7 +400,7 @@ def _semantic_problems(data: Mapping[str, Any]) -> Iterator[dict[str, str]]:
             if not isinstance(item, Mapping):
                 continue
             yield from _id_problems(item.get("id"), path, ids)
-            yield from _condition_problems(item, path)
+            yield from _condition_problems(item, path, personas)
             weight = item.get("weight")
             if section == "criteria" and type(weight) is int:
                 weights.append(weight)
@@ -369,7 +427,41 @@ def _semantic_problems(data: Mapping[str, Any]) -> Iterator[dict[str, str]]:
             if isinstance(require, list):
                 for index, condition in enumerate(require):
                     if isinstance(condition, Mapping):
-                        yield from _condition_problems(condition, f"{path}.require[{index}]")
+                        yield from _condition_problems(
+                            condition, f"{path}.require[{index}]", personas
+                        )
+
+
+def _persona_ids(personas: Any) -> Iterator[str]:
+    if isinstance(personas, list):
+        for persona in personas:
+            if isinstance(persona, Mapping) and isinstance(persona.get("id"), str):
+                yield persona["id"]
+
+
+def _persona_problems(personas: Any) -> Iterator[dict[str, str]]:
+    """Unique ids, and at least one condition per persona (one without would match everyone)."""
+    if not isinstance(personas, list):
+        return
+    ids: dict[str, str] = {}
+    for index, persona in enumerate(personas):
+        path = f"personas[{index}]"
+        if not isinstance(persona, Mapping):
+            continue
+        yield from _id_problems(persona.get("id"), path, ids)
+        if not any(persona.get(key) for key in ("seniority", "functions", "title_keywords")):
+            yield {
+                "path": path,
+                "message": "a persona needs seniority, functions or title_keywords",
+            }
+        keywords = persona.get("title_keywords")
+        if isinstance(keywords, list):
+            for position, keyword in enumerate(keywords):
+                if isinstance(keyword, str) and not _WORDS.search(keyword):
+                    yield {
+                        "path": f"{path}.title_keywords[{position}]",
+                        "message": "a title keyword needs a letter or a digit",
+                    }
 
 
 def _id_problems(value: Any, path: str, ids: dict[str, str]) -> Iterator[dict[str, str]]:
@@ -411,13 +503,21 @@ def _is_scalar(value: Any) -> bool:
     return isinstance(value, int | float)  # bool is an int
 
 
-def _condition_problems(item: Mapping[str, Any], path: str) -> Iterator[dict[str, str]]:
+def _condition_problems(
+    item: Mapping[str, Any], path: str, personas: set[str]
+) -> Iterator[dict[str, str]]:
     field, op, value = item.get("field"), item.get("op"), item.get("value")
     kind: str | None = None
     if isinstance(field, str):
         kind = field_kind(field)
         if field == "attributes" or field == ATTRIBUTE_PREFIX:
             yield {"path": f"{path}.field", "message": "name the attribute: attributes.<name>"}
+        elif field.startswith(PERSONA_PREFIX) and field[len(PERSONA_PREFIX) :] not in personas:
+            yield {
+                "path": f"{path}.field",
+                "message": f"unknown persona {field[len(PERSONA_PREFIX) :]!r}: define it under "
+                "personas",
+            }
         elif kind is None:
             yield {
                 "path": f"{path}.field",

@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.service import account_rows, upsert_and_score
+from app.accounts.service import account_rows, store_outcomes, upsert_and_score
 from app.connections.repository import ConnectionRepository
-from app.connections.service import get_connection, open_connector
+from app.connections.service import get_connection, mark_outcomes_read, open_connector
 from app.core.db import Database
 from app.core.errors import NotFound
 from app.core.metrics import SYNC_RUNS
@@ -29,7 +29,15 @@ from app.sync.repository import SyncRunRepository
 from app.sync.schemas import COUNT_NAMES
 from app.sync.service import get_sync_run
 from app.writeback.pipeline import FlushCounts, flush_outbox
-from connectors.base import AccountRecord, FatalError, Page
+from app.writeback.service import queue_repairs
+from connectors.base import (
+    AccountRecord,
+    ContactRecord,
+    DealRecord,
+    FatalError,
+    OutcomeReader,
+    Page,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +45,22 @@ log = logging.getLogger(__name__)
 # writes per thousand companies, not per page of a hundred.
 STORE_BATCH_RECORDS = 1_000
 # The counts a run's process keeps itself (the write counts are kept by the database).
-PROGRESS_COUNTS = ("fetched", "upserted", "scored", "api_calls")
+PROGRESS_COUNTS = (
+    "fetched",
+    "upserted",
+    "scored",
+    "repaired",
+    "deals_fetched",
+    "contacts_fetched",
+    "api_calls",
+)
 
 
 async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
-    """Carry out one sync run and return it. A FatalError (bad token, missing fields) ends it
-    as failed with the reason; a RetriableError propagates (the job retries and the run
-    resumes from its last committed page)."""
+    """Carry out one sync run and return it: companies, then (where the connector reads them)
+    deals and contacts. A FatalError (bad token, missing fields) ends it as failed with the
+    reason; a RetriableError propagates (the job retries and the run resumes from its last
+    committed page, skipping the objects it finished)."""
     async with database.transaction() as session:
         run = await SyncRunRepository(session).get(run_id, for_update=True)
         if run is None:
@@ -55,10 +72,12 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
         run.started_at = run.started_at or datetime.now(UTC)
         connection.sync_state = {**connection.sync_state, "last_run": _in_brief(run)}
         resume = connection.sync_state.get("resume") or {}
-        resuming = resume.get("run_id") == str(run.id)
+        if resume.get("run_id") != str(run.id):
+            resume = {}
         # What this process tallies; written and write_failed are added to the run's row in
         # the very transaction that confirms each write round (see record_round below).
         counts = {name: int(run.counts.get(name, 0)) for name in PROGRESS_COUNTS}
+        warnings: list[str] = list(run.warnings or [])
     opened = open_connector(connection, database_url=database.url)
     connector = opened.connector
     calls_before, calls_of_earlier_tries = connector.api_calls, counts["api_calls"]
@@ -66,66 +85,95 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
     def calls_so_far() -> int:
         return calls_of_earlier_tries + connector.api_calls - calls_before
 
-    try:
-        schema = await asyncio.to_thread(connector.ensure_schema)
-        if not schema.ok:
-            missing = "; ".join(f"{name}: {how}" for name, how in schema.missing.items())
-            raise FatalError(f"the CRM lacks icp-sync's fields: {missing}")
-        full = run.mode == "full" or not connection.sync_state.get("cursor")
-        cursor = resume.get("cursor") if resuming else connection.sync_state.get("cursor")
-        pages: Iterator[Page] = connector.read_pages(
-            cursor=None if full and not resuming else cursor, full=full
+    # Per object: the cursor its read starts from (where this run got to, when it resumes;
+    # else where the last run left it, unless this run reads everything), and the objects this
+    # run has finished.
+    full = run.mode == "full" or not connection.sync_state.get("cursor")
+    cursors: dict[str, Any] = {
+        obj: resume[key] if key in resume else None if full else connection.sync_state.get(key)
+        for obj, key in _CURSOR_KEYS.items()
+    }
+    finished: list[str] = list(resume.get("finished", []))
+
+    async def save(session: AsyncSession, obj: str, cursor: dict[str, Any]) -> None:
+        counts["api_calls"] = calls_so_far()
+        cursors[obj] = cursor
+        await _save_progress(session, run.id, connection.id, counts, cursors, finished, warnings)
+
+    async def store_companies(records: list[AccountRecord], cursor: dict[str, Any]) -> None:
+        async with database.transaction() as session:
+            outcome = await upsert_and_score(
+                session, connection_id=connection.id, accounts=account_rows(records)
+            )
+            counts["repaired"] += await queue_repairs(
+                session, connection_id=connection.id, records=records
+            )
+            counts["fetched"] += len(records)
+            counts["upserted"] += len(outcome.accounts)
+            counts["scored"] += outcome.scored
+            await save(session, "companies", cursor)
+
+    async def store_deals_page(records: list[DealRecord], cursor: dict[str, Any]) -> None:
+        async with database.transaction() as session:
+            counts["scored"] += await store_outcomes(
+                session, connection_id=connection.id, deals=records
+            )
+            counts["deals_fetched"] += len(records)
+            unknown = sorted({d.stage or "(none)" for d in records if not d.stage_known})
+            if unknown:
+                _warn(warnings, f"deals in unknown stages counted as open: {', '.join(unknown)}")
+            await save(session, "deals", cursor)
+
+    async def store_contacts_page(records: list[ContactRecord], cursor: dict[str, Any]) -> None:
+        async with database.transaction() as session:
+            counts["scored"] += await store_outcomes(
+                session, connection_id=connection.id, contacts=records
+            )
+            counts["contacts_fetched"] += len(records)
+            await save(session, "contacts", cursor)
+
+    async def record_round(session: AsyncSession, round_counts: FlushCounts) -> None:
+        await SyncRunRepository(session).add_write_counts(
+            run.id, written=round_counts.written, failed=round_counts.failed
         )
-        final_cursor = connection.sync_state.get("cursor")
+
+    def flush() -> asyncio.Future[FlushCounts]:
+        return asyncio.ensure_future(
+            flush_outbox(
+                database,
+                connection_id=connection.id,
+                connector=connector,
+                record_round=record_round,
+            )
+        )
+
+    async def read(
+        obj: str, pages: Iterator[Page[Any]], store: Callable[[list[Any], dict[str, Any]], Any]
+    ) -> None:
+        """Fetch the next page while a batch is stored, and write the previous batch's
+        verdicts back meanwhile (CRM and database each busy); mark ``obj`` finished."""
         flushing: asyncio.Future[FlushCounts] | None = None
-
-        async def store(records: list[AccountRecord], cursor: dict[str, Any]) -> None:
-            async with database.transaction() as session:
-                outcome = await upsert_and_score(
-                    session, connection_id=connection.id, accounts=account_rows(records)
-                )
-                counts["fetched"] += len(records)
-                counts["upserted"] += len(outcome.accounts)
-                counts["scored"] += outcome.scored
-                counts["api_calls"] = calls_so_far()
-                await _save_progress(session, run.id, connection.id, counts, cursor)
-
-        async def record_round(session: AsyncSession, round_counts: FlushCounts) -> None:
-            await SyncRunRepository(session).add_write_counts(
-                run.id, written=round_counts.written, failed=round_counts.failed
-            )
-
-        def flush() -> asyncio.Future[FlushCounts]:
-            return asyncio.ensure_future(
-                flush_outbox(
-                    database,
-                    connection_id=connection.id,
-                    connector=connector,
-                    record_round=record_round,
-                )
-            )
 
         async def flushed(task: asyncio.Future[FlushCounts] | None) -> None:
             if task is not None:
                 await task
 
-        # Three things overlap: the next page is fetched while a batch is stored, and the
-        # previous batch's verdicts are written back meanwhile (CRM and database each busy).
         next_page = asyncio.ensure_future(asyncio.to_thread(next, pages, None))
-        records: list[AccountRecord] = []
+        records: list[Any] = []
+        last_cursor: dict[str, Any] | None = None
         try:
             while (page := await next_page) is not None:
                 next_page = asyncio.ensure_future(asyncio.to_thread(next, pages, None))
                 records += page.records
-                final_cursor = page.cursor
+                last_cursor = page.cursor
                 if len(records) < STORE_BATCH_RECORDS:
                     continue
                 await store(records, page.cursor)
                 records = []
                 await flushed(flushing)
                 flushing = flush()
-            if records or final_cursor is not None:
-                await store(records, final_cursor or {})
+            finished.append(obj)
+            await store(records, last_cursor if last_cursor is not None else cursors[obj] or {})
             await flushed(flushing)
             flushing = None
             await flushed(flush())
@@ -135,15 +183,61 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
                     task.cancel()
                     with contextlib.suppress(BaseException):
                         await task
+
+    try:
+        schema = await asyncio.to_thread(connector.ensure_schema)
+        if not schema.ok:
+            missing = "; ".join(f"{name}: {how}" for name, how in schema.missing.items())
+            raise FatalError(f"the CRM lacks icp-sync's fields: {missing}")
+        if "companies" not in finished:
+            pages = connector.read_pages(cursor=cursors["companies"], full=full)
+            await read("companies", pages, store_companies)
+        if isinstance(connector, OutcomeReader):
+            for obj, reader, store in (
+                ("deals", connector.read_deal_pages, store_deals_page),
+                ("contacts", connector.read_contact_pages, store_contacts_page),
+            ):
+                if obj in finished:
+                    continue
+                cursor = cursors[obj]
+                try:
+                    await read(obj, reader(cursor=cursor, full=full or cursor is None), store)
+                except FatalError as exc:
+                    # A token without the deals or contacts scope still syncs companies.
+                    _warn(warnings, f"{obj} not read: {exc}")
+                    log.warning("sync run %s: %s not read: %s", run.id, obj, exc)
+            async with database.transaction() as session:
+                await mark_outcomes_read(
+                    session,
+                    connection_id=connection.id,
+                    deals="deals" in finished,
+                    contacts="contacts" in finished,
+                )
         counts["api_calls"] = calls_so_far()
         async with database.transaction() as session:
-            return await _finish(session, run.id, connection.id, counts, final_cursor, error=None)
+            return await _finish(
+                session, run.id, connection.id, counts, cursors, warnings, error=None
+            )
     except FatalError as exc:
         counts["api_calls"] = calls_so_far()
         async with database.transaction() as session:
-            return await _finish(session, run.id, connection.id, counts, None, error=str(exc))
+            return await _finish(
+                session, run.id, connection.id, counts, None, warnings, error=str(exc)
+            )
     finally:
         opened.close()
+
+
+# Where each object's resting cursor is kept in ``Connection.sync_state`` (and its cursor
+# while a run is under way, in ``sync_state["resume"]``).
+_CURSOR_KEYS = {"companies": "cursor", "deals": "deals_cursor", "contacts": "contacts_cursor"}
+MAX_WARNINGS = 20
+
+
+def _warn(warnings: list[str], warning: str) -> None:
+    """Add a warning once, keeping the list short."""
+    if warning not in warnings and len(warnings) < MAX_WARNINGS:
+        warnings.append(warning)
 
 
 async def _save_progress(
@@ -151,16 +245,18 @@ async def _save_progress(
     run_id: uuid.UUID,
     connection_id: uuid.UUID,
     counts: dict[str, int],
-    cursor: dict[str, Any],
+    cursors: dict[str, Any],
+    finished: list[str],
+    warnings: list[str],
 ) -> None:
     run = await SyncRunRepository(session).get(run_id, for_update=True)
     connection = await ConnectionRepository(session).get(connection_id, for_update=True)
     assert run is not None and connection is not None
     run.counts = {**run.counts, **counts}
-    connection.sync_state = {
-        **connection.sync_state,
-        "resume": {"run_id": str(run_id), "cursor": cursor},
-    }
+    run.warnings = list(warnings)
+    resume = {"run_id": str(run_id), "finished": list(finished)}
+    resume |= {key: cursors[obj] for obj, key in _CURSOR_KEYS.items() if cursors[obj] is not None}
+    connection.sync_state = {**connection.sync_state, "resume": resume}
 
 
 async def _finish(
@@ -168,7 +264,8 @@ async def _finish(
     run_id: uuid.UUID,
     connection_id: uuid.UUID,
     counts: dict[str, int],
-    cursor: dict[str, Any] | None,
+    cursors: dict[str, Any] | None,
+    warnings: list[str],
     *,
     error: str | None,
 ) -> SyncRun:
@@ -176,12 +273,13 @@ async def _finish(
     connection = await ConnectionRepository(session).get(connection_id, for_update=True)
     assert run is not None and connection is not None
     run.counts = {name: int({**run.counts, **counts}.get(name, 0)) for name in COUNT_NAMES}
+    run.warnings = list(warnings)
     run.finished_at = datetime.now(UTC)
     run.status = SyncStatus.FAILED if error else SyncStatus.SUCCEEDED
     run.error = error
     state = {k: v for k, v in connection.sync_state.items() if k != "resume"}
-    if cursor is not None and not error:
-        state["cursor"] = cursor
+    if cursors is not None and not error:
+        state |= {key: cursors[obj] for obj, key in _CURSOR_KEYS.items() if cursors[obj]}
     connection.sync_state = state | {"last_run": _in_brief(run)}
     await session.flush()
     _finished(run, connection.kind)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import StagedRows, driver_connection
 from app.jobs import Reaction
+from connectors.base import CrmVerdict
 
 # The verdict fields whose change costs a CRM write (reasons alone do not: DESIGN §3.4).
 _VERDICT = "icp_version_id, score, tier, is_mql, is_sql"
@@ -136,6 +137,46 @@ class WritebackRepository:
             """,
             (account_ids, [w.revision for w in writes]),
         )
+
+    async def queue_repairs(
+        self, connection_id: uuid.UUID, held: Sequence[tuple[str, CrmVerdict]]
+    ) -> int:
+        """Queue a write for every account whose CRM fields (``held``, by external id) differ
+        from the verdict icp-sync stands by; a write already pending stays as it is. Returns
+        how many were queued. (Hand edits and CRM restores of icp_* fields send no webhook we
+        act on, and leave our verdict unchanged: only reading the fields back finds them.)"""
+        if not held:
+            return 0
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            f"""
+            INSERT INTO writeback_outbox (account_id, connection_id, {_VERDICT}, reasons,
+                                          scored_at)
+            SELECT a.id, a.connection_id, s.icp_version_id, s.score, s.tier, s.is_mql,
+                   s.is_sql, s.reasons, s.scored_at
+            FROM unnest(%s::text[], %s::float8[], %s::text[], %s::boolean[], %s::boolean[],
+                        %s::text[]) AS crm(external_id, score, tier, is_mql, is_sql, version)
+            JOIN accounts a ON a.connection_id = %s AND a.external_id = crm.external_id
+                           AND NOT a.archived
+            JOIN account_scores s ON s.account_id = a.id
+            JOIN icp_versions v ON v.id = s.icp_version_id
+            WHERE (crm.score, crm.tier, crm.is_mql, crm.is_sql, crm.version)
+                  IS DISTINCT FROM
+                  (s.score::float8, s.tier::text, s.is_mql, s.is_sql,
+                   v.name || ' v' || v.version)
+            ON CONFLICT (account_id) DO NOTHING
+            """,
+            (
+                [external_id for external_id, _ in held],
+                [verdict.score for _, verdict in held],
+                [verdict.tier for _, verdict in held],
+                [verdict.is_mql for _, verdict in held],
+                [verdict.is_sql for _, verdict in held],
+                [verdict.version for _, verdict in held],
+                connection_id,
+            ),
+        )
+        return cursor.rowcount
 
     async def fail(
         self, failures: Sequence[tuple[PendingWrite, str]], *, retry_at: Sequence[datetime]

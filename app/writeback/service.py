@@ -4,6 +4,7 @@ and queueing the flushes that write them."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.jobs import JobRequest, TaskName, defer
 from app.jobs.locks import connection_lock, flush_queueing_lock
 from app.writeback.repository import PendingWrite, WritebackRepository
-from connectors.base import WriteBack
+from connectors.base import AccountRecord, WriteBack
 
 # A write that failed this many times waits for an operator (it stays visible in the outbox).
 MAX_ATTEMPTS = 10
@@ -58,3 +59,16 @@ async def queue_due_flushes(session: AsyncSession) -> int:
     for connection_id in due:
         await defer(session, flush_request(connection_id))
     return len(due)
+
+
+async def queue_repairs(
+    session: AsyncSession, *, connection_id: uuid.UUID, records: Sequence[AccountRecord]
+) -> int:
+    """Queue a write wherever a record's icp-sync fields, as just read, differ from the verdict
+    icp-sync stands by (a hand edit, a CRM restore); returns how many were queued."""
+    held = [
+        (record.external_id, record.crm_verdict)
+        for record in records
+        if record.crm_verdict is not None and not record.archived
+    ]
+    return await WritebackRepository(session).queue_repairs(connection_id, held)

@@ -42,6 +42,7 @@ from hubspot.crm.properties import OptionInput, PropertyCreate, PropertyGroupCre
 
 from connectors.base import (
     AccountRecord,
+    CallObserver,
     FatalError,
     Page,
     RateLimiter,
@@ -49,6 +50,7 @@ from connectors.base import (
     SchemaReport,
     WriteBack,
     WriteResult,
+    ignore_call,
 )
 from connectors.hubspot.mapping import (
     ICP_GROUP,
@@ -138,6 +140,7 @@ class HubSpotConnector:
         timeout: float = 30.0,
         max_attempts: int = 6,
         sleep: Callable[[float], None] = time.sleep,
+        observe_call: CallObserver = ignore_call,
     ) -> None:
         settings = settings or {}
         self.mapping = PropertyMapping.from_settings(settings)
@@ -155,7 +158,11 @@ class HubSpotConnector:
         self._properties_api = properties.core_api
         self._groups_api = properties.groups_api
         self._call = HubSpotCaller(
-            rate_limiter=rate_limiter, sleep=sleep, max_attempts=max_attempts, timeout=timeout
+            rate_limiter=rate_limiter,
+            sleep=sleep,
+            max_attempts=max_attempts,
+            timeout=timeout,
+            observe_call=observe_call,
         )
         self._definitions: PropertyDefinitions | None = None
 
@@ -181,8 +188,8 @@ class HubSpotConnector:
         return _Progress.start(cursor, full=full, lookback=self.lookback)
 
     def _read_list(self, progress: _Progress, *, archived: bool) -> Iterator[Page]:
-        properties = self.mapping.properties_to_read()
         definitions = self._property_definitions()
+        properties = self.mapping.properties_to_read(definitions)
         what = "archived companies list" if archived else "companies list"
         while True:
             response = self._read_json(
@@ -207,8 +214,8 @@ class HubSpotConnector:
             return
 
     def _read_changed(self, progress: _Progress) -> Iterator[Page]:
-        properties = self.mapping.properties_to_read()
         definitions = self._property_definitions()
+        properties = self.mapping.properties_to_read(definitions)
         since = parse_hubspot_datetime(progress.since)
         assert since is not None
         while True:
@@ -263,7 +270,7 @@ class HubSpotConnector:
         definitions = self._property_definitions()
         request = BatchReadInputSimplePublicObjectId(
             inputs=[SimplePublicObjectId(id=i) for i in ids],
-            properties=self.mapping.properties_to_read(),
+            properties=self.mapping.properties_to_read(definitions),
             properties_with_history=[],
         )
         # A 207 lists the ids HubSpot could not find: those are simply not returned.

@@ -17,8 +17,10 @@ from typing import Any, Final
 from connectors import normalize
 from connectors.base import (
     FIELD_PARSERS,
+    VERDICT_KEYS,
     WRITEBACK_FIELDS,
     AccountRecord,
+    CrmVerdict,
     FatalError,
     extra_attribute_sources,
     mapped_sources,
@@ -185,9 +187,17 @@ class PropertyMapping:
             )
         return cls(sources=sources, extra_properties=extras)
 
-    def properties_to_read(self) -> list[str]:
-        """Every property a read must ask for."""
-        return sorted({*self.sources.values(), *self.extra_properties.values(), MODIFIED_PROPERTY})
+    def properties_to_read(self, definitions: PropertyDefinitions | None = None) -> list[str]:
+        """Every property a read must ask for; with the portal's definitions, also icp-sync's
+        own verdict properties that exist there (read back to repair hand edits)."""
+        own = (
+            [spec.name for spec in VERDICT_PROPERTIES if spec.name in definitions]
+            if definitions is not None
+            else []
+        )
+        return sorted(
+            {*self.sources.values(), *self.extra_properties.values(), MODIFIED_PROPERTY, *own}
+        )
 
     def to_record(
         self,
@@ -221,8 +231,18 @@ class PropertyMapping:
             updated = parse_hubspot_datetime(properties.get(MODIFIED_PROPERTY))
         except ValueError:
             updated = None
+        # A property asked for comes back, null or not: its key says the verdict was read.
+        verdict = (
+            CrmVerdict.parse({k: properties.get(ICP_PROPERTIES[k].name) for k in VERDICT_KEYS})
+            if ICP_PROPERTIES["score"].name in properties
+            else None
+        )
         return AccountRecord(
-            external_id=external_id, fields=fields, archived=archived, crm_updated_at=updated
+            external_id=external_id,
+            fields=fields,
+            archived=archived,
+            crm_updated_at=updated,
+            crm_verdict=verdict,
         )
 
 
@@ -288,6 +308,7 @@ ICP_PROPERTIES: Final[Mapping[str, PropertySpec]] = {
     ),
 }
 assert tuple(ICP_PROPERTIES) == WRITEBACK_FIELDS
+VERDICT_PROPERTIES: Final = tuple(ICP_PROPERTIES[key] for key in VERDICT_KEYS)
 
 IDEAL_CUSTOMER_PROFILE_TIERS: Final = {"A": "tier_1", "B": "tier_2", "C": "tier_3", "D": ""}
 # Hard limit of a HubSpot string property.

@@ -19,7 +19,14 @@ import urllib3
 from hubspot.crm.companies.exceptions import ApiException as CompaniesApiException
 from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
 
-from connectors.base import FatalError, RateLimiter, RetriableError
+from connectors.base import (
+    NO_ANSWER,
+    CallObserver,
+    FatalError,
+    RateLimiter,
+    RetriableError,
+    ignore_call,
+)
 
 __all__ = ["HubSpotCaller", "HubSpotRequestError", "backoff_delay"]
 
@@ -95,7 +102,8 @@ def rate_limit_wait(headers: Mapping[str, str] | None, body: Mapping[str, Any]) 
 
 
 class HubSpotCaller:
-    """Makes every HubSpot API call of one connector, and counts the HTTP attempts."""
+    """Makes every HubSpot API call of one connector, counts the HTTP attempts and tells
+    ``observe_call`` how each one ended."""
 
     def __init__(
         self,
@@ -105,9 +113,11 @@ class HubSpotCaller:
         max_attempts: int,
         timeout: float,
         rng: Callable[[], float] = random.random,
+        observe_call: CallObserver = ignore_call,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        self.observe_call = observe_call
         self.rate_limiter = rate_limiter
         self.sleep = sleep
         self.max_attempts = max_attempts
@@ -129,9 +139,10 @@ class HubSpotCaller:
                 self.rate_limiter.acquire()
             self.calls += 1
             try:
-                return method(*args, **kwargs)
+                result = method(*args, **kwargs)
             except _API_EXCEPTIONS as exc:
                 status = int(exc.status or 0)
+                self.observe_call(str(status) if status else NO_ANSWER)
                 body = error_body(exc)
                 message = str(body.get("message") or exc.reason or "no message")
                 if status == 429:
@@ -162,9 +173,14 @@ class HubSpotCaller:
                         detail=message,
                     ) from exc
             except (urllib3.exceptions.HTTPError, OSError) as exc:
+                self.observe_call(NO_ANSWER)
                 # Timeouts and dropped connections: the call may or may not have happened, and
                 # every call we make (reads, idempotent batch updates) is safe to repeat.
                 last_problem = f"{type(exc).__name__}: {exc}"
+            else:
+                # The client hands back the parsed body only: a non-error answer is a 2xx.
+                self.observe_call("200")
+                return result
             wait = backoff_delay(attempt, rng=self.rng)
             if attempt + 1 < self.max_attempts:
                 log.debug("HubSpot %s failed (%s); retrying in %.2fs", what, last_problem, wait)

@@ -44,6 +44,8 @@ from simple_salesforce import Salesforce
 
 from connectors.base import (
     AccountRecord,
+    AnyRecord,
+    CallObserver,
     FatalError,
     Page,
     RateLimiter,
@@ -51,6 +53,7 @@ from connectors.base import (
     SchemaReport,
     WriteBack,
     WriteResult,
+    ignore_call,
 )
 from connectors.salesforce.auth import SalesforceAuth
 from connectors.salesforce.mapping import (
@@ -121,7 +124,7 @@ class _Progress(ReadProgress):
         self.next_records_url: str | None = cursor.get("next_records_url")
         self.last_id: str | None = cursor.get("last_id")
 
-    def saw(self, records: Sequence[AccountRecord]) -> None:
+    def saw(self, records: Sequence[AnyRecord]) -> None:
         super().saw(records)
         if records:
             self.last_id = records[-1].external_id
@@ -170,6 +173,7 @@ class SalesforceConnector:
         max_attempts: int = 6,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
+        observe_call: CallObserver = ignore_call,
     ) -> None:
         settings = settings or {}
         self.mapping = FieldMapping.from_settings(settings)
@@ -187,6 +191,7 @@ class SalesforceConnector:
             rate_limiter=rate_limiter,
             timeout=timeout,
             verify=self._ca_file(settings.get("ca_bundle")),
+            observe_call=observe_call,
         )
         meter_session(self.session, meter)
         auth = SalesforceAuth(

@@ -23,8 +23,10 @@ from typing import Any, Final
 from connectors import normalize
 from connectors.base import (
     FIELD_PARSERS,
+    VERDICT_KEYS,
     WRITEBACK_FIELDS,
     AccountRecord,
+    CrmVerdict,
     FatalError,
     WriteResult,
     extra_attribute_sources,
@@ -202,9 +204,12 @@ class FieldMapping:
 
     def fields_to_read(self, definitions: FieldDefinitions | None = None) -> list[str]:
         """The SELECT list: Id, IsDeleted, SystemModstamp and every mapped field (those the
-        org has, when its definitions are known)."""
+        org has, and icp-sync's own verdict fields, when its definitions are known)."""
         wanted = dict.fromkeys([*self.sources.values(), *self.extra_fields.values()])
         if definitions is not None:
+            # icp-sync's own verdict fields too, where the org has them: read back to repair
+            # hand edits and restores.
+            wanted.update((spec.name, None) for spec in VERDICT_FIELDS)
             wanted = {name: None for name in wanted if name in definitions}
         envelope = [ID_FIELD, DELETED_FIELD, MODIFIED_FIELD]
         return envelope + sorted(name for name in wanted if name not in envelope)
@@ -243,8 +248,17 @@ class FieldMapping:
             archived = bool(normalize.to_bool(record.get(DELETED_FIELD)))
         except ValueError:
             archived = False
+        verdict = (
+            CrmVerdict.parse({k: record.get(ICP_FIELDS[k].name) for k in VERDICT_KEYS})
+            if ICP_FIELDS["score"].name in record
+            else None
+        )
         return AccountRecord(
-            external_id=external_id, fields=fields, archived=archived, crm_updated_at=updated
+            external_id=external_id,
+            fields=fields,
+            archived=archived,
+            crm_updated_at=updated,
+            crm_verdict=verdict,
         )
 
 
@@ -338,6 +352,7 @@ ICP_FIELDS: Final[Mapping[str, FieldSpec]] = {
     ),
 }
 assert tuple(ICP_FIELDS) == WRITEBACK_FIELDS
+VERDICT_FIELDS: Final = tuple(ICP_FIELDS[key] for key in VERDICT_KEYS)
 
 
 def schema_problem(spec: FieldSpec, existing: FieldInfo | None) -> str | None:

@@ -32,7 +32,14 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from connectors.base import FatalError, RateLimiter, RetriableError
+from connectors.base import (
+    NO_ANSWER,
+    CallObserver,
+    FatalError,
+    RateLimiter,
+    RetriableError,
+    ignore_call,
+)
 
 __all__ = [
     "ApiMeter",
@@ -114,7 +121,9 @@ class ApiMeter:
         rate_limiter: RateLimiter | None,
         timeout: float,
         verify: str | None = None,
+        observe_call: CallObserver = ignore_call,
     ) -> None:
+        self.observe_call = observe_call
         self.rate_limiter = rate_limiter
         self.timeout = timeout
         self.verify = verify
@@ -132,6 +141,7 @@ class ApiMeter:
 
     def after_send(self, response: requests.Response) -> None:
         """Remember the answer's headers and the API usage it reports."""
+        self.observe_call(str(response.status_code))
         self.last_headers = response.headers
         limit_info = response.headers.get("Sforce-Limit-Info")
         if limit_info:
@@ -158,7 +168,11 @@ class MeteredAdapter(BaseAdapter):
             # Set here, not only on the session: REQUESTS_CA_BUNDLE would override session.verify.
             kwargs["verify"] = self.meter.verify
         self.meter.before_send()
-        response = self.inner.send(request, **kwargs)
+        try:
+            response = self.inner.send(request, **kwargs)
+        except requests.RequestException:
+            self.meter.observe_call(NO_ANSWER)
+            raise
         self.meter.after_send(response)
         return response
 

@@ -262,3 +262,49 @@ async def test_what_if_with_malformed_json_is_400(app_client, read_headers):
     )
     assert response.status_code == 400
     assert response.json()["error"] == "BadRequest"
+
+
+async def test_activation_answers_with_the_rescore_job_which_the_jobs_api_follows(
+    app_client, write_headers, read_headers, example_icp_yaml
+):
+    first = await app_client.post(
+        "/api/v1/icps", content=example_icp_yaml, headers=write_headers | YAML
+    )
+    second = await app_client.post(
+        "/api/v1/icps",
+        content=example_icp_yaml.replace(b"name:", b"name: v2 of", 1),
+        headers=write_headers | YAML,
+    )
+
+    activated = (
+        await app_client.post(f"/api/v1/icps/{first.json()['id']}/activate", headers=write_headers)
+    ).json()
+    job = await app_client.get(f"/api/v1/jobs/{activated['rescore_job_id']}", headers=read_headers)
+    # No worker runs here: the first rescore still waits, so the next activation joins it.
+    joined = (
+        await app_client.post(f"/api/v1/icps/{second.json()['id']}/activate", headers=write_headers)
+    ).json()
+    again = (
+        await app_client.post(f"/api/v1/icps/{second.json()['id']}/activate", headers=write_headers)
+    ).json()
+    metrics = (await app_client.get("/metrics")).text
+
+    assert activated["status"] == "active"
+    assert job.status_code == 200
+    assert job.json()["task"] == "accounts.rescore_all"
+    assert job.json()["status"] == "todo"
+    assert job.json()["attempts"] == 0
+    assert job.json()["queued_at"] is not None
+    assert job.json()["started_at"] is None and job.json()["finished_at"] is None
+    assert joined["rescore_job_id"] == activated["rescore_job_id"]
+    assert again["rescore_job_id"] is None  # already active: nothing to rescore
+    assert 'icp_sync_job_queue_depth{task="accounts.rescore_all"} 1.0' in metrics
+
+
+async def test_an_unknown_job_is_a_404_and_an_id_beyond_bigint_a_422(app_client, read_headers):
+    missing = await app_client.get("/api/v1/jobs/987654321", headers=read_headers)
+    beyond = await app_client.get("/api/v1/jobs/9223372036854775808", headers=read_headers)
+
+    assert missing.status_code == 404
+    assert "987654321" in missing.json()["detail"][0]["message"]
+    assert beyond.status_code == 422

@@ -37,7 +37,7 @@ def _backoffs(sleeps: list[float]) -> list[float]:
     return [s for s in sleeps if s < 10.0]
 
 
-def test_reads_and_writes_succeed_through_frequent_429s_and_5xx(
+def test_reads_and_writes_succeed_through_frequent_429s_and_5xx_and_every_attempt_is_observed(
     hubspot_admin: SandboxAdmin,
     hubspot: HubSpot,
     make_connector: Callable[..., HubSpotConnector],
@@ -55,7 +55,8 @@ def test_reads_and_writes_succeed_through_frequent_429s_and_5xx(
     since = {"modified_since": datetime.now(UTC).isoformat()}
     hubspot_admin.faults(error_rate=0.3, status_codes=[429, 500, 503], seed=8)
     calls_before = hubspot_admin.stats()["total"]
-    connector = make_connector()
+    answered: list[str] = []
+    connector = make_connector(observe_call=answered.append)
 
     records = [r for p in connector.read_pages(cursor=None, full=True) for r in p.records]
     results = connector.write_batch([WriteBack(i, VERDICT) for i in ids])  # POST
@@ -67,6 +68,10 @@ def test_reads_and_writes_succeed_through_frequent_429s_and_5xx(
     # properties, 3 live pages, 1 archived, 1 batch update, 1 search: 7 calls without faults
     assert connector.api_calls == hubspot_admin.stats()["total"] - calls_before
     assert connector.api_calls > 7
+    assert len(answered) == connector.api_calls
+    assert set(answered) <= {"200", "429", "500", "503"}
+    assert answered.count("429") == hubspot_admin.stats()["rate_limited"] >= 1
+    assert answered.count("200") == 7
     assert hubspot_admin.stats()["rate_limited"] >= 1
     assert 10.0 in sleeps  # a 429 waits out HubSpot's rolling window
     backoffs = _backoffs(sleeps)

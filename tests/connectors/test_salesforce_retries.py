@@ -46,7 +46,7 @@ def _everything(connector: SalesforceConnector) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_reads_and_writes_succeed_through_30_percent_5xx_and_timeouts(
+def test_reads_and_writes_succeed_through_30_percent_5xx_and_timeouts_and_every_attempt_is_observed(
     sf_admin: SandboxAdmin,
     sf: Salesforce,
     make_sf_connector: Callable[..., SalesforceConnector],
@@ -64,7 +64,8 @@ def test_reads_and_writes_succeed_through_30_percent_5xx_and_timeouts(
         error_rate=0.25, status_codes=[500, 502, 503], timeout_rate=0.1, timeout_seconds=1.0, seed=3
     )
     calls_before = sf_admin.stats()["total"]
-    connector = make_sf_connector(timeout=0.3)
+    answered: list[str] = []
+    connector = make_sf_connector(timeout=0.3, observe_call=answered.append)
 
     read = _everything(connector)  # describe, query, one more page: 3 calls
     results = [  # 5 PATCHes
@@ -86,6 +87,8 @@ def test_reads_and_writes_succeed_through_30_percent_5xx_and_timeouts(
     assert connector.api_calls == sf_admin.stats()["total"] - calls_before  # every attempt counted
     assert connector.api_calls > 15  # 15 calls without faults
     assert len(sleeps) == connector.api_calls - 15
+    assert len(answered) == connector.api_calls
+    assert {"200", "no_answer"} <= set(answered) <= {"200", "201", "500", "502", "503", "no_answer"}
     assert len(set(sleeps)) == len(sleeps)  # jittered, not fixed
     assert all(0 <= s <= BACKOFF_CAP_SECONDS for s in sleeps)
     retried = " ".join(caplog.messages)

@@ -67,7 +67,7 @@ async def activate_example_icp(database, path: Path = EXAMPLES / "icp.yaml"):
     source = path.read_bytes()
     async with database.transaction() as session:
         version, _ = await apply_icp(session, source=source, content_type="application/yaml")
-        return await activate_icp(session, icp_id=version.id)
+        return (await activate_icp(session, icp_id=version.id)).version
 
 
 async def sync(database, connection_id: uuid.UUID, mode: str = "full"):

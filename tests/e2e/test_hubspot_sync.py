@@ -326,3 +326,63 @@ async def test_a_connection_shows_its_last_sync(database, hubspot_admin, app_cli
     ).json()["last_sync"]
     assert shown["id"] == str(run.id) and shown["status"] == "succeeded"
     assert shown["counts"]["written"] == 30 and shown["finished_at"] is not None
+
+
+async def test_a_sync_is_counted_in_metrics_with_every_crm_call_it_made(database, hubspot_admin):
+    from prometheus_client import REGISTRY
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    hubspot_admin.reset(seed=3, companies=300)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, hubspot_admin.url)
+    runs_before = sample("icp_sync_sync_runs_total", kind="hubspot", status="succeeded")
+    answered_before = sample("icp_sync_crm_calls_total", kind="hubspot", status="200")
+    crm_calls_before = hubspot_admin.stats()["total"]
+
+    run = await sync(database, connection_id)
+
+    assert run.status == "succeeded", run.error
+    assert sample("icp_sync_sync_runs_total", kind="hubspot", status="succeeded") == runs_before + 1
+    answered = sample("icp_sync_crm_calls_total", kind="hubspot", status="200") - answered_before
+    assert answered == hubspot_admin.stats()["total"] - crm_calls_before
+    assert answered >= run.counts["api_calls"] > 0
+
+
+async def test_a_full_sync_repairs_icp_fields_edited_by_hand_or_lost_in_a_restore(
+    database, database_url, hubspot_admin, hubspot
+):
+    from hubspot.crm.companies import SimplePublicObjectInput
+
+    hubspot_admin.reset(seed=3, companies=200)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, hubspot_admin.url)
+    await sync(database, connection_id)
+    stored = _stored(database_url, connection_id)
+    edited, restored = sorted(stored)[:3], sorted(stored)[3:5]
+    for external_id in edited:  # a rep overrides the verdict by hand
+        hubspot.crm.companies.basic_api.update(
+            external_id,
+            SimplePublicObjectInput(
+                properties={"icp_tier": "A", "icp_fit_score": "99", "icp_is_sql": "true"}
+            ),
+        )
+    for external_id in restored:  # a CRM restore from before icp-sync wrote anything
+        hubspot.crm.companies.basic_api.update(
+            external_id,
+            SimplePublicObjectInput(
+                properties=dict.fromkeys(("icp_tier", "icp_fit_score", "icp_is_mql"), "")
+            ),
+        )
+    writes_before = calls(hubspot_admin, BATCH_UPDATE)
+
+    run = await sync(database, connection_id)
+
+    assert run.status == "succeeded", run.error
+    assert run.counts["repaired"] == 5
+    assert run.counts["written"] == 5
+    assert calls(hubspot_admin, BATCH_UPDATE) == writes_before + 1
+    _assert_crm_matches(hubspot, _stored(database_url, connection_id))
+    again = await sync(database, connection_id)
+    assert again.counts["repaired"] == 0 and again.counts["written"] == 0

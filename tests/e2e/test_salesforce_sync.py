@@ -211,3 +211,32 @@ async def test_daily_limit_stops_the_sync_cleanly_and_it_resumes_without_loss(
     assert finished.status == "succeeded", finished.error
     assert len(_stored(database_url, connection_id)) == 6000
     assert _outbox(database_url) == 0
+
+
+async def test_a_full_sync_repairs_icp_fields_edited_by_hand_or_lost_in_a_restore(
+    database, database_url, sf_admin, sf, salesforce_server
+):
+    sf_admin.reset(seed=4, accounts=150, opportunities_per_account=0)
+    await activate_example_icp(database)
+    connection_id = await salesforce_connection(database, salesforce_server)
+    await _sync(database, connection_id)
+    stored = _stored(database_url, connection_id)
+    edited, restored = sorted(stored)[:2], sorted(stored)[2:5]
+    for account_id in edited:  # a rep overrides the verdict by hand
+        sf.Account.update(account_id, {"ICP_Tier__c": "A", "ICP_Fit_Score__c": 99})
+    for account_id in restored:  # a restore from before icp-sync wrote anything
+        sf.Account.update(
+            account_id,
+            {"ICP_Tier__c": None, "ICP_Fit_Score__c": None, "ICP_Version__c": None},
+        )
+    writes_before = _writes(sf_admin)
+
+    run, _ = await _sync(database, connection_id)
+
+    assert run.status == "succeeded", run.error
+    assert run.counts["repaired"] == 5
+    assert run.counts["written"] == 5
+    assert _writes(sf_admin) == writes_before + 1
+    _assert_crm_matches(sf, _stored(database_url, connection_id))
+    again, _ = await _sync(database, connection_id)
+    assert again.counts["repaired"] == 0 and again.counts["written"] == 0

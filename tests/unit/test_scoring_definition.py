@@ -121,7 +121,7 @@ def test_every_op_is_accepted_with_its_value_shape(criterion):
     parse_definition(with_criterion(**criterion))
 
 
-def test_canonical_fields_cover_design_section_3_1():
+def test_canonical_fields_cover_design_sections_3_1_and_8():
     assert set(CANONICAL_FIELDS) == {
         "external_id",
         "name",
@@ -139,6 +139,11 @@ def test_canonical_fields_cover_design_section_3_1():
         "lifecycle_stage",
         "is_customer",
         "open_deals",
+        "won_deals",
+        "lost_deals",
+        "won_amount",
+        "last_won_at",
+        "contacts",
         "lifetime_value",
         "nps",
         "attributes",
@@ -399,3 +404,81 @@ def test_the_model_forbids_extra_keys_everywhere():
         definition.qualification.mql,
     ):
         assert part.model_config.get("extra") == "forbid"
+
+
+PERSONA_ICP = {
+    "name": "With personas",
+    "personas": [
+        {
+            "id": "economic_buyer",
+            "label": "Economic buyer",
+            "seniority": ["c_level", "vp"],
+            "functions": ["marketing", "executive"],
+        },
+        {"id": "seo_champion", "title_keywords": ["seo", "organic search"]},
+    ],
+    "criteria": [
+        {"id": "buyer", "field": "personas.economic_buyer", "op": "gte", "value": 1, "weight": 15},
+        {"id": "won", "field": "won_deals", "op": "gte", "value": 1, "weight": 10},
+    ],
+    "qualification": {
+        "mql": {"min_score": 10},
+        "sql": {
+            "min_score": 20,
+            "require": [{"field": "personas.seo_champion", "op": "gte", "value": 1}],
+        },
+    },
+}
+
+
+def test_personas_and_deal_roll_ups_are_fields_a_criterion_can_use():
+    definition = parse_definition(PERSONA_ICP)
+
+    assert [p.id for p in definition.personas] == ["economic_buyer", "seo_champion"]
+    assert definition.personas[0].seniority == ["c_level", "vp"]
+    assert definition.criteria[0].field == "personas.economic_buyer"
+
+
+def test_persona_mistakes_are_each_reported_with_their_path():
+    broken = {
+        **PERSONA_ICP,
+        "personas": [
+            {"id": "economic_buyer", "seniority": ["boss"]},
+            {"id": "economic_buyer", "functions": ["marketing"]},
+            {"id": "nobody"},
+            {"id": "blank", "title_keywords": ["--"]},
+        ],
+        "criteria": [
+            {"id": "x", "field": "personas.ghost", "op": "gte", "value": 1, "weight": 5},
+            {
+                "id": "y",
+                "field": "personas.economic_buyer",
+                "op": "eq",
+                "value": "many",
+                "weight": 5,
+            },
+        ],
+    }
+
+    with pytest.raises(IcpDefinitionError) as error:
+        parse_definition(broken)
+
+    problems = {(p["path"], p["message"].split(":")[0]) for p in error.value.problems}
+    paths = {path for path, _ in problems}
+    assert "personas[0].seniority[0]" in paths
+    assert ("personas[1].id", "id 'economic_buyer' is already used by personas[0]") in problems
+    assert ("personas[2]", "a persona needs seniority, functions or title_keywords") in problems
+    assert "personas[3].title_keywords[0]" in paths
+    assert ("criteria[0].field", "unknown persona 'ghost'") in problems
+    assert "criteria[1].value" in paths
+
+
+def test_an_exported_definition_lists_personas_between_description_and_criteria():
+    from app.scoring import ordered_definition
+
+    exported = ordered_definition(
+        {"criteria": [], "personas": [{"title_keywords": ["seo"], "id": "s"}], "name": "n"}
+    )
+
+    assert list(exported) == ["name", "personas", "criteria"]
+    assert list(exported["personas"][0]) == ["id", "title_keywords"]

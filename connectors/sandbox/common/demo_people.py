@@ -244,7 +244,7 @@ _MANAGER: Final = ("{} Manager", "Senior {} Manager", "Sr. {} Manager", "Mgr, {}
 _INDIVIDUAL: Final = ("{}", "{}", "{}", "Senior {}", "Sr. {}", "Junior {}", "Lead {}", "{} II")
 _REGIONS: Final = (" - EMEA", ", North America", " (APAC)", " - US East", ", DACH")
 # Titles that say nothing about seniority or function.
-_VAGUE: Final = ("Consultant", "Team Member", "Associate", "Staff", "Advisor")
+_VAGUE: Final = ("Team Member", "Associate", "Staff", "Advisor", "Board Member")
 # Seniority, weight; None: a vague title.
 _SENIORITIES: Final = (
     ("c_level", 7),

@@ -1,0 +1,188 @@
+"""Every SQL statement about contacts and their companies."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import driver_connection
+from app.core.links import changed_links, replace_links
+from app.models import Account, Contact, ContactAccount
+from app.scoring.definition import Persona
+from app.scoring.titles import classify_contact
+from connectors.base import ContactRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFilters:
+    """What a contacts list is narrowed to."""
+
+    account_id: int | None = None
+    connection_id: uuid.UUID | None = None
+    persona: Persona | None = None
+
+
+def persona_condition(persona: Persona) -> ColumnElement[bool]:
+    """The persona as SQL: the same rule as ``PersonaMatcher`` (seniority, function, title
+    keywords as whole words, case-insensitive), so lists agree with scoring."""
+    condition: ColumnElement[bool] = true()
+    if persona.seniority:
+        condition &= Contact.seniority.in_(persona.seniority)
+    if persona.functions:
+        condition &= Contact.function.in_(persona.functions)
+    if persona.title_keywords:
+        words = [
+            r"\W+".join(re.escape(word) for word in re.split(r"\W+", keyword) if word)
+            for keyword in persona.title_keywords
+        ]
+        # PostgreSQL's \m and \M: the start and end of a word.
+        condition &= Contact.title.regexp_match(rf"\m({'|'.join(words)})\M", flags="i")
+    return condition
+
+
+class ContactRepository:
+    """Upserts contacts, classified, with their company links; reads them for the API."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert(self, connection_id: uuid.UUID, contacts: Sequence[ContactRecord]) -> set[str]:
+        """Store contacts by (connection, CRM id), each with the seniority and function its
+        title and buying role say, and their company links. Returns the CRM ids of the
+        companies whose people changed (as ``DealRepository.upsert`` does for deals)."""
+        latest = {contact.external_id: contact for contact in contacts}
+        if not latest:
+            return set()
+        rows = list(latest.values())
+        classes = [classify_contact(c.title, c.buying_role) for c in rows]
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            """
+            INSERT INTO contacts AS c (connection_id, external_id, name, email_domain, title,
+                                       department, buying_role, seniority, function,
+                                       crm_updated_at, archived)
+            SELECT %b, * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[],
+                                     %b::text[], %b::text[], %b::text[], %b::text[],
+                                     %b::timestamptz[], %b::boolean[])
+            ON CONFLICT (connection_id, external_id) DO UPDATE SET
+                name = EXCLUDED.name, email_domain = EXCLUDED.email_domain,
+                title = EXCLUDED.title, department = EXCLUDED.department,
+                buying_role = EXCLUDED.buying_role, seniority = EXCLUDED.seniority,
+                function = EXCLUDED.function, crm_updated_at = EXCLUDED.crm_updated_at,
+                archived = EXCLUDED.archived, updated_at = now()
+            WHERE (c.name, c.email_domain, c.title, c.department, c.buying_role, c.seniority,
+                   c.function, c.archived)
+                  IS DISTINCT FROM
+                  (EXCLUDED.name, EXCLUDED.email_domain, EXCLUDED.title, EXCLUDED.department,
+                   EXCLUDED.buying_role, EXCLUDED.seniority, EXCLUDED.function,
+                   EXCLUDED.archived)
+            RETURNING external_id
+            """,
+            (
+                connection_id,
+                [c.external_id for c in rows],
+                [c.name for c in rows],
+                [c.email_domain for c in rows],
+                [c.title for c in rows],
+                [c.department for c in rows],
+                [c.buying_role for c in rows],
+                [k.seniority for k in classes],
+                [k.function for k in classes],
+                [c.crm_updated_at for c in rows],
+                [c.archived for c in rows],
+            ),
+        )
+        changed = {row[0] for row in await cursor.fetchall()}  # type: ignore[index]
+        return changed_links(
+            await replace_links(
+                connection,
+                table="contact_accounts",
+                owner="contact_id",
+                owners="contacts",
+                connection_id=connection_id,
+                links={c.external_id: c.account_external_ids for c in rows},
+            ),
+            changed,
+        )
+
+    async def of_accounts(
+        self, account_ids: Sequence[int]
+    ) -> dict[int, list[tuple[str | None, str | None, str]]]:
+        """Per account, its live contacts as (title, seniority, function); accounts of a
+        connection whose contacts were never synced are left out (unknown, not none)."""
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            """
+            SELECT a.id, ct.title, ct.seniority, ct.function
+            FROM unnest(%b::bigint[]) AS t(id)
+            JOIN accounts a ON a.id = t.id
+            JOIN connections c ON c.id = a.connection_id AND c.contacts_synced_at IS NOT NULL
+            LEFT JOIN contact_accounts ca ON ca.connection_id = a.connection_id
+                                         AND ca.account_external_id = a.external_id
+            LEFT JOIN contacts ct ON ct.id = ca.contact_id AND NOT ct.archived
+            """,
+            (list(account_ids),),
+        )
+        people: dict[int, list[tuple[str | None, str | None, str]]] = {}
+        rows: list[tuple[int, str | None, str | None, str | None]] = await cursor.fetchall()  # type: ignore[assignment]
+        for account_id, title, seniority, function in rows:
+            found = people.setdefault(account_id, [])
+            if function is not None:  # an account without contacts still gets its empty list
+                found.append((title, seniority, function))
+        return people
+
+    async def archive(self, connection_id: uuid.UUID, external_ids: Sequence[str]) -> set[str]:
+        """Mark contacts the CRM deleted as archived; returns the CRM ids of the companies they
+        were linked to (to be rescored: an archived record counts no more)."""
+        if not external_ids:
+            return set()
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            """
+            WITH gone AS (
+                UPDATE contacts SET archived = true, updated_at = now()
+                WHERE connection_id = %b AND external_id = ANY(%b) AND NOT archived
+                RETURNING id
+            )
+            SELECT DISTINCT l.account_external_id
+            FROM contact_accounts l JOIN gone ON gone.id = l.contact_id
+            """,
+            (connection_id, list(external_ids)),
+        )
+        return {row[0] for row in await cursor.fetchall()}  # type: ignore[index]
+
+    async def page(
+        self, filters: ContactFilters, *, after_id: int, limit: int
+    ) -> Sequence[tuple[Contact, list[str]]]:
+        """Live contacts by id after ``after_id``, each with its companies' CRM ids."""
+        query = select(Contact).where(Contact.id > after_id, Contact.archived.is_(False))
+        if filters.connection_id is not None:
+            query = query.where(Contact.connection_id == filters.connection_id)
+        if filters.persona is not None:
+            query = query.where(persona_condition(filters.persona))
+        if filters.account_id is not None:
+            query = query.where(
+                select(ContactAccount.contact_id)
+                .join(
+                    Account,
+                    (Account.connection_id == ContactAccount.connection_id)
+                    & (Account.external_id == ContactAccount.account_external_id),
+                )
+                .where(ContactAccount.contact_id == Contact.id, Account.id == filters.account_id)
+                .exists()
+            )
+        contacts = (await self.session.scalars(query.order_by(Contact.id).limit(limit))).all()
+        links = await self.session.execute(
+            select(ContactAccount.contact_id, ContactAccount.account_external_id).where(
+                ContactAccount.contact_id.in_([c.id for c in contacts])
+            )
+        )
+        companies: dict[int, list[str]] = {}
+        for contact_id, external_id in links.all():
+            companies.setdefault(contact_id, []).append(external_id)
+        return [(contact, sorted(companies.get(contact.id, []))) for contact in contacts]

@@ -1,0 +1,184 @@
+"""Every SQL statement about deals and their companies."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import driver_connection
+from app.core.links import changed_links, replace_links
+from app.models import Account, Deal, DealAccount
+from connectors.base import DealRecord
+
+
+@dataclass(frozen=True, slots=True)
+class DealFilters:
+    """What a deals list is narrowed to."""
+
+    account_id: int | None = None
+    connection_id: uuid.UUID | None = None
+    is_closed: bool | None = None
+    is_won: bool | None = None
+
+
+class DealRepository:
+    """Upserts deals with their company links; reads them for the API."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert(self, connection_id: uuid.UUID, deals: Sequence[DealRecord]) -> set[str]:
+        """Store deals by (connection, CRM id) with their company links (replacing the links
+        of each deal given). Returns the CRM ids of the companies whose deals changed: every
+        company a changed deal is or was linked to, and those a link was added to or removed
+        from. Deals read again unchanged touch nothing."""
+        latest = {deal.external_id: deal for deal in deals}
+        if not latest:
+            return set()
+        rows = list(latest.values())
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            """
+            INSERT INTO deals AS d (connection_id, external_id, name, pipeline, stage,
+                                    is_closed, is_won, stage_known, amount, created_at,
+                                    closed_at, crm_updated_at, archived)
+            SELECT %b, * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[],
+                                     %b::boolean[], %b::boolean[], %b::boolean[],
+                                     %b::float8[], %b::timestamptz[], %b::timestamptz[],
+                                     %b::timestamptz[], %b::boolean[])
+            ON CONFLICT (connection_id, external_id) DO UPDATE SET
+                name = EXCLUDED.name, pipeline = EXCLUDED.pipeline, stage = EXCLUDED.stage,
+                is_closed = EXCLUDED.is_closed, is_won = EXCLUDED.is_won,
+                stage_known = EXCLUDED.stage_known, amount = EXCLUDED.amount,
+                created_at = EXCLUDED.created_at, closed_at = EXCLUDED.closed_at,
+                crm_updated_at = EXCLUDED.crm_updated_at, archived = EXCLUDED.archived,
+                updated_at = now()
+            WHERE (d.name, d.pipeline, d.stage, d.is_closed, d.is_won, d.stage_known, d.amount,
+                   d.created_at, d.closed_at, d.archived)
+                  IS DISTINCT FROM
+                  (EXCLUDED.name, EXCLUDED.pipeline, EXCLUDED.stage, EXCLUDED.is_closed,
+                   EXCLUDED.is_won, EXCLUDED.stage_known, EXCLUDED.amount, EXCLUDED.created_at,
+                   EXCLUDED.closed_at, EXCLUDED.archived)
+            RETURNING external_id
+            """,
+            (
+                connection_id,
+                [d.external_id for d in rows],
+                [d.name for d in rows],
+                [d.pipeline for d in rows],
+                [d.stage for d in rows],
+                [d.is_closed for d in rows],
+                [d.is_won for d in rows],
+                [d.stage_known for d in rows],
+                [d.amount for d in rows],
+                [d.created_at for d in rows],
+                [d.closed_at for d in rows],
+                [d.crm_updated_at for d in rows],
+                [d.archived for d in rows],
+            ),
+        )
+        changed = {row[0] for row in await cursor.fetchall()}  # type: ignore[index]
+        return changed_links(
+            await replace_links(
+                connection,
+                table="deal_accounts",
+                owner="deal_id",
+                owners="deals",
+                connection_id=connection_id,
+                links={d.external_id: d.account_external_ids for d in rows},
+            ),
+            changed,
+        )
+
+    async def rollups(self, account_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Per account, its live deals rolled up (DESIGN §8); accounts of a connection whose
+        deals were never synced are left out (their roll-ups are unknown, not zero)."""
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            """
+            SELECT a.id,
+                   count(d.id) FILTER (WHERE d.is_won),
+                   count(d.id) FILTER (WHERE d.is_closed AND NOT d.is_won),
+                   count(d.id) FILTER (WHERE NOT d.is_closed),
+                   coalesce(sum(d.amount) FILTER (WHERE d.is_won), 0),
+                   max(d.closed_at) FILTER (WHERE d.is_won)
+            FROM unnest(%b::bigint[]) AS t(id)
+            JOIN accounts a ON a.id = t.id
+            JOIN connections c ON c.id = a.connection_id AND c.deals_synced_at IS NOT NULL
+            LEFT JOIN deal_accounts da ON da.connection_id = a.connection_id
+                                      AND da.account_external_id = a.external_id
+            LEFT JOIN deals d ON d.id = da.deal_id AND NOT d.archived
+            GROUP BY a.id
+            """,
+            (list(account_ids),),
+        )
+        rows: list[tuple[int, int, int, int, float, datetime | None]] = await cursor.fetchall()  # type: ignore[assignment]
+        return {
+            account_id: {
+                "won_deals": won,
+                "lost_deals": lost,
+                "open_deals": open_,
+                "won_amount": amount,
+                "last_won_at": last_won.isoformat() if last_won else None,
+            }
+            for account_id, won, lost, open_, amount, last_won in rows
+        }
+
+    async def archive(self, connection_id: uuid.UUID, external_ids: Sequence[str]) -> set[str]:
+        """Mark deals the CRM deleted as archived; returns the CRM ids of the companies they
+        were linked to (to be rescored: an archived record counts no more)."""
+        if not external_ids:
+            return set()
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            """
+            WITH gone AS (
+                UPDATE deals SET archived = true, updated_at = now()
+                WHERE connection_id = %b AND external_id = ANY(%b) AND NOT archived
+                RETURNING id
+            )
+            SELECT DISTINCT l.account_external_id
+            FROM deal_accounts l JOIN gone ON gone.id = l.deal_id
+            """,
+            (connection_id, list(external_ids)),
+        )
+        return {row[0] for row in await cursor.fetchall()}  # type: ignore[index]
+
+    async def page(
+        self, filters: DealFilters, *, after_id: int, limit: int
+    ) -> Sequence[tuple[Deal, list[str]]]:
+        """Live deals by id after ``after_id``, each with its companies' CRM ids."""
+        query = select(Deal).where(Deal.id > after_id, Deal.archived.is_(False))
+        if filters.connection_id is not None:
+            query = query.where(Deal.connection_id == filters.connection_id)
+        if filters.is_closed is not None:
+            query = query.where(Deal.is_closed.is_(filters.is_closed))
+        if filters.is_won is not None:
+            query = query.where(Deal.is_won.is_(filters.is_won))
+        if filters.account_id is not None:
+            query = query.where(
+                select(DealAccount.deal_id)
+                .join(
+                    Account,
+                    (Account.connection_id == DealAccount.connection_id)
+                    & (Account.external_id == DealAccount.account_external_id),
+                )
+                .where(DealAccount.deal_id == Deal.id, Account.id == filters.account_id)
+                .exists()
+            )
+        deals = (await self.session.scalars(query.order_by(Deal.id).limit(limit))).all()
+        links = await self.session.execute(
+            select(DealAccount.deal_id, DealAccount.account_external_id).where(
+                DealAccount.deal_id.in_([d.id for d in deals])
+            )
+        )
+        companies: dict[int, list[str]] = {}
+        for deal_id, external_id in links.all():
+            companies.setdefault(deal_id, []).append(external_id)
+        return [(deal, sorted(companies.get(deal.id, []))) for deal in deals]
