@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXTERNAL_DB ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install run serve test test-external lint format bench fuzz constraints clean
+.PHONY: install run serve test test-external lint format bench fuzz peers constraints clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench: install  ## benchmarks; figures printed and written to README's Performan
 fuzz: install  ## schemathesis against the served API with an admin key (installs schemathesis)
 	$(BIN)/python -m pip install --quiet 'schemathesis>=4,<5'
 	$(BIN)/python -m tests.fuzz $(FUZZ_ARGS)
+
+peers: install  ## tap-hubspot and tap-salesforce, unchanged, against the fakes (installs them under .peers/)
+	$(BIN)/python -m tests.peers $(PEERS)
 
 constraints:  ## pin every runtime dependency for the image (the Dockerfile installs with it)
 	rm -rf .venv-constraints

@@ -8,6 +8,7 @@ import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -320,6 +321,78 @@ def icp_list() -> None:
     for status, reference, icp_id, created in run_with_database(work):
         marker = "*" if status == "active" else " "
         typer.echo(f"{marker} {reference:<40} {status:<8} {created}  {icp_id}")
+
+
+@icp_cli.command("backtest")
+def icp_backtest(
+    reference: Annotated[str, typer.Argument(metavar="REFERENCE", hidden=True)],
+    closed_after: Annotated[
+        datetime | None, typer.Option(metavar="DATE", help="deals closed on or after")
+    ] = None,
+    closed_before: Annotated[
+        datetime | None, typer.Option(metavar="DATE", help="deals closed before")
+    ] = None,
+) -> None:
+    """How a version's tiers did against the deals that closed: a table per tier.
+
+    REFERENCE is a version id or NAME@VERSION, active or not.
+    """
+    from app.icps.service import find_icp
+    from app.insights.schemas import Window
+    from app.insights.service import backtest_icp
+
+    window = Window(
+        closed_after=closed_after.replace(tzinfo=closed_after.tzinfo or UTC)
+        if closed_after
+        else None,
+        closed_before=closed_before.replace(tzinfo=closed_before.tzinfo or UTC)
+        if closed_before
+        else None,
+    )
+
+    async def work(database: Database) -> tuple[str, dict[str, Any]]:
+        async with database.transaction() as session:
+            version = await find_icp(session, reference=reference)
+            return version.label, await backtest_icp(session, icp_id=version.id, window=window)
+
+    label, figures = run_with_database(work)
+    for line in backtest_table(label, figures):
+        typer.echo(line)
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def backtest_table(label: str, figures: dict[str, Any]) -> list[str]:
+    """A backtest as lines a person reads: the sample, then one row per tier and flag."""
+    sample = figures["sample"]
+    lines = [
+        f"{label}: {sample['accounts']:,} accounts with closed deals, {sample['won']:,} won "
+        f"(base rate {_percent(sample['base_rate'])})",
+        f"{'':<5}{'accounts':>10}{'won':>8}{'win rate':>10}{'95% interval':>18}"
+        f"{'of accounts':>13}{'of wins':>10}{'lift':>7}",
+    ]
+    for tier in figures["tiers"]:
+        interval = tier["win_rate_ci"]
+        bounds = f"{_percent(interval[0])}–{_percent(interval[1])}" if interval else "—"
+        lift = f"{tier['lift']:.2f}×" if tier["lift"] is not None else "—"
+        lines.append(
+            f"{tier['tier']:<5}{tier['accounts']:>10,}{tier['won']:>8,}"
+            f"{_percent(tier['win_rate']):>10}{bounds:>18}"
+            f"{_percent(tier['share_of_accounts']):>13}{_percent(tier['share_of_wins']):>10}"
+            f"{lift:>7}"
+        )
+    for flag in ("mql", "sql"):
+        row = figures[flag]
+        lines.append(
+            f"{flag.upper():<5}{row['accounts']:>10,}{row['won']:>8,}"
+            f"{_percent(row['win_rate']):>10}"
+        )
+    if figures["auc"] is not None:
+        low, high = figures["auc_ci"]
+        lines.append(f"AUC {figures['auc']:.3f} (95% interval {low:.3f}–{high:.3f})")
+    return lines
 
 
 @icp_cli.command("activate")

@@ -23,10 +23,13 @@ from app.apikeys.service import authenticate, create_api_key
 from app.connections.repository import ConnectionRepository
 from app.connections.schemas import ConnectionCreate, ConnectionSettings
 from app.connections.service import create_connection
+from app.contacts.repository import ContactRepository
 from app.core.db import Database
 from app.core.errors import Unauthorized
 from app.core.security import Scope
-from app.icps.service import activate_icp, apply_icp
+from app.icps.service import activate_icp, apply_icp, compiled_icp, get_active_icp
+from app.insights.schemas import Window
+from app.insights.service import backtest_icp
 from app.models import Account, AccountScore, IcpVersion, SyncRun
 from app.scoring.reasons import SEPARATOR, join_within
 from app.sync.pipeline import follow_sync_run
@@ -160,6 +163,10 @@ class CrmOutcome:
     run: SyncRun
     stats: dict[str, Any]
     top: list[tuple[Account, AccountScore]]
+    # Contacts matching each persona of the active ICP, by label.
+    personas: dict[str, int]
+    # The active ICP's backtest on this CRM's seeded deals.
+    backtest: dict[str, Any]
 
     def render(self) -> str:
         """A few lines about this CRM."""
@@ -171,12 +178,25 @@ class CrmOutcome:
             for account, score in self.top
         )
         error = f" ({self.run.error})" if self.run.error else ""
+        personas = " · ".join(f"{label} {n:,}" for label, n in self.personas.items())
+        sample = self.backtest["sample"]
+        win_rates = " · ".join(
+            f"{t['tier']} {100 * t['win_rate']:.0f}%"
+            if t["win_rate"] is not None
+            else f"{t['tier']} —"
+            for t in self.backtest["tiers"]
+        )
+        auc = f", AUC {self.backtest['auc']:.2f}" if self.backtest["auc"] is not None else ""
         return (
             f"{self.crm.name} at {self.crm.server.url}: full sync {self.run.status}{error}: "
             f"{counts.get('fetched', 0):,} {self.crm.records} read, "
             f"{counts.get('scored', 0):,} scored, {counts.get('written', 0):,} written back, "
             f"{counts.get('api_calls', 0):,} API calls\n"
             f"  tiers: {tiers}   MQL: {self.stats['mql']:,}  SQL: {self.stats['sql']:,}\n"
+            f"  deals: {counts.get('deals_fetched', 0):,} read; contacts: "
+            f"{counts.get('contacts_fetched', 0):,} read ({personas or 'no personas'})\n"
+            f"  win rate by tier on the {sample['accounts']:,} accounts with closed deals: "
+            f"{win_rates}{auc}\n"
             f"  top {len(self.top)}:\n{top}"
         )
 
@@ -307,4 +327,13 @@ async def _connect_and_sync(database: Database, crm: DemoCrm, service_url: str) 
         repository = AccountRepository(session)
         stats = await repository.stats(connection_id=connection.id)
         top = await repository.top_scored(10, connection_id=connection.id)
-    return CrmOutcome(crm, finished, stats, top)
+        active = await get_active_icp(session)
+        contacts = ContactRepository(session)
+        personas = {
+            persona.label or persona.id: await contacts.count_matching(connection.id, persona)
+            for persona in compiled_icp(active).definition.personas
+        }
+        backtest = await backtest_icp(
+            session, icp_id=active.id, window=Window(connection_ids=[connection.id])
+        )
+    return CrmOutcome(crm, finished, stats, top, personas, backtest)

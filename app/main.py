@@ -37,6 +37,7 @@ from app.icps.router import router as icps_router
 from app.inbox.repository import WebhookInboxRepository
 from app.inbox.router import router as webhooks_router
 from app.inbox.writer import InboxWriter
+from app.insights.router import router as insights_router
 from app.jobs import TaskName
 from app.jobs.router import router as jobs_router
 from app.jobs.runtime import background_worker, open_job_queue, queue_depth
@@ -115,6 +116,7 @@ def create_app(
     api = [Depends(refuse_unknown_query_parameters)]
     for router in (
         icps_router,
+        insights_router,
         accounts_router,
         contacts_router,
         deals_router,

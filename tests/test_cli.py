@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -98,6 +100,8 @@ def test_demo_once_syncs_both_sandboxes_and_prints_tiers_top_accounts_and_a_key(
         ), result.output
     assert result.output.count("  tiers: A:") == 2
     assert result.output.count("MQL: ") == 2 and result.output.count("SQL: ") == 2
+    assert result.output.count("win rate by tier on the ") == 2
+    assert result.output.count("(Economic buyer ") == 2
     assert "/_sandbox/edits" in result.output  # the one command that makes a rep's edit
     key = result.output.strip().splitlines()[-1]
     assert key.startswith("icps_")
@@ -274,12 +278,14 @@ def test_icp_versions_are_listed_activated_and_exported_by_name_at_version(runne
     assert list(definition) == [
         "name",
         "description",
+        "personas",
         "criteria",
         "exclusions",
         "tiers",
         "qualification",
     ]
     assert list(definition["criteria"][0]) == ["id", "label", "field", "op", "value", "weight"]
+    assert list(definition["personas"][0]) == ["id", "label", "seniority", "functions"]
     assert list(definition["qualification"]["sql"]) == ["min_score", "require"]
 
 
@@ -385,3 +391,42 @@ def test_every_command_s_help_reads_as_plain_text_without_type_placeholders(runn
         assert not re.search(r"<(bool|str|int|file|path)>", result.output), (path, result.output)
         assert "``" not in result.output and ":class:" not in result.output, path
     assert ["icp", "activate"] in paths and ["sync"] in paths
+
+
+def test_icp_backtest_prints_a_table_with_the_api_s_figures(
+    runner, settings, database_url, example_icp_yaml
+):
+    from app.core.db import close_database, open_database
+    from app.insights.schemas import Window
+    from app.insights.service import backtest_icp
+    from app.jobs.runtime import open_job_queue
+    from tests.api.test_backtest import _seed
+
+    async def seed_and_backtest() -> dict:
+        # The CLI runs its own event loop and database: seed in one of our own first.
+        database = open_database(settings)
+        try:
+            async with open_job_queue(database_url, max_size=2):
+                icp_id, _ = await _seed(database, example_icp_yaml)
+                async with database.transaction() as session:
+                    return await backtest_icp(
+                        session, icp_id=uuid.UUID(icp_id), window=Window.model_validate({})
+                    )
+        finally:
+            await close_database()
+
+    figures = asyncio.run(seed_and_backtest())
+
+    result = runner.invoke(cli, ["icp", "backtest", "US new media, post-Series A@1"])
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(
+        f"US new media, post-Series A v1: {figures['sample']['accounts']:,} accounts"
+    )
+    rows = {line.split()[0]: line.split() for line in lines[2:7]}
+    for tier in figures["tiers"]:
+        assert rows[tier["tier"]][1:3] == [f"{tier['accounts']:,}", f"{tier['won']:,}"]
+    assert lines[-1].startswith(f"AUC {figures['auc']:.3f}")
+    unknown = runner.invoke(cli, ["icp", "backtest", "nope@9"])
+    assert unknown.exit_code != 0 and "Traceback" not in unknown.output

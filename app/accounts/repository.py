@@ -121,6 +121,19 @@ class AccountRepository:
     ) -> list[tuple[int, dict[str, Any]]]:
         """The next ``limit`` live accounts after ``after_id`` as (id, data), ``data`` cut
         down to ``fields`` in the database: less to send and to parse than whole records."""
+        return await self._projected(
+            "WHERE id > %s AND NOT archived ORDER BY id LIMIT %s", (after_id, limit), fields
+        )
+
+    async def scoring_data(
+        self, account_ids: Sequence[int], *, fields: Sequence[str]
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """These accounts as (id, data) cut down to ``fields``, in id order."""
+        return await self._projected("WHERE id = ANY(%s) ORDER BY id", (list(account_ids),), fields)
+
+    async def _projected(
+        self, where: str, arguments: tuple[Any, ...], fields: Sequence[str]
+    ) -> list[tuple[int, dict[str, Any]]]:
         connection = await driver_connection(self.session)
         projection = (
             "jsonb_build_object("
@@ -131,9 +144,7 @@ class AccountRepository:
         )
         parameters: list[Any] = [name for field in fields for name in (field, field)]
         cursor = await connection.execute(
-            f"SELECT id, {projection} FROM accounts WHERE id > %s AND NOT archived "
-            "ORDER BY id LIMIT %s",
-            (*parameters, after_id, limit),
+            f"SELECT id, {projection} FROM accounts {where}", (*parameters, *arguments)
         )
         loads = orjson.loads
         return [(row[0], loads(row[1])) for row in await cursor.fetchall()]  # type: ignore[index]

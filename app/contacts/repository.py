@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
@@ -155,6 +155,19 @@ class ContactRepository:
             (connection_id, list(external_ids)),
         )
         return {row[0] for row in await cursor.fetchall()}  # type: ignore[index]
+
+    async def count_matching(self, connection_id: uuid.UUID, persona: Persona) -> int:
+        """How many of a connection's live contacts match ``persona``."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Contact)
+            .where(
+                Contact.connection_id == connection_id,
+                Contact.archived.is_(False),
+                persona_condition(persona),
+            )
+        )
+        return int(count or 0)
 
     async def page(
         self, filters: ContactFilters, *, after_id: int, limit: int

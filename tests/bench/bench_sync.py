@@ -85,12 +85,19 @@ async def _timed_sync(
     seed: int,
     kind: str = "hubspot",
     ca_file: str | None = None,
+    deals_per_company: int = 0,
+    contacts_per_company: int = 0,
 ) -> tuple[float, dict[str, int], dict[str, object]]:
     """Seed the sandbox with its limit set, full-sync it once; (seconds, counts, stats)."""
-    with SandboxAdmin(url, verify=ca_file or True) as admin:
+    with SandboxAdmin(url, verify=ca_file or True, timeout=600) as admin:
         if kind == "hubspot":
             admin.rate_limit(calls_per_10s)
-        admin.reset(seed=seed, companies=companies, deals_per_company=0)
+        admin.reset(
+            seed=seed,
+            companies=companies,
+            deals_per_company=deals_per_company,
+            contacts_per_company=contacts_per_company,
+        )
         async with bench_database() as (database, _):
             started = time.perf_counter()
             run = await _connect_and_sync(
