@@ -298,8 +298,9 @@ def test_versions_are_listed_without_a_session(
 
     versions = session.get(f"{salesforce_server.url}/services/data/").json()
 
-    assert versions[-1] == {"label": "Winter '24", "url": "/services/data/v59.0", "version": "59.0"}
-    assert {"label": "Spring '24", "url": "/services/data/v60.0", "version": "60.0"} not in versions
+    assert versions[-1] == {"label": "Winter '25", "url": "/services/data/v62.0", "version": "62.0"}
+    assert {"label": "Spring '24", "url": "/services/data/v60.0", "version": "60.0"} in versions
+    assert "63.0" not in [v["version"] for v in versions]
 
 
 def test_an_unknown_api_version_is_not_found(

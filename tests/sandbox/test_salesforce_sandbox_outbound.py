@@ -124,9 +124,9 @@ def test_an_api_update_is_sent_as_a_soap_notification_with_the_current_record(
     assert header["OrganizationId"].text and header["OrganizationId"].text.startswith("00D")
     assert header["ActionId"].text and header["ActionId"].text.startswith("04k")
     assert header["SessionId"].get(f"{{{XSI}}}nil") == "true"
-    assert header["PartnerUrl"].text and "/services/Soap/u/59.0/00D" in header["PartnerUrl"].text
+    assert header["PartnerUrl"].text and "/services/Soap/u/62.0/00D" in header["PartnerUrl"].text
     assert (
-        header["EnterpriseUrl"].text and "/services/Soap/c/59.0/00D" in header["EnterpriseUrl"].text
+        header["EnterpriseUrl"].text and "/services/Soap/c/62.0/00D" in header["EnterpriseUrl"].text
     )
     [notification] = message.notifications
     notification_id = notification.find("om:Id", NS)

@@ -266,7 +266,31 @@ def test_opportunities_are_queryable_with_their_outcome(
             "MALFORMED_QUERY",
             "unexpected token: OR",
         ),
-        ("SELECT Industry, COUNT(Id) FROM Account GROUP BY Industry", "MALFORMED_QUERY", "COUNT"),
+        (
+            "SELECT Id FROM Account HAVING COUNT(Id) > 1",
+            "MALFORMED_QUERY",
+            "unexpected token: HAVING",
+        ),
+        (
+            "SELECT Id FROM Account WITH SECURITY_ENFORCED",
+            "MALFORMED_QUERY",
+            "unexpected token: WITH",
+        ),
+        (
+            "SELECT Name, COUNT(Id) FROM Account GROUP BY Industry",
+            "MALFORMED_QUERY",
+            "Field must be grouped or aggregated: Name",
+        ),
+        (
+            "SELECT FIELDS(ALL) FROM Account",
+            "MALFORMED_QUERY",
+            "The SOQL FIELDS function must have a LIMIT of at most 200",
+        ),
+        (
+            "SELECT Id FROM Account WHERE CreatedDate = LAST_N_WEEKDAYS:3",
+            "MALFORMED_QUERY",
+            "unexpected token: LAST_N_WEEKDAYS:3",
+        ),
         ("SELECT Name, name FROM Account", "MALFORMED_QUERY", "duplicate field selected: Name"),
         ("SELECT Name FROM Account LIMIT ten", "MALFORMED_QUERY", "unexpected token: ten"),
         (
@@ -275,7 +299,8 @@ def test_opportunities_are_queryable_with_their_outcome(
             "no viable alternative",
         ),
         ("SELECT Nme FROM Account", "INVALID_FIELD", "No such column 'Nme' on entity 'Account'"),
-        ("SELECT Account.Name FROM Opportunity", "INVALID_FIELD", "relationship 'Account'"),
+        ("SELECT Campaign.Name FROM Opportunity", "INVALID_FIELD", "relationship 'Campaign'"),
+        ("SELECT Account.Nme FROM Contact", "INVALID_FIELD", "No such column 'Nme' on entity"),
         ("SELECT Id FROM Acount", "INVALID_TYPE", "sObject type 'Acount' is not supported"),
         (
             "SELECT Id FROM Account WHERE NumberOfEmployees > '10'",

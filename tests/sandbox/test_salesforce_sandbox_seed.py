@@ -95,6 +95,28 @@ def test_an_empty_reset_leaves_no_accounts(sf_admin: SandboxAdmin, sf: Salesforc
     sf_admin.post("reset", {"seed": 1, "accounts": 0})
 
     assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+    users = sf.query("SELECT Username FROM User")["records"]
+    assert [u["Username"] for u in users] == ["sandbox@example.com"]  # the API user alone
+    for name in ("Contact", "Opportunity", "OpportunityContactRole", "AccountHistory"):
+        assert sf.query(f"SELECT COUNT() FROM {name}")["totalSize"] == 0
+
+
+def test_the_same_seed_gives_the_same_contacts_and_roles_and_exactly_the_count_asked(
+    sf_admin: SandboxAdmin, sf: Salesforce
+) -> None:
+    reset = {"seed": 11, "companies": 30, "contacts_per_company": 4, "deals_per_company": 3}
+    people = "SELECT Id, AccountId, Name, Email, Title, Owner.Email FROM Contact ORDER BY Id"
+    roles = "SELECT Id, OpportunityId, ContactId, Role, IsPrimary FROM OpportunityContactRole"
+    sf_admin.reset(**reset)
+    first = (sf.query_all(people)["records"], sf.query_all(roles)["records"])
+    sf_admin.reset(**reset)
+
+    again = (sf.query_all(people)["records"], sf.query_all(roles)["records"])
+
+    assert again == first
+    per_account = {r["AccountId"] for r in first[0]}
+    assert len(first[0]) == 120 and len(per_account) == 30
+    assert sf.query("SELECT COUNT() FROM Opportunity")["totalSize"] == 90
 
 
 def test_tls_files_are_made_once_and_reused(tmp_path: Path) -> None:

@@ -50,10 +50,13 @@ def start_server(
     ssl_keyfile: str | None = None,
     log_level: str = "warning",
     startup_timeout: float = 10.0,
+    http: str = "auto",
 ) -> RunningServer:
     """Serve ``app`` on ``host:port`` (0: a free port) in a daemon thread; return once it listens.
 
     Give ``ssl_certfile``/``ssl_keyfile`` to serve https (the Salesforce fake needs it).
+    ``http="h11"`` sends header names as the app spells them (the default implementation sends
+    them in lower case; a few clients look headers up in a case-sensitive dict).
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -68,6 +71,7 @@ def start_server(
         lifespan="off",
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
+        http=http,
         # Clients such as urllib3 keep connections in a pool between pages of a sync.
         timeout_keep_alive=60,
         # ...and may never close them: stopping should not wait on idle ones.

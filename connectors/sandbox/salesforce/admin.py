@@ -10,11 +10,11 @@ from starlette.requests import Request
 
 from connectors.sandbox.common.admin_routes import AdminRoute, get_webhooks, set_webhooks
 from connectors.sandbox.salesforce.ids import to_18
-from connectors.sandbox.salesforce.state import SalesforceSandbox, admin_time
+from connectors.sandbox.salesforce.state import RECORD_OBJECTS, SalesforceSandbox, admin_time
 
 __all__ = ["ADMIN_ROUTES", "RECORD_TYPES"]
 
-RECORD_TYPES: Final = ("accounts", "opportunities")
+RECORD_TYPES: Final = tuple(RECORD_OBJECTS)
 
 
 def _sandbox(request: Request) -> SalesforceSandbox:

@@ -13,8 +13,10 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import Response
 
-from connectors.sandbox.common.http import base_url, json_response, read_json
+from connectors.sandbox.common.http import base_url, json_response
 from connectors.sandbox.salesforce.auth import LoginFailed, soap_fault, soap_login_response
+from connectors.sandbox.salesforce.bodies import read_body, read_object
+from connectors.sandbox.salesforce.bulk import BULK_ROUTES
 from connectors.sandbox.salesforce.errors import SalesforceError
 from connectors.sandbox.salesforce.query import (
     batch_size_from,
@@ -23,6 +25,7 @@ from connectors.sandbox.salesforce.query import (
     render_rows,
     updated_since,
 )
+from connectors.sandbox.salesforce.sosl import search
 from connectors.sandbox.salesforce.state import JSON_MEDIA_TYPE, MAX_COLLECTION, SalesforceSandbox
 from connectors.sandbox.salesforce.store import ObjectStore, now_string
 
@@ -43,20 +46,6 @@ def _sandbox(request: Request) -> SalesforceSandbox:
 
 def _store(request: Request) -> ObjectStore:
     return _sandbox(request).store_for(request.path_params["sobject"])
-
-
-async def _read_json(request: Request) -> Any:
-    return await read_json(
-        request,
-        lambda why: SalesforceError.json_parser(f"Unexpected character in request body: {why}"),
-    )
-
-
-async def _read_object(request: Request) -> dict[str, Any]:
-    payload = await _read_json(request)
-    if not isinstance(payload, dict):
-        raise SalesforceError.json_parser("The request body must be a JSON object")
-    return payload
 
 
 def _csv(raw: str | None) -> list[str]:
@@ -98,7 +87,7 @@ def _field_names(store: ObjectStore, names: list[str]) -> list[str]:
 async def resources(request: Request) -> tuple[int, Any]:
     """``GET /services/data/vXX.X``: the resources of a version."""
     base = f"/services/data/v{request.path_params['version']}"
-    names = ("sobjects", "query", "queryAll", "limits", "composite", "search", "tooling")
+    names = ("sobjects", "query", "queryAll", "limits", "composite", "search")
     return 200, {name: f"{base}/{name}" for name in names}
 
 
@@ -148,6 +137,17 @@ async def query_all_more(request: Request) -> tuple[int, Any]:
     return 200, _more(request, all_rows=True)
 
 
+async def sosl_search(request: Request) -> tuple[int, Any]:
+    """``GET .../search?q=``: a SOSL search."""
+    sandbox = _sandbox(request)
+    return 200, search(
+        sandbox.org,
+        sandbox.queries,
+        request.query_params.get("q"),
+        request.path_params["version"],
+    )
+
+
 # -- sObjects ------------------------------------------------------------------------------------
 
 
@@ -183,7 +183,7 @@ async def describe(request: Request) -> tuple[int, Any]:
 async def create(request: Request) -> tuple[int, Any]:
     """``POST .../sobjects/{sobject}``: one new record."""
     org, store = _sandbox(request).org, _store(request)
-    payload = await _read_object(request)
+    payload = await read_object(request)
     values = org.parse_values(store, payload)
     [result] = org.save(store, [(None, values)], creating=True, all_or_none=True, now=now_string())
     if result.error is not None:
@@ -204,7 +204,7 @@ async def update_record(request: Request) -> tuple[int, Any]:
     """``PATCH .../sobjects/{sobject}/{record_id}``."""
     org, store = _sandbox(request).org, _store(request)
     record = _existing(store, request.path_params["record_id"])
-    payload = await _read_object(request)
+    payload = await read_object(request)
     values = org.parse_values(store, payload)
     [result] = org.save(
         store, [(record["Id"], values)], creating=False, all_or_none=True, now=now_string()
@@ -244,13 +244,13 @@ async def deleted(request: Request) -> tuple[int, Any]:
 
 async def create_collection(request: Request) -> tuple[int, Any]:
     """``POST .../composite/sobjects``: up to 200 new records."""
-    payload = await _read_json(request)
+    payload = await read_body(request)
     return 200, _sandbox(request).collection(payload, creating=True)
 
 
 async def update_collection(request: Request) -> tuple[int, Any]:
     """``PATCH .../composite/sobjects``: up to 200 updates."""
-    payload = await _read_json(request)
+    payload = await read_body(request)
     return 200, _sandbox(request).collection(payload, creating=False)
 
 
@@ -291,7 +291,7 @@ async def retrieve_get(request: Request) -> tuple[int, Any]:
 async def retrieve_post(request: Request) -> tuple[int, Any]:
     """``POST .../composite/sobjects/{sobject}`` ``{"ids", "fields"}``."""
     store = _store(request)
-    payload = await _read_object(request)
+    payload = await read_object(request)
     ids = [str(i) for i in payload.get("ids") or []]
     if len(ids) > MAX_RETRIEVE_POST:
         raise SalesforceError.bad_request(
@@ -309,6 +309,7 @@ DATA_ROUTES: Final[tuple[tuple[str, str, ApiHandler], ...]] = (
     ("GET", f"{DATA}/query/{{locator}}", query_more),
     ("GET", f"{DATA}/queryAll", query_all),
     ("GET", f"{DATA}/queryAll/{{locator}}", query_all_more),
+    ("GET", f"{DATA}/search", sosl_search),
     ("GET", f"{DATA}/sobjects", describe_global),
     ("GET", _SOBJECT, sobject_info),
     ("POST", _SOBJECT, create),
@@ -323,6 +324,7 @@ DATA_ROUTES: Final[tuple[tuple[str, str, ApiHandler], ...]] = (
     ("DELETE", f"{DATA}/composite/sobjects", delete_collection),
     ("GET", f"{DATA}/composite/sobjects/{{sobject}}", retrieve_get),
     ("POST", f"{DATA}/composite/sobjects/{{sobject}}", retrieve_post),
+    *BULK_ROUTES,
 )
 
 

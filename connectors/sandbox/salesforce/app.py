@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -31,7 +32,10 @@ from connectors.sandbox.salesforce.api import (
     versions,
 )
 from connectors.sandbox.salesforce.auth import Credentials
+from connectors.sandbox.salesforce.bulk1 import ASYNC_ROUTES, async_error
+from connectors.sandbox.salesforce.composite import COMPOSITE_ROUTES
 from connectors.sandbox.salesforce.errors import SalesforceError
+from connectors.sandbox.salesforce.headers import CanonicalHeaders
 from connectors.sandbox.salesforce.state import JSON_MEDIA_TYPE, SalesforceSandbox
 
 __all__ = ["SalesforceSandbox", "create_app", "serve_api_call"]
@@ -78,7 +82,12 @@ async def serve_api_call(request: Request, *, key: str, handler: ApiHandler) -> 
         sandbox.faults,
     )
     calls.count(key)
-    if not sessions.valid(_bearer(request)):
+    # The Bulk API 1.0 (/services/async) takes its session in a header of its own.
+    bulk_v1 = request.url.path.startswith("/services/async/")
+    token = request.headers.get("x-sfdc-session") if bulk_v1 else _bearer(request)
+    if not sessions.valid(token):
+        if bulk_v1:
+            return async_error("InvalidSessionId", "Invalid session id", xml=True, status=401)
         return _json(401, SalesforceError.invalid_session().body())
     if not allocation.take():
         calls.count_rate_limited()
@@ -115,14 +124,18 @@ async def serve_api_call(request: Request, *, key: str, handler: ApiHandler) -> 
         logger.exception("Salesforce sandbox failed on %s", key)
         code, message = _INJECTED[500]
         return _json(500, SalesforceError(500, code, message).body(), headers)
+    if isinstance(body, Response):  # an endpoint that answers other than JSON (CSV)
+        body.headers.update(headers)
+        return body
     return _json(status, body, headers)
 
 
 def api_routes() -> list[Route]:
-    """The REST routes of :data:`~connectors.sandbox.salesforce.api.DATA_ROUTES`, each also
+    """The REST routes of :data:`~connectors.sandbox.salesforce.api.DATA_ROUTES`, the
+    composite resources and the Bulk API 1.0, each also
     with a trailing slash (simple-salesforce asks for some resources with one, some without)."""
     routes = []
-    for method, template, handler in DATA_ROUTES:
+    for method, template, handler in (*DATA_ROUTES, *COMPOSITE_ROUTES, *ASYNC_ROUTES):
         endpoint = functools.partial(serve_api_call, key=f"{method} {template}", handler=handler)
         routes.append(Route(template, endpoint, methods=[method]))
         routes.append(Route(template + "/", endpoint, methods=[method]))
@@ -141,8 +154,11 @@ LOGIN_ROUTES: Final = (
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
-    """Salesforce's answer to a path it does not serve (404) or a method it refuses (405)."""
+    """Salesforce's answer to a path it does not serve (404) or a method it refuses (405);
+    counted under ``unmatched``, so a harness sees every call a client made."""
     status = exc.status_code if isinstance(exc, HTTPException) else 404
+    sandbox: SalesforceSandbox = request.app.state.sandbox
+    sandbox.calls.count_unmatched(request.method, request.url.path)
     if status == 405:
         return _json(
             405,
@@ -162,7 +178,7 @@ def create_app(
     seed: int = 1,
     accounts: int = 0,
     opportunities_per_account: int = 2,
-    api_version: str = "59.0",
+    api_version: str = "62.0",
     daily_limit: int = 15000,
     custom_fields: bool = True,
     client_id: str = "sandbox-client",
@@ -202,6 +218,10 @@ def create_app(
         Route("/services/data", versions, methods=["GET"]),
         Route("/services/data/", versions, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: not_found, 405: not_found},
+        middleware=[Middleware(CanonicalHeaders)],
+    )
     app.state.sandbox = sandbox
     return app

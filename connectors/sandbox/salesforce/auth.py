@@ -23,7 +23,7 @@ from typing import Any, Final
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from connectors.sandbox.salesforce.ids import ORGANIZATION_ID, USER_ID
+from connectors.sandbox.salesforce.ids import ORGANIZATION_ID, PROFILE_ID, USER_ID
 
 __all__ = ["Credentials", "LoginFailed", "SessionRegistry", "soap_fault", "soap_login_response"]
 
@@ -208,7 +208,7 @@ def soap_login_response(session_id: str, base_url: str, version: str, username: 
         f"<organizationId>{ORGANIZATION_ID}</organizationId>"
         "<organizationMultiCurrency>false</organizationMultiCurrency>"
         "<organizationName>icp-sync Sandbox</organizationName>"
-        "<profileId>00e5g000000AbCdAAK</profileId>"
+        f"<profileId>{PROFILE_ID}</profileId>"
         '<roleId xsi:nil="true"/>'
         "<sessionSecondsValid>7200</sessionSecondsValid>"
         '<userDefaultCurrencyIsoCode xsi:nil="true"/>'

@@ -39,7 +39,11 @@ _SOAP_TYPES: Final = {
     "percent": "xsd:double",
     "date": "xsd:date",
     "datetime": "xsd:dateTime",
+    "address": "urn:address",
+    "anyType": "xsd:anyType",
 }
+# Compound and polymorphic values: neither filtered, sorted, grouped nor aggregated by SOQL.
+_OPAQUE_TYPES: Final = frozenset({"address", "anyType"})
 
 
 def format_datetime(moment: datetime) -> str:
@@ -87,18 +91,44 @@ class FieldSpec:
     name_field: bool = False
     extra_type_info: str | None = None
     compound: str | None = None
+    id_lookup: bool = False
 
     @property
     def is_text(self) -> bool:
         """Compared and sorted case-insensitively, as SOQL does for text."""
         return self.type in TEXT_TYPES
 
+    @property
+    def filterable(self) -> bool:
+        """Whether a WHERE may name it (long text areas and compound values: no)."""
+        return self.type not in _OPAQUE_TYPES and (self.type != "textarea" or self.length <= 255)
+
+    @property
+    def sortable(self) -> bool:
+        """Whether an ORDER BY may name it."""
+        if self.type in _OPAQUE_TYPES:
+            return False
+        return self.type not in ("textarea", "multipicklist") or self.length <= 255
+
+    @property
+    def groupable(self) -> bool:
+        """Whether a GROUP BY may name it (not fractional numbers, long text or datetimes)."""
+        return self.type not in (
+            "double",
+            "currency",
+            "percent",
+            "textarea",
+            "datetime",
+            "multipicklist",
+            *_OPAQUE_TYPES,
+        )
+
     def describe(self) -> dict[str, Any]:
         """The field as an element of describe's ``fields``."""
         text = self.type in TEXT_TYPES or self.type in ID_TYPES
         system = not (self.createable or self.updateable)
         return {
-            "aggregatable": self.type not in ("textarea", "multipicklist"),
+            "aggregatable": self.type not in ("textarea", "multipicklist", *_OPAQUE_TYPES),
             "aiPredictionField": False,
             "autoNumber": False,
             "byteLength": self.length * 3 if text else 0,
@@ -120,13 +150,12 @@ class FieldSpec:
             "encrypted": False,
             "externalId": False,
             "extraTypeInfo": self.extra_type_info,
-            "filterable": self.type != "textarea" or self.length <= 255,
+            "filterable": self.filterable,
             "filteredLookupInfo": None,
-            "groupable": self.type not in NUMBER_TYPES
-            and self.type not in ("textarea", "datetime"),
+            "groupable": self.groupable,
             "highScaleNumber": False,
             "htmlFormatted": False,
-            "idLookup": self.type == "id" or self.name_field,
+            "idLookup": self.type == "id" or self.name_field or self.id_lookup,
             "inlineHelpText": None,
             "label": self.label,
             "length": self.length,
@@ -159,7 +188,7 @@ class FieldSpec:
             "scale": self.scale,
             "searchPrefilterable": self.type == "reference",
             "soapType": _SOAP_TYPES.get(self.type, "xsd:string"),
-            "sortable": self.type not in ("textarea", "multipicklist") or self.length <= 255,
+            "sortable": self.sortable,
             "type": self.type,
             "unique": False,
             "updateable": self.updateable,

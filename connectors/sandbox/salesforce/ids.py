@@ -12,17 +12,14 @@ import re
 from typing import Final
 
 __all__ = [
-    "ACCOUNT_PREFIX",
-    "OPPORTUNITY_PREFIX",
     "ORGANIZATION_ID",
+    "PROFILE_ID",
     "USER_ID",
     "IdFactory",
     "make_id",
     "to_18",
 ]
 
-ACCOUNT_PREFIX: Final = "001"
-OPPORTUNITY_PREFIX: Final = "006"
 _BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _ID: Final = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
@@ -45,16 +42,25 @@ def _suffix(id15: str) -> str:
     )
 
 
-def _base62(number: int) -> str:
-    high, rest = divmod(number, 3844 * 3844)
-    middle, low = divmod(rest, 3844)
-    return _PAIRS[high] + _PAIRS[middle] + _PAIRS[low]
+# Whether each base-62 digit is an upper-case letter, and the same for each pair of digits as a
+# 2-bit map (first digit lowest): the checksum of a counter's digits without building strings.
+_UPPER_DIGIT: Final = [1 if c.isupper() else 0 for c in _BASE62]
+_PAIR_BITS: Final = [_UPPER_DIGIT[a] | _UPPER_DIGIT[b] << 1 for a in range(62) for b in range(62)]
+_HEAD_SUFFIX: dict[str, str] = {}
 
 
 def make_id(prefix: str, number: int) -> str:
     """The 18-character id number ``number`` of the object with key prefix ``prefix``."""
-    id15 = f"{prefix}{_POD}{_base62(number)}"
-    return id15 + _suffix(id15)
+    # id15 is prefix + pod (5 characters: prefix, "5g") + "0000" + 6 digits; seeding makes ids
+    # by the million, so the suffix is computed from the digits (same result as _suffix).
+    high, rest = divmod(number, 3844 * 3844)
+    middle, low = divmod(rest, 3844)
+    head = _HEAD_SUFFIX.get(prefix)
+    if head is None:
+        head = _HEAD_SUFFIX[prefix] = _suffix(f"{prefix}{_POD}000000")[0]
+    second = _SUFFIX[_UPPER_DIGIT[high // 62] << 4]
+    third = _SUFFIX[_PAIR_BITS[high] >> 1 | _PAIR_BITS[middle] << 1 | _PAIR_BITS[low] << 3]
+    return f"{prefix}{_POD}{_PAIRS[high]}{_PAIRS[middle]}{_PAIRS[low]}{head}{second}{third}"
 
 
 def to_18(raw: str) -> str | None:
@@ -90,4 +96,6 @@ class IdFactory:
 
 
 ORGANIZATION_ID: Final = make_id("00D", _FIRST_COUNTER + 4242)
+# The API user every session belongs to (the sales reps seeded with demo data come first).
 USER_ID: Final = make_id("005", _FIRST_COUNTER + 77)
+PROFILE_ID: Final = make_id("00e", _FIRST_COUNTER + 5)

@@ -10,12 +10,15 @@ from typing import Any, Final
 
 from connectors.sandbox.common.faults import CallCounter, FaultInjector
 from connectors.sandbox.salesforce.auth import Credentials, SessionRegistry
+from connectors.sandbox.salesforce.bulk import QueryJobs
+from connectors.sandbox.salesforce.bulk1 import BulkJobs
 from connectors.sandbox.salesforce.errors import RecordError, SalesforceError
 from connectors.sandbox.salesforce.fields import format_datetime, parse_datetime
 from connectors.sandbox.salesforce.ids import to_18
 from connectors.sandbox.salesforce.limits import DailyAllocation
 from connectors.sandbox.salesforce.outbound import OutboundDispatcher
 from connectors.sandbox.salesforce.query import QueryEngine
+from connectors.sandbox.salesforce.seed import seed_org
 from connectors.sandbox.salesforce.store import (
     ObjectStore,
     Org,
@@ -24,11 +27,24 @@ from connectors.sandbox.salesforce.store import (
     rolled_back,
 )
 
-__all__ = ["JSON_MEDIA_TYPE", "MAX_COLLECTION", "SalesforceSandbox", "admin_time"]
+__all__ = [
+    "JSON_MEDIA_TYPE",
+    "MAX_COLLECTION",
+    "RECORD_OBJECTS",
+    "SalesforceSandbox",
+    "admin_time",
+]
 
 JSON_MEDIA_TYPE: Final = "application/json;charset=UTF-8"
 MAX_COLLECTION: Final = 200
 OLDEST_VERSION: Final = 31
+# The admin's ``/_sandbox/<record type>/<id>`` names, and the objects they read.
+RECORD_OBJECTS: Final = {
+    "accounts": "Account",
+    "opportunities": "Opportunity",
+    "contacts": "Contact",
+    "users": "User",
+}
 
 
 def admin_time(payload: dict[str, Any]) -> str:
@@ -63,7 +79,17 @@ class SalesforceSandbox:
         self._known_versions = frozenset(self.versions)
         self.default_custom_fields = custom_fields
         self.org = Org(writeback_fields=custom_fields)
+        seed_org(
+            self.org,
+            seed=1,
+            accounts=0,
+            opportunities_per_account=0,
+            writeback_fields=custom_fields,
+            api_username=credentials.username,
+        )
         self.queries = QueryEngine(self.org)
+        self.query_jobs = QueryJobs(self.org)
+        self.bulk_jobs = BulkJobs(self.org, self.queries)
         self.allocation = DailyAllocation(daily_limit)
         self.sessions = SessionRegistry(token, credentials)
         self.faults = FaultInjector()
@@ -79,18 +105,24 @@ class SalesforceSandbox:
         seed: int,
         accounts: int,
         opportunities_per_account: int,
+        contacts_per_account: int = 0,
         custom_fields: bool | None = None,
     ) -> dict[str, Any]:
         """Reseed the org; forget call counts, usage, query locators, sessions and pending
         outbound messages (the outbound target stays)."""
         writeback = self.default_custom_fields if custom_fields is None else custom_fields
-        counts = self.org.reset(
+        counts = seed_org(
+            self.org,
             seed=seed,
             accounts=accounts,
             opportunities_per_account=opportunities_per_account,
+            contacts_per_account=contacts_per_account,
             writeback_fields=writeback,
+            api_username=self.sessions.credentials.username,
         )
         self.queries.reset()
+        self.query_jobs.reset()
+        self.bulk_jobs.reset()
         self.calls.reset()
         self.allocation.configure(used=0)
         self.sessions.reset()
@@ -176,17 +208,15 @@ class SalesforceSandbox:
         targets: list[tuple[str, ObjectStore | None, RecordError | None]] = []
         for raw_id in ids:
             record_id = to_18(raw_id)
-            store = next(
-                (
-                    s
-                    for s in self.org.stores.values()
-                    if record_id and record_id.startswith(s.schema.key_prefix)
-                ),
-                None,
-            )
+            store = self.org.store_of_id(record_id)
             error = None
             if store is None:
                 error = RecordError("MALFORMED_ID", f"malformed id {raw_id}", [])
+            elif not store.schema.writable:
+                error = RecordError(
+                    "INVALID_TYPE_FOR_OPERATION",
+                    f"entity type cannot be deleted: {store.schema.label}",
+                )
             else:
                 record = store.records.get(record_id or "")
                 if record is None:
@@ -230,13 +260,17 @@ class SalesforceSandbox:
 
     def reset_from(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Reseed from a ``POST /_sandbox/reset`` body (HubSpot's names accepted too:
-        ``companies``, ``deals_per_company``); ``daily_limit`` sets the allocation."""
+        ``companies``, ``deals_per_company``, ``contacts_per_company``); ``daily_limit`` sets the
+        allocation."""
         custom = payload.get("custom_fields")
         counts = self.reset(
             seed=int(payload.get("seed", 1)),
             accounts=int(payload.get("accounts", payload.get("companies", 0))),
             opportunities_per_account=int(
                 payload.get("opportunities_per_account", payload.get("deals_per_company", 2))
+            ),
+            contacts_per_account=int(
+                payload.get("contacts_per_account", payload.get("contacts_per_company", 0))
             ),
             custom_fields=None if custom is None else bool(custom),
         )
@@ -271,12 +305,15 @@ class SalesforceSandbox:
         return self.outbound.snapshot()
 
     def raw_record(self, record_type: str, record_id: str) -> dict[str, Any]:
-        """An account or opportunity as stored, deleted ones included."""
-        stores = {"accounts": self.org.accounts, "opportunities": self.org.opportunities}
-        record = stores[record_type].get(record_id)
+        """A record as stored (every field), deleted ones included."""
+        store = self.org.stores[RECORD_OBJECTS[record_type]]
+        record = store.get(record_id)
         if record is None:
             raise SalesforceError.not_found()
-        return dict(record)
+        return {
+            "IsDeleted": record["IsDeleted"],
+            **{name: record[name] for name in store.schema.fields},
+        }
 
     def admin_error(self, exc: Exception) -> tuple[int, Any] | None:
         """Salesforce's error list, inside the admin's own error body."""

@@ -1,34 +1,42 @@
-"""The in-memory org: Accounts and Opportunities as dicts of JSON-typed field values.
+"""The in-memory org: one store per object, records as dicts of JSON-typed field values.
 
 Ids grow with creation, so ``order`` (every id ever created, deleted ones included) is sorted and
 is also SOQL's default row order. A write is validated record by record before anything is
 applied, which is what ``allOrNone`` needs; saved records are announced to listeners (the
-outbound messages) after the whole call is applied.
+outbound messages) after the whole call is applied. Children are indexed by parent (Contacts and
+Opportunities by AccountId, contact roles by OpportunityId and ContactId, …) for child
+subqueries and cascading deletes, and every change of a tracked Account field writes an
+AccountHistory row, as Field History Tracking does.
 """
 
 from __future__ import annotations
 
-import gc
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from connectors.sandbox.common.demo_data import generate_companies
 from connectors.sandbox.salesforce.errors import RecordError, SalesforceError
-from connectors.sandbox.salesforce.field_catalog import STAGES, custom_field_catalog
-from connectors.sandbox.salesforce.fields import FieldSpec, format_datetime, format_epoch_ms
-from connectors.sandbox.salesforce.ids import (
-    ACCOUNT_PREFIX,
-    OPPORTUNITY_PREFIX,
-    USER_ID,
-    IdFactory,
-    to_18,
+from connectors.sandbox.salesforce.field_catalog import (
+    CHILD_RELATIONSHIPS,
+    HISTORY_TRACKED,
+    STAGES,
+    custom_field_catalog,
 )
-from connectors.sandbox.salesforce.schema import ObjectSchema, build_schema
+from connectors.sandbox.salesforce.fields import FieldSpec, format_datetime
+from connectors.sandbox.salesforce.ids import USER_ID, IdFactory, to_18
+from connectors.sandbox.salesforce.schema import ObjectSchema, Record, build_schema
 
-__all__ = ["ObjectStore", "Org", "SaveListener", "SaveResult", "now_string", "rolled_back"]
+__all__ = [
+    "ObjectStore",
+    "Org",
+    "SaveListener",
+    "SaveResult",
+    "derive_opportunity",
+    "now_string",
+    "rolled_back",
+]
 
 SaveListener = Callable[[str, list[str]], None]  # object name, ids saved (created or edited)
 
@@ -38,42 +46,17 @@ ROLLED_BACK: Final = RecordError(
     "header",
 )
 _STAGE_INFO: Final = {
-    stage: (probability, closed, won) for stage, probability, closed, won in STAGES
+    stage: (p, closed, won, forecast) for stage, p, closed, won, forecast in STAGES
 }
-_DEMO_STAGES: Final = {
-    "appointmentscheduled": "Prospecting",
-    "qualifiedtobuy": "Qualification",
-    "presentationscheduled": "Value Proposition",
-    "decisionmakerboughtin": "Id. Decision Makers",
-    "contractsent": "Negotiation/Review",
-    "closedwon": "Closed Won",
-    "closedlost": "Closed Lost",
-}
-_DEMO_DEAL_TYPES: Final = {
-    "New business": "New Customer",
-    "Expansion": "Existing Customer - Upgrade",
-    "Renewal": "Existing Customer - Replacement",
-}
-# How the demo generator spells a country, as the country name an org with State and Country
-# picklists stores.
-_COUNTRY_NAMES: Final = {
-    "US": "United States",
-    "USA": "United States",
-    "us": "United States",
-    "United States of America": "United States",
-    "GB": "United Kingdom",
-    "UK": "United Kingdom",
-    "DE": "Germany",
-    "Deutschland": "Germany",
-}
-_FUNDING_LABELS: Final = {
-    "bootstrapped": "Bootstrapped",
-    "seed": "Seed",
-    "series_a": "Series A",
-    "series_b": "Series B",
-    "series_c": "Series C",
-    "growth": "Growth",
-    "ipo": "IPO",
+# The type AccountHistory.DataType names for a tracked field's type.
+_HISTORY_TYPES: Final = {
+    "reference": "EntityId",
+    "picklist": "Picklist",
+    "currency": "Currency",
+    "int": "Number",
+    "double": "Number",
+    "url": "Url",
+    "phone": "Phone",
 }
 
 
@@ -105,12 +88,14 @@ class _Pending:
 class ObjectStore:
     """Every record of one object, deleted ones included."""
 
-    def __init__(self, schema: ObjectSchema, prefix: str) -> None:
+    def __init__(self, schema: ObjectSchema) -> None:
         self.schema = schema
-        self.ids = IdFactory(prefix)
-        self.records: dict[str, dict[str, Any]] = {}
+        self.ids = IdFactory(schema.key_prefix)
+        self.records: dict[str, Record] = {}
         self.order: list[str] = []
         self.deletions: list[tuple[str, str]] = []  # (deletedDate, id), oldest first
+        # History rows are never modified: they have a creation stamp only.
+        self.stamped = "SystemModstamp" in schema.fields
 
     @property
     def name(self) -> str:
@@ -124,23 +109,26 @@ class ObjectStore:
         self.deletions.clear()
         self.ids.reset()
 
-    def get(self, raw_id: str) -> dict[str, Any] | None:
+    def get(self, raw_id: str) -> Record | None:
         """The record with this 15- or 18-character id (deleted or not), or None."""
         record_id = to_18(raw_id)
         return None if record_id is None else self.records.get(record_id)
 
     def add(
-        self, values: dict[str, Any], *, now: str, created: str | None = None
-    ) -> dict[str, Any]:
-        """Store a new record with the next id and the system fields filled in."""
-        record = self.schema.empty_record()
-        record.update(values)
-        record_id = self.ids.next()
+        self,
+        values: dict[str, Any],
+        *,
+        now: str,
+        created: str | None = None,
+        record_id: str | None = None,
+    ) -> Record:
+        """Store a new record with the next id (or ``record_id``) and the system fields set."""
+        record = self.schema.new_record(values)
+        record_id = record_id or self.ids.next()
         record["Id"] = record_id
-        record["IsDeleted"] = False
-        record["OwnerId"] = record["CreatedById"] = record["LastModifiedById"] = USER_ID
         record["CreatedDate"] = created or now
-        record["LastModifiedDate"] = record["SystemModstamp"] = now
+        if self.stamped:
+            record["LastModifiedDate"] = record["SystemModstamp"] = now
         self.records[record_id] = record
         self.order.append(record_id)
         return record
@@ -150,102 +138,135 @@ class ObjectStore:
         return sum(1 for r in self.records.values() if not r["IsDeleted"])
 
 
-def _derive_opportunity(values: dict[str, Any], record: dict[str, Any] | None) -> None:
-    """IsClosed, IsWon (and Probability unless given) follow the stage, as in the sales process."""
+def derive_opportunity(values: dict[str, Any]) -> None:
+    """IsClosed, IsWon, the forecast category (and Probability unless given) follow the stage,
+    as in the sales process."""
     stage = values.get("StageName")
     if stage is None:
         return
-    probability, closed, won = _STAGE_INFO.get(stage, (None, False, False))
+    probability, closed, won, forecast = _STAGE_INFO.get(stage, (None, False, False, "Pipeline"))
     values["IsClosed"], values["IsWon"] = closed, won
+    values["ForecastCategory"] = forecast
+    values.setdefault("ForecastCategoryName", forecast)
     if "Probability" not in values and probability is not None:
         values["Probability"] = float(probability)
+
+
+def _full_name(record: dict[str, Any]) -> str:
+    return " ".join(part for part in (record["FirstName"], record["LastName"]) if part)
 
 
 class Org:
     """The whole fake org: its schema, its records, and who hears about saves."""
 
     def __init__(self, *, writeback_fields: bool = True) -> None:
-        self.schema = build_schema(writeback_fields=writeback_fields)
-        self.accounts = ObjectStore(self.schema["Account"], ACCOUNT_PREFIX)
-        self.opportunities = ObjectStore(self.schema["Opportunity"], OPPORTUNITY_PREFIX)
-        self.stores: dict[str, ObjectStore] = {
-            "Account": self.accounts,
-            "Opportunity": self.opportunities,
+        self.stores: dict[str, ObjectStore] = {}
+        self._stores_lower: dict[str, ObjectStore] = {}
+        # (child object, reference field) -> parent id -> child ids, in creation order.
+        self.children: dict[tuple[str, str], dict[str, list[str]]] = {
+            (child, field): {} for _, _, child, field, _ in CHILD_RELATIONSHIPS
         }
-        self._stores_lower = {name.lower(): store for name, store in self.stores.items()}
-        self.opportunities_by_account: dict[str, list[str]] = {}
+        self._indexed: dict[str, tuple[str, ...]] = {}
+        for _, _, child, field, _ in CHILD_RELATIONSHIPS:
+            self._indexed[child] = (*self._indexed.get(child, ()), field)
         self.listeners: list[SaveListener] = []
         self.created_at = datetime.now(UTC)
+        # While a transaction is open: what to undo (store, id, the record before or None if
+        # created), the recycle bins' lengths, and the saves to announce once committed.
+        self._journal: list[tuple[ObjectStore, str, dict[str, Any] | None]] | None = None
+        self._bins: dict[str, int] = {}
+        self._held: list[tuple[str, list[str]]] = []
+        self._rebuild(writeback_fields)
+
+    def _rebuild(self, writeback_fields: bool) -> None:
+        self.schema = build_schema(writeback_fields=writeback_fields)
+        self.stores = {name: ObjectStore(schema) for name, schema in self.schema.items()}
+        self._stores_lower = {name.lower(): store for name, store in self.stores.items()}
+        for index in self.children.values():
+            index.clear()
+        self.accounts = self.stores["Account"]
+        self.contacts = self.stores["Contact"]
+        self.opportunities = self.stores["Opportunity"]
+        self.contact_roles = self.stores["OpportunityContactRole"]
+        self.users = self.stores["User"]
+        self.account_history = self.stores["AccountHistory"]
 
     def store(self, name: str) -> ObjectStore | None:
         """The store of the object called ``name`` (any letter case), or None."""
         return self._stores_lower.get(name.lower())
 
+    def store_of_id(self, record_id: str | None) -> ObjectStore | None:
+        """The store whose key prefix the (18-character) id has, or None."""
+        if not record_id:
+            return None
+        return next(
+            (s for s in self.stores.values() if record_id.startswith(s.schema.key_prefix)), None
+        )
+
+    def children_of(self, child: str, field: str, parent_id: str) -> list[str]:
+        """The ids of ``child`` records whose ``field`` is ``parent_id`` (deleted included)."""
+        return self.children[(child, field)].get(parent_id, [])
+
     # -- seeding -----------------------------------------------------------------------------------
 
-    def reset(
-        self,
-        *,
-        seed: int,
-        accounts: int,
-        opportunities_per_account: int,
-        writeback_fields: bool = True,
-        now: datetime | None = None,
-    ) -> dict[str, int]:
-        """Replace everything with ``accounts`` seeded demo accounts and their opportunities.
+    def clear(self, *, writeback_fields: bool = True, now: datetime | None = None) -> None:
+        """Forget every record; rebuild the schema (custom fields removed through the admin come
+        back, and the write-back fields exist only with ``writeback_fields``)."""
+        self._rebuild(writeback_fields)
+        self.created_at = (now or datetime.now(UTC)) - timedelta(days=400)
 
-        The schema is rebuilt too (custom fields removed through the admin come back, and the
-        write-back fields exist only with ``writeback_fields``). Dates lie within the year before
-        ``now``; everything else depends on ``seed`` alone, ids included.
-        """
-        self.schema = build_schema(writeback_fields=writeback_fields)
-        for store in self.stores.values():
-            store.schema = self.schema[store.name]
-            store.clear()
-        self.opportunities_by_account.clear()
-        now = now or datetime.now(UTC)
-        self.created_at = now - timedelta(days=400)
-        # Long-lived dicts by the hundred thousand: cyclic GC passes would dominate seeding.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return self._seed(seed, accounts, opportunities_per_account, now)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
+    def index_child(self, store: ObjectStore, record: dict[str, Any]) -> None:
+        """Enter a new record under each parent it references (see :attr:`children`)."""
+        for field in self._indexed.get(store.name, ()):
+            parent = record[field]
+            if parent:
+                self.children[(store.name, field)].setdefault(parent, []).append(record["Id"])
 
-    def _seed(self, seed: int, count: int, per_account: int, now: datetime) -> dict[str, int]:
-        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-        now_ms = int(now.timestamp() * 1000)
-        year_ms = 365 * 86_400_000
-        fields = self.accounts.schema.fields
-        opportunities = 0
-        for index, company in enumerate(
-            generate_companies(seed, count, deals_per_company=per_account, today=now.date())
-        ):
-            # Spread over the last year, deterministically from the index.
-            age = year_ms - (index * 7_919_993) % year_ms
-            created_ms = now_ms - age - 86_400_000
-            modified = format_epoch_ms(created_ms + (index * 104_729) % (age + 1))
-            values = _account_values(index, company)
-            account = self.accounts.add(
-                {k: v for k, v in values.items() if k in fields},
-                now=modified,
-                created=format_epoch_ms(created_ms),
-            )
-            linked = []
-            for deal in company["deals"]:
-                deal_created = f"{deal['created_date'].isoformat()}T00:00:00.000+0000"
-                opportunity = self.opportunities.add(
-                    _opportunity_values(deal, account["Id"]),
-                    now=max(modified, deal_created),
-                    created=deal_created,
-                )
-                linked.append(opportunity["Id"])
-            if linked:
-                self.opportunities_by_account[account["Id"]] = linked
-                opportunities += len(linked)
-        return {"accounts": count, "opportunities": opportunities}
+    def _reindex(self, store: ObjectStore, record_id: str, field: str, old: Any, new: Any) -> None:
+        index = self.children[(store.name, field)]
+        if old in index:
+            index[old].remove(record_id)
+        if new:
+            index.setdefault(new, []).append(record_id)
+
+    # -- transactions (composite allOrNone, composite/tree) ----------------------------------------
+
+    def begin(self) -> None:
+        """Open a transaction: every write until :meth:`commit` can be undone by
+        :meth:`rollback`, and saves are announced only once committed."""
+        self._journal = []
+        self._bins = {name: len(store.deletions) for name, store in self.stores.items()}
+
+    def commit(self) -> None:
+        """Keep the transaction's writes; announce its saves."""
+        self._journal = None
+        held, self._held = self._held, []
+        for object_name, ids in held:
+            self._announce(object_name, ids)
+
+    def rollback(self) -> None:
+        """Undo every write of the open transaction, newest first."""
+        journal, self._journal, self._held = self._journal or [], None, []
+        for store, record_id, before in reversed(journal):
+            indexed = self._indexed.get(store.name, ())
+            record = store.records[record_id]
+            if before is None:
+                del store.records[record_id]
+                store.order.remove(record_id)
+                for field in indexed:
+                    self._reindex(store, record_id, field, record[field], None)
+                continue
+            for field in indexed:
+                if record[field] != before.get(field):
+                    self._reindex(store, record_id, field, record[field], before.get(field))
+            record.clear()
+            record.update(before)
+        for name, length in self._bins.items():
+            del self.stores[name].deletions[length:]
+
+    def _remember(self, store: ObjectStore, record_id: str, before: dict[str, Any] | None) -> None:
+        if self._journal is not None:
+            self._journal.append((store, record_id, None if before is None else dict(before)))
 
     # -- schema changes ----------------------------------------------------------------------------
 
@@ -298,6 +319,11 @@ class Org:
         self, store: ObjectStore, values: dict[str, Any], *, creating: bool
     ) -> tuple[dict[str, Any], RecordError | None]:
         schema = store.schema
+        if not schema.writable:
+            verb = "inserted" if creating else "updated"
+            return values, RecordError(
+                "INVALID_TYPE_FOR_OPERATION", f"entity type cannot be {verb}: {schema.label}"
+            )
         locked = [
             name
             for name in values
@@ -335,13 +361,15 @@ class Org:
 
     def _check_reference(self, spec: FieldSpec, value: str) -> RecordError | None:
         target = self.store(spec.reference_to[0]) if spec.reference_to else None
-        if target is None:
-            return None
         record_id = to_18(value)
-        if record_id is None or not record_id.startswith(target.schema.key_prefix):
+        if record_id is None or (
+            target is not None and not record_id.startswith(target.schema.key_prefix)
+        ):
             return RecordError(
                 "MALFORMED_ID", f"{spec.label}: id value of incorrect type: {value}", [spec.name]
             )
+        if target is None:  # an object the sandbox does not keep (Campaign, Pricebook2, …)
+            return RecordError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
         record = target.records.get(record_id)
         if record is None:
             return RecordError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
@@ -349,9 +377,7 @@ class Org:
             return RecordError("ENTITY_IS_DELETED", "entity is deleted", [spec.name])
         return None
 
-    def _target(
-        self, store: ObjectStore, raw_id: Any
-    ) -> tuple[dict[str, Any] | None, RecordError | None]:
+    def _target(self, store: ObjectStore, raw_id: Any) -> tuple[Record | None, RecordError | None]:
         if raw_id is None or raw_id == "":
             return None, RecordError("MISSING_ARGUMENT", "Id not specified in an update call")
         record_id = to_18(raw_id) if isinstance(raw_id, str) else None
@@ -378,7 +404,7 @@ class Org:
         pending: list[_Pending | None] = []
         results: list[SaveResult] = []
         for raw_id, given in items:
-            record: dict[str, Any] | None = None
+            record: Record | None = None
             shown_id = to_18(raw_id) if isinstance(raw_id, str) else None
             if isinstance(given, RecordError):
                 values, error = {}, given
@@ -447,49 +473,98 @@ class Org:
     def _apply(self, store: ObjectStore, item: _Pending, now: str) -> str:
         values = dict(item.values)
         if store is self.opportunities:
-            _derive_opportunity(values, item.record)
-        if item.record is None:
+            derive_opportunity(values)
+        record: dict[str, Any] | None = item.record
+        if record is None:
             record = store.add(values, now=now)
-            if store is self.opportunities and record["AccountId"]:
-                self.opportunities_by_account.setdefault(record["AccountId"], []).append(
-                    record["Id"]
-                )
+            self._derive(store, record)
+            self.index_child(store, record)
+            self._remember(store, record["Id"], None)
             return str(record["Id"])
-        record = item.record
-        old_account = record.get("AccountId") if store is self.opportunities else None
+        self._remember(store, record["Id"], record)
+        if store is self.accounts:
+            self.track_history(record, values, now=now, by=USER_ID)
+        indexed = self._indexed.get(store.name, ())
+        before = {field: record[field] for field in indexed}
         record.update(values)
+        self._derive(store, record)
         # Every successful save is a modification, even one that changes no value.
         record["LastModifiedDate"] = record["SystemModstamp"] = now
         record["LastModifiedById"] = USER_ID
-        if store is self.opportunities and record.get("AccountId") != old_account:
-            if old_account in self.opportunities_by_account:
-                self.opportunities_by_account[old_account].remove(record["Id"])
-            if record["AccountId"]:
-                self.opportunities_by_account.setdefault(record["AccountId"], []).append(
-                    record["Id"]
-                )
+        for field, old in before.items():
+            if record[field] != old:
+                self._reindex(store, record["Id"], field, old, record[field])
         return str(record["Id"])
 
+    def _derive(self, store: ObjectStore, record: dict[str, Any]) -> None:
+        """The read-only fields a save computes: names of people, an opportunity's expected
+        revenue."""
+        if store is self.contacts or store is self.users:
+            record["Name"] = _full_name(record)
+        elif store is self.opportunities:
+            amount, probability = record["Amount"], record["Probability"]
+            if amount is not None and probability is not None:
+                record["ExpectedRevenue"] = round(amount * probability / 100, 2)
+            else:
+                record.pop("ExpectedRevenue", None)
+
+    def track_history(
+        self, account: dict[str, Any], values: dict[str, Any], *, now: str, by: str
+    ) -> None:
+        """An AccountHistory row for each tracked field whose value ``values`` changes."""
+        fields = self.accounts.schema.fields
+        for name, new in values.items():
+            tracked = HISTORY_TRACKED.get(name)
+            old = account[name]
+            if tracked is None or old == new:
+                continue
+            row = {
+                "AccountId": account["Id"],
+                "Field": tracked,
+                "DataType": _HISTORY_TYPES.get(fields[name].type, "Text"),
+                "OldValue": old,
+                "NewValue": new,
+            }
+            if by != USER_ID:
+                row["CreatedById"] = by
+            history = self.account_history.add(row, now=now)
+            self.index_child(self.account_history, history)
+            self._remember(self.account_history, history["Id"], None)
+
     def delete(self, store: ObjectStore, raw_id: str, *, now: str) -> RecordError | None:
-        """Move a record (and an account's opportunities) to the recycle bin."""
+        """Move a record (and the children its deletion cascades to) to the recycle bin."""
+        if not store.schema.writable:
+            return RecordError(
+                "INVALID_TYPE_FOR_OPERATION", f"entity type cannot be deleted: {store.schema.label}"
+            )
         record, error = self._target(store, raw_id)
         if record is None:
             return error
-        self._delete(store, record, now)
-        if store is self.accounts:
-            for opportunity_id in self.opportunities_by_account.get(record["Id"], []):
-                opportunity = self.opportunities.records[opportunity_id]
-                if not opportunity["IsDeleted"]:
-                    self._delete(self.opportunities, opportunity, now)
+        self._delete_cascading(store, record, now)
         return None
 
-    @staticmethod
-    def _delete(store: ObjectStore, record: dict[str, Any], now: str) -> None:
+    def _delete_cascading(self, store: ObjectStore, record: Record, now: str) -> None:
+        self._delete(store, record, now)
+        for child in store.schema.children.values():
+            if not child.cascade_delete:
+                continue
+            child_store = self.stores[child.child]
+            for child_id in self.children_of(child.child, child.field, record["Id"]):
+                child_record = child_store.records[child_id]
+                if not child_record["IsDeleted"]:
+                    self._delete_cascading(child_store, child_record, now)
+
+    def _delete(self, store: ObjectStore, record: Record, now: str) -> None:
+        self._remember(store, record["Id"], record)
         record["IsDeleted"] = True
-        record["LastModifiedDate"] = record["SystemModstamp"] = now
+        if store.stamped:
+            record["LastModifiedDate"] = record["SystemModstamp"] = now
         store.deletions.append((now, record["Id"]))
 
     def _announce(self, object_name: str, ids: list[str]) -> None:
+        if self._journal is not None:
+            self._held.append((object_name, ids))
+            return
         for listener in self.listeners:
             listener(object_name, ids)
 
@@ -527,68 +602,6 @@ class Org:
 def rolled_back(results: list[SaveResult]) -> list[SaveResult]:
     """An all-or-none write that failed: the records that passed are rolled back."""
     return [r if r.error else SaveResult(r.id, ROLLED_BACK) for r in results]
-
-
-def _website(index: int, domain: str) -> str:
-    """Websites as reps type them: with or without scheme, www, or a trailing slash."""
-    return (
-        f"https://www.{domain}",
-        f"https://www.{domain}",
-        f"www.{domain}",
-        f"http://{domain}/",
-        domain,
-    )[index % 5]
-
-
-def _account_type(index: int, lifecycle: str | None) -> str | None:
-    if lifecycle == "customer":
-        return "Customer - Channel" if index % 6 == 0 else "Customer - Direct"
-    if lifecycle is None:
-        return None
-    return "Other" if lifecycle == "other" else "Prospect"
-
-
-def _float(value: float | int | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def _account_values(index: int, company: dict[str, Any]) -> dict[str, Any]:
-    stage = company["funding_stage"]
-    return {
-        "Name": company["name"],
-        "Type": _account_type(index, company["lifecycle_stage"]),
-        "Industry": company["industry"],
-        "Website": _website(index, company["domain"]),
-        "NumberOfEmployees": company["employees"],
-        "AnnualRevenue": _float(company["annual_revenue"]),
-        "BillingCity": company["city"],
-        "BillingState": company["state"],
-        "BillingCountry": _COUNTRY_NAMES.get(company["country"], company["country"]),
-        "Funding_Stage__c": _FUNDING_LABELS.get(stage, stage) if stage else None,
-        "Total_Funding__c": _float(company["total_funding"]),
-        "Founded_Year__c": _float(company["founded_year"]),
-        "Has_Inhouse_SEO__c": bool(company["has_inhouse_seo"]),
-        "Is_Competitor__c": bool(company["is_competitor"]),
-        "NPS__c": _float(company["nps"]),
-        "Tech_Stack__c": ";".join(company["tech_stack"]) if company["tech_stack"] else None,
-    }
-
-
-def _opportunity_values(deal: dict[str, Any], account_id: str) -> dict[str, Any]:
-    stage = _DEMO_STAGES[deal["stage"]]
-    probability, closed, won = _STAGE_INFO[stage]
-    kind = deal["name"].rsplit("— ", 1)[-1]
-    return {
-        "AccountId": account_id,
-        "Name": deal["name"],
-        "StageName": stage,
-        "Amount": float(deal["amount"]),
-        "Probability": float(probability),
-        "CloseDate": deal["close_date"].isoformat(),
-        "Type": _DEMO_DEAL_TYPES.get(kind),
-        "IsClosed": closed,
-        "IsWon": won,
-    }
 
 
 def now_string() -> str:
