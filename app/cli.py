@@ -543,6 +543,9 @@ def sandbox(
     ] = "sandbox-secret",
     companies: Annotated[int, typer.Option(metavar="N", help="demo companies to seed")] = 1000,
     seed: Annotated[int, typer.Option(metavar="SEED", help="seed of the demo data")] = 1,
+    contacts_per_company: Annotated[
+        int, typer.Option(metavar="N", help="contacts seeded per company (deals: 2 each)")
+    ] = 3,
 ) -> None:
     """Serve the local CRM stand-ins until interrupted."""
     with sandbox_extra_required():
@@ -553,7 +556,15 @@ def sandbox(
             typer.echo(f"{fake.name} sandbox: {server.url}  (token {token!r})")
         typer.echo("admin: POST /_sandbox/reset, GET /_sandbox/stats, ... (Ctrl+C stops)")
 
-    run_sandbox(port, token, client_secret, seed, companies, ready=ready)
+    run_sandbox(
+        port,
+        token,
+        client_secret,
+        seed,
+        companies,
+        contacts_per_company=contacts_per_company,
+        ready=ready,
+    )
 
 
 @cli.command()

@@ -44,6 +44,8 @@ from connectors.sandbox.salesforce import tls_files
 # top-level examples/ of a checkout points here.
 EXAMPLES = resources.files("app") / "examples"
 DEMO_COMPANIES = 2_000
+# Each with two deals (the fakes' default) and three people, for outcomes and personas.
+DEMO_CONTACTS_PER_COMPANY = 3
 SANDBOX_TOKEN = "sandbox-token"
 SANDBOX_SECRET = "sandbox-secret"
 # The ?secret= of the Salesforce sandbox's Outbound Messages to the demo (16+ characters).
@@ -119,13 +121,22 @@ def start_demo_sandboxes(*, port: int, data_dir: Path) -> list[DemoCrm]:
     background threads of this process (``port=0``: any free ports)."""
     hubspot = start_server(
         hubspot_app(
-            token=SANDBOX_TOKEN, client_secret=SANDBOX_SECRET, seed=1, companies=DEMO_COMPANIES
+            token=SANDBOX_TOKEN,
+            client_secret=SANDBOX_SECRET,
+            seed=1,
+            companies=DEMO_COMPANIES,
+            contacts_per_company=DEMO_CONTACTS_PER_COMPANY,
         ),
         port=port,
     )
     ca, cert, key = tls_files(data_dir)
     salesforce = start_server(
-        salesforce_app(token=SANDBOX_TOKEN, seed=2, accounts=DEMO_COMPANIES),
+        salesforce_app(
+            token=SANDBOX_TOKEN,
+            seed=2,
+            accounts=DEMO_COMPANIES,
+            contacts_per_account=DEMO_CONTACTS_PER_COMPANY,
+        ),
         port=port + 1 if port else 0,
         ssl_certfile=cert,
         ssl_keyfile=key,

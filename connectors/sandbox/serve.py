@@ -35,19 +35,31 @@ class SandboxFake:
     notes: list[str] = field(default_factory=list)
 
 
-def _hubspot_fake(*, token: str, client_secret: str, seed: int, companies: int) -> SandboxFake:
+def _hubspot_fake(
+    *, token: str, client_secret: str, seed: int, companies: int, contacts_per_company: int
+) -> SandboxFake:
     app = create_hubspot_app(
-        token=token, client_secret=client_secret, seed=seed, companies=companies
+        token=token,
+        client_secret=client_secret,
+        seed=seed,
+        companies=companies,
+        contacts_per_company=contacts_per_company,
     )
     return SandboxFake(name="HubSpot", port_offset=0, app=app)
 
 
-def _salesforce_fake(*, token: str, client_secret: str, seed: int, companies: int) -> SandboxFake:
+def _salesforce_fake(
+    *, token: str, client_secret: str, seed: int, companies: int, contacts_per_company: int
+) -> SandboxFake:
     # Read directly: connectors do not import the app's settings (same default as the app).
     data_dir = os.environ.get("ICP_SYNC_DATA_DIR") or ".icp-sync"
     ca_file, cert_file, key_file = tls_files(data_dir)
     app = create_salesforce_app(
-        token=token, client_secret=client_secret, seed=seed, accounts=companies
+        token=token,
+        client_secret=client_secret,
+        seed=seed,
+        accounts=companies,
+        contacts_per_account=contacts_per_company,
     )
     return SandboxFake(
         name="Salesforce",
@@ -71,6 +83,7 @@ def run_sandbox(
     seed: int = 1,
     companies: int = 1000,
     *,
+    contacts_per_company: int = 3,
     host: str = "127.0.0.1",
     ready: Callable[[list[tuple[SandboxFake, RunningServer]]], None] | None = None,
     stop: threading.Event | None = None,
@@ -83,7 +96,13 @@ def run_sandbox(
     stop = stop or threading.Event()
     try:
         for factory in FAKE_FACTORIES:
-            fake = factory(token=token, client_secret=client_secret, seed=seed, companies=companies)
+            fake = factory(
+                token=token,
+                client_secret=client_secret,
+                seed=seed,
+                companies=companies,
+                contacts_per_company=contacts_per_company,
+            )
             server = start_server(
                 fake.app,
                 host=host,

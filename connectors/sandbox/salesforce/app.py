@@ -178,6 +178,7 @@ def create_app(
     seed: int = 1,
     accounts: int = 0,
     opportunities_per_account: int = 2,
+    contacts_per_account: int = 0,
     api_version: str = "62.0",
     daily_limit: int = 15000,
     custom_fields: bool = True,
@@ -209,7 +210,10 @@ def create_app(
     )
     if accounts:
         sandbox.reset(
-            seed=seed, accounts=accounts, opportunities_per_account=opportunities_per_account
+            seed=seed,
+            accounts=accounts,
+            opportunities_per_account=opportunities_per_account,
+            contacts_per_account=contacts_per_account,
         )
     routes = [
         *api_routes(),
