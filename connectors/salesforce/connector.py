@@ -1,6 +1,9 @@
-"""The Salesforce connector: Accounts in and ``ICP_*__c`` verdicts out, through simple-salesforce.
+"""The Salesforce connector: Accounts, Opportunities and Contacts in, ``ICP_*__c`` verdicts out,
+through simple-salesforce.
 
-Reads
+Reads (every object the same way; Opportunities and Contacts are mapped in
+:mod:`connectors.salesforce.outcomes`: one describe per object and instance, then only
+query/queryMore calls, so a full read of N records costs ⌈N/2000⌉ + 1 calls)
     SOQL over Account through ``queryAll``, so accounts deleted into the recycle bin come back
     with ``IsDeleted = true`` and are marked archived; 2,000 rows a page
     (``Sforce-Query-Options: batchSize=2000``), following ``nextRecordsUrl``.

@@ -11,6 +11,9 @@ Tables again: which fields each SELECT asks for, and how a SOQL row becomes a
   the same query: no extra call. A contact's buying role is its ``OpportunityContactRole.Role``
   where it is the primary contact, else its most recently created role (``ORDER BY IsPrimary
   DESC, CreatedDate DESC LIMIT 1``): a contact-level answer to a per-deal fact.
+- Saving a contact role is not a save of its Opportunity or Contact (their SystemModstamp
+  stays), so an incremental read sees a role change only once the record itself changes; every
+  full read (and every read by id) has the roles as they are.
 - Fields the org lacks (or the user cannot see: describe honours field-level security) are
   left out of the SELECT and read as empty, as for Accounts.
 """
