@@ -4,6 +4,7 @@ that weighs won deals and buyer personas."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from simple_salesforce import Salesforce
 from app.core.db import libpq_conninfo
 from tests.e2e.conftest import activate_example_icp, salesforce_connection
 from tests.e2e.test_salesforce_sync import _sync
+from tests.e2e.test_webhooks_e2e import SF_SECRET, _until
 
 # Weights that tell the reasons apart by the score alone: a won deal is worth 55, an economic
 # buyer 30, an SEO champion 15 (a won account scores 55 or more, any other less).
@@ -208,3 +210,48 @@ async def test_a_deleted_opportunity_is_archived_and_its_account_no_longer_count
     assert _deals(database_url, connection_id)[won["Id"]] == ([won["AccountId"]], True, True, True)
     assert _scores(database_url, connection_id)[won["AccountId"]] == 0
     assert _crm_scores(sf)[won["AccountId"]] == 0
+
+
+@pytest.mark.slow
+async def test_an_outbound_message_for_a_won_opportunity_rescores_its_account_within_seconds(
+    database, database_url, sf_admin, sf, salesforce_server, service_url, tmp_path
+):
+    """The sandbox's Outbound Messages on Opportunity reach `icp-sync serve`, whose worker
+    reads the opportunity by id, rescores its account and writes the verdict back."""
+    sf_admin.reset(seed=4, accounts=60, opportunities_per_account=1, contacts_per_account=0)
+    await _activate(database, tmp_path)
+    organization_id = sf_admin.get("outbound")["organization_id"]
+    connection_id = await salesforce_connection(
+        database,
+        salesforce_server,
+        credentials={"webhook_secret": SF_SECRET},
+        salesforce_organization_id=organization_id,
+    )
+    await _first_sync(database, connection_id)
+    scores = _scores(database_url, connection_id)
+    opportunity = next(
+        o
+        for o in _crm(sf, "SELECT Id, AccountId, IsClosed FROM Opportunity").values()
+        if not o["IsClosed"] and scores[o["AccountId"]] == 0
+    )
+    account = opportunity["AccountId"]
+    sf_admin.post(
+        "outbound",
+        {
+            "target_url": f"{service_url}/webhooks/salesforce/{connection_id}?secret={SF_SECRET}",
+            "objects": ["Opportunity"],
+            "fields": None,
+        },
+    )
+    started = time.monotonic()
+
+    sf.Opportunity.update(opportunity["Id"], {"StageName": "Closed Won"})
+
+    await _until(lambda: sf.Account.get(account)["ICP_Fit_Score__c"] == WON, seconds=15)
+    assert time.monotonic() - started < 15
+    assert _deals(database_url, connection_id)[opportunity["Id"]] == ([account], True, True, False)
+    assert _scores(database_url, connection_id)[account] == WON
+    assert len(_rows(database_url, "SELECT 1 FROM sync_runs")) == 1  # no sync run did it
+    outbound = sf_admin.get("outbound")
+    assert outbound["delivered_notifications"] >= 1
+    assert outbound["failed_attempts"] == 0, outbound
