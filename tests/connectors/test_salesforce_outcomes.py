@@ -20,6 +20,7 @@ from connectors.base import (
     FatalError,
     OutcomeReader,
     Page,
+    RetriableError,
 )
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce.mapping import FieldDefinitions, FieldInfo
@@ -430,6 +431,40 @@ def test_deal_and_contact_reads_succeed_through_30_percent_5xx_and_timeouts(
     assert connector.api_calls == sf_admin.stats()["total"] - before
     assert connector.api_calls > 8  # 8 calls without faults
     assert len(sleeps) == connector.api_calls - 8
+
+
+def test_a_contact_read_stopped_at_the_daily_share_resumes_from_its_cursor_losing_nothing(
+    sf_admin: SandboxAdmin, make_sf_connector: Callable[..., SalesforceConnector]
+) -> None:
+    sf_admin.reset(seed=3, accounts=1500, opportunities_per_account=0, contacts_per_account=3)
+    everything = [c.external_id for c in _contacts(make_sf_connector())]
+    sf_admin.post("limits", {"used": 77, "max": 100})
+    connector = make_sf_connector(settings={"daily_limit_share": 0.8})
+    pages = []
+
+    with pytest.raises(RetriableError, match="daily API allocation at 80%"):
+        for page in connector.read_contact_pages(cursor=None, full=True):
+            pages.append(page)
+
+    # describe (78/100), the query (79/100), the second page (80/100): then no more calls.
+    assert [len(p.records) for p in pages] == [2000, 2000]
+    assert connector.api_calls == 3
+    sf_admin.post("limits", {"max": 15000})
+    rest = list(make_sf_connector().read_contact_pages(cursor=pages[-1].cursor, full=False))
+    assert [r.external_id for r in _records(pages + rest)] == everything
+
+
+def test_request_limit_exceeded_stops_a_deal_read_at_once_as_retriable(
+    sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf: Salesforce, sleeps: list[float]
+) -> None:
+    ids = sorted(_raw_opportunities(sf))
+    sf_admin.post("limits", {"used": 15000, "max": 15000})
+
+    with pytest.raises(RetriableError, match="REQUEST_LIMIT_EXCEEDED"):
+        sf_connector.read_deals_by_ids(ids)
+
+    assert sleeps == []
+    assert sf_connector.api_calls == 1
 
 
 class _RefusingAdapter(HTTPAdapter):
