@@ -2,8 +2,8 @@
 through simple-salesforce.
 
 Reads (every object the same way; Opportunities and Contacts are mapped in
-:mod:`connectors.salesforce.outcomes`: one describe per object and instance, then only
-query/queryMore calls, so a full read of N records costs ⌈N/2000⌉ + 1 calls)
+:mod:`connectors.salesforce.outcomes` and select standard fields without a describe first, so
+a full read of N of them costs ⌈N/2000⌉ query/queryMore calls)
     SOQL over Account through ``queryAll``, so accounts deleted into the recycle bin come back
     with ``IsDeleted = true`` and are marked archived; 2,000 rows a page
     (``Sforce-Query-Options: batchSize=2000``), following ``nextRecordsUrl``.
@@ -128,19 +128,24 @@ def _is_record_id(value: str) -> bool:
     return len(value) in (15, 18) and value.isascii() and value.isalnum()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _ObjectRead(Generic[RecordT]):
     """What one object's read selects, and how a row of it becomes a record."""
 
     object_name: str
     columns: list[str]
     to_record: Callable[[Mapping[str, Any]], RecordT]
+    # The columns as the object's describe allows them, when ``columns`` are the standard ones
+    # unchecked: asked for once, if Salesforce refuses those.
+    described_columns: Callable[[], list[str]] | None = None
 
     def select(self) -> str:
         """``SELECT … FROM <object>``."""
         return f"SELECT {', '.join(self.columns)} FROM {self.object_name}"
 
 
+# Salesforce's answers to a field or child relationship the user cannot see (or the org lacks).
+_UNSEEN_COLUMN_CODES: Final = frozenset({"INVALID_FIELD", "INVALID_TYPE"})
 # Salesforce's answers when the signed-in user may not read an object: a query names it an
 # unknown type (INVALID_TYPE) or refuses it (INSUFFICIENT_ACCESS); a describe finds no such
 # resource (NOT_FOUND).
@@ -317,12 +322,28 @@ class SalesforceConnector:
         )
 
     def _opportunity_read(self) -> _ObjectRead[DealRecord]:
-        columns = opportunity_columns(self._describe(OPPORTUNITY_OBJECT))
-        return _ObjectRead(OPPORTUNITY_OBJECT, columns, to_deal)
+        return self._outcome_read(OPPORTUNITY_OBJECT, opportunity_columns, to_deal)
 
     def _contact_read(self) -> _ObjectRead[ContactRecord]:
-        columns = contact_columns(self._describe(CONTACT_OBJECT))
-        return _ObjectRead(CONTACT_OBJECT, columns, to_contact)
+        return self._outcome_read(CONTACT_OBJECT, contact_columns, to_contact)
+
+    def _outcome_read(
+        self,
+        object_name: str,
+        columns_of: Callable[[FieldDefinitions | None], list[str]],
+        to_record: Callable[[Mapping[str, Any]], RecordT],
+    ) -> _ObjectRead[RecordT]:
+        """A read of standard fields only: no describe first (a call per object and sync),
+        unless Salesforce refuses one of them (see ``_select``)."""
+        described = self._described.get(object_name)
+        if described is not None:
+            return _ObjectRead(object_name, columns_of(described), to_record)
+        return _ObjectRead(
+            object_name,
+            columns_of(None),
+            to_record,
+            described_columns=lambda: columns_of(self._describe(object_name)),
+        )
 
     def _read_pages(
         self,
@@ -365,21 +386,34 @@ class SalesforceConnector:
                 if exc.error_code != _LOCATOR_GONE:
                     raise
                 log.info("Salesforce query locator expired; querying again from where it was")
-        soql = self._soql(progress, read)
-        return self._query_json(f"{read.object_name} query", _query(soql))
+        return self._select(read, f"{read.object_name} query", self._where(progress))
 
-    def _soql(self, progress: _Progress, read: _ObjectRead[Any]) -> str:
-        select = read.select()
+    def _select(self, read: _ObjectRead[Any], what: str, where: str) -> dict[str, Any]:
+        """The first page of ``SELECT … FROM <object> <where>``. When Salesforce refuses
+        standard columns selected unchecked (a field hidden by field-level security, contact
+        roles the user cannot read), the object is described and the query asks only for what
+        it has."""
+        try:
+            return self._query_json(what, _query(f"{read.select()} {where}"))
+        except SalesforceRequestError as exc:
+            if read.described_columns is None or exc.error_code not in _UNSEEN_COLUMN_CODES:
+                raise
+            log.info("Salesforce refused a %s column (%s); describing it", what, exc.detail)
+            read.columns, read.described_columns = read.described_columns(), None
+        return self._query_json(what, _query(f"{read.select()} {where}"))
+
+    def _where(self, progress: _Progress) -> str:
+        """The filter and order of a read's next query, from where it is."""
         if progress.phase == "changed":
             since = progress.restart_from()
             assert since is not None
             return (
-                f"{select} WHERE {MODIFIED_FIELD} >= {soql_datetime(since)} "
+                f"WHERE {MODIFIED_FIELD} >= {soql_datetime(since)} "
                 f"ORDER BY {MODIFIED_FIELD}, {ID_FIELD}"
             )
         if progress.last_id is not None and _is_record_id(progress.last_id):
-            return f"{select} WHERE {ID_FIELD} > '{progress.last_id}' ORDER BY {ID_FIELD}"
-        return f"{select} ORDER BY {ID_FIELD}"
+            return f"WHERE {ID_FIELD} > '{progress.last_id}' ORDER BY {ID_FIELD}"
+        return f"ORDER BY {ID_FIELD}"
 
     def read_by_ids(self, external_ids: Sequence[str]) -> list[AccountRecord]:
         """The given accounts as they are now, in the order asked; deleted ones come back with
@@ -406,9 +440,9 @@ class SalesforceConnector:
         read = build()
         found: dict[str, RecordT] = {}
         for chunk in _chunks(wanted, IDS_PER_QUERY):
-            soql = f"{read.select()} WHERE {ID_FIELD} IN ({', '.join(repr(i) for i in chunk)})"
+            where = f"WHERE {ID_FIELD} IN ({', '.join(repr(i) for i in chunk)})"
             what = f"{read.object_name} read by id"
-            response = self._query_json(what, _query(soql))
+            response = self._select(read, what, where)
             while True:
                 for row in response.get("records") or []:
                     record = read.to_record(row)

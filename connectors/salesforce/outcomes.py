@@ -14,8 +14,10 @@ Tables again: which fields each SELECT asks for, and how a SOQL row becomes a
 - Saving a contact role is not a save of its Opportunity or Contact (their SystemModstamp
   stays), so an incremental read sees a role change only once the record itself changes; every
   full read (and every read by id) has the roles as they are.
-- Fields the org lacks (or the user cannot see: describe honours field-level security) are
-  left out of the SELECT and read as empty, as for Accounts.
+- Only standard fields are read, so no describe comes first (it would cost a call per object
+  and sync). Should Salesforce refuse one (a field hidden by field-level security, roles the
+  user cannot read), the object is described once and the fields it lacks are left out of the
+  SELECT and read as empty, as for Accounts.
 """
 
 from __future__ import annotations
@@ -81,7 +83,11 @@ _CONTACT_ROLE: Final = (
 )
 
 
-def _columns(names: tuple[str, ...], definitions: FieldDefinitions, subquery: str) -> list[str]:
+def _columns(
+    names: tuple[str, ...], definitions: FieldDefinitions | None, subquery: str
+) -> list[str]:
+    if definitions is None:  # unchecked: every standard field, and the roles
+        return [*_ENVELOPE, *names, subquery]
     present = [name for name in names if name in definitions]
     absent = [name for name in names if name not in definitions]
     if absent:
@@ -92,15 +98,15 @@ def _columns(names: tuple[str, ...], definitions: FieldDefinitions, subquery: st
     return columns
 
 
-def opportunity_columns(definitions: FieldDefinitions) -> list[str]:
+def opportunity_columns(definitions: FieldDefinitions | None) -> list[str]:
     """The Opportunity SELECT list: the fields the org has, and the contact roles when the
-    user can read them."""
+    user can read them (all of them, unchecked, without definitions)."""
     return _columns(_OPPORTUNITY_FIELDS, definitions, _DEAL_ROLES)
 
 
-def contact_columns(definitions: FieldDefinitions) -> list[str]:
+def contact_columns(definitions: FieldDefinitions | None) -> list[str]:
     """The Contact SELECT list: the fields the org has, and the contact's buying role when the
-    user can read contact roles."""
+    user can read contact roles (all of them, unchecked, without definitions)."""
     return _columns(_CONTACT_FIELDS, definitions, _CONTACT_ROLE)
 
 

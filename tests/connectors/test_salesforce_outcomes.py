@@ -4,6 +4,7 @@ expired query locators, reads by id, API calls, retries and refused access."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
@@ -236,10 +237,61 @@ def test_fields_the_org_lacks_are_left_out_of_the_select_and_roles_need_their_re
     assert len(columns) == 5
 
 
+class _HiddenFieldAdapter(HTTPAdapter):
+    """Salesforce as a user sees it when field-level security hides Contact.Department: a
+    query naming it is refused (INVALID_FIELD), the describe leaves it out."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        url = requests.utils.unquote(request.url or "").replace("+", " ")
+        if "FROM Contact" in url and "Department" in url:
+            return _error_response(
+                request, 400, "INVALID_FIELD", "No such column 'Department' on entity 'Contact'"
+            )
+        response = super().send(request, **kwargs)
+        if url.endswith("sobjects/Contact/describe"):
+            body = response.json()
+            body["fields"] = [f for f in body["fields"] if f["name"] != "Department"]
+            response._content = json.dumps(body).encode()
+        return response
+
+
+def _error_response(
+    request: requests.PreparedRequest, status: int, code: str, message: str
+) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = json.dumps([{"message": message, "errorCode": code}]).encode()
+    response.headers["Content-Type"] = "application/json"
+    response.url = request.url or ""
+    response.request = request
+    return response
+
+
+def test_a_field_the_user_cannot_see_is_described_once_then_left_out_and_read_as_empty(
+    sf_admin: SandboxAdmin, make_sf_connector: Callable[..., SalesforceConnector], sf: Salesforce
+) -> None:
+    raw = _raw_contacts(sf)
+    session = requests.Session()
+    session.mount("https://", _HiddenFieldAdapter())
+    connector = make_sf_connector(session=session)
+    before = _calls(sf_admin)
+
+    contacts = _contacts(connector)
+    again = connector.read_contacts_by_ids(sorted(raw)[:5])
+
+    assert {c.external_id for c in contacts} == raw.keys()
+    assert all(c.department is None for c in contacts + again)
+    assert {c.external_id: c.title for c in contacts} == {i: r["Title"] for i, r in raw.items()}
+    assert any(c.buying_role for c in contacts)
+    # The refused query never reached the org; one describe, then the query without it, and
+    # the read by id knows already.
+    assert _spent(before, _calls(sf_admin)) == {DESCRIBE: 1, QUERY: 2}
+
+
 # -- full reads, paging and API calls -----------------------------------------------------------
 
 
-def test_a_full_read_of_deals_and_contacts_costs_one_call_per_2000_records_and_one_describe(
+def test_a_full_read_of_deals_and_contacts_costs_one_call_per_2000_records_and_nothing_more(
     sf_admin: SandboxAdmin, sf_connector: SalesforceConnector, sf: Salesforce
 ) -> None:
     sf_admin.reset(seed=3, accounts=2000, opportunities_per_account=2, contacts_per_account=3)
@@ -254,13 +306,9 @@ def test_a_full_read_of_deals_and_contacts_costs_one_call_per_2000_records_and_o
     assert [len(p.records) for p in contact_pages] == [2000, 2000, 2000]
     assert len({r.external_id for r in _records(deal_pages)}) == 4000
     assert len({r.external_id for r in _records(contact_pages)}) == 6000
-    # The minimum: ⌈N/2000⌉ query/queryMore calls, plus the object's describe.
-    assert _spent(before, after_deals) == {DESCRIBE: 1, QUERY: 1, MORE: math.ceil(4000 / 2000) - 1}
-    assert _spent(after_deals, after_contacts) == {
-        DESCRIBE: 1,
-        QUERY: 1,
-        MORE: math.ceil(6000 / 2000) - 1,
-    }
+    # The minimum: ⌈N/2000⌉ query/queryMore calls (standard fields need no describe).
+    assert _spent(before, after_deals) == {QUERY: 1, MORE: math.ceil(4000 / 2000) - 1}
+    assert _spent(after_deals, after_contacts) == {QUERY: 1, MORE: math.ceil(6000 / 2000) - 1}
     assert deal_pages[0].cursor["phase"] == "full"
     assert deal_pages[-1].cursor.keys() == {"modified_since"}
     assert contact_pages[-1].cursor.keys() == {"modified_since"}
@@ -401,7 +449,7 @@ def test_reads_by_id_ask_in_chunks_of_200(
     deals = sf_connector.read_deals_by_ids(ids)
 
     assert [d.external_id for d in deals] == ids
-    assert _spent(before, _calls(sf_admin)) == {DESCRIBE: 1, QUERY: 3}
+    assert _spent(before, _calls(sf_admin)) == {QUERY: 3}
 
 
 # -- failures -----------------------------------------------------------------------------------
@@ -421,7 +469,7 @@ def test_deal_and_contact_reads_succeed_through_30_percent_5xx_and_timeouts(
     before = sf_admin.stats()["total"]
     connector = make_sf_connector(timeout=0.3)
 
-    deals = _deals(connector)  # describe, query, one more page
+    deals = _deals(connector)  # query, one more page
     contacts = _contacts(connector)  # the same
     by_id = connector.read_contacts_by_ids([c.external_id for c in expected_contacts[:400]])
 
@@ -429,8 +477,8 @@ def test_deal_and_contact_reads_succeed_through_30_percent_5xx_and_timeouts(
     assert contacts == expected_contacts
     assert by_id == expected_contacts[:400]
     assert connector.api_calls == sf_admin.stats()["total"] - before
-    assert connector.api_calls > 8  # 8 calls without faults
-    assert len(sleeps) == connector.api_calls - 8
+    assert connector.api_calls > 6  # 6 calls without faults
+    assert len(sleeps) == connector.api_calls - 6
 
 
 def test_a_contact_read_stopped_at_the_daily_share_resumes_from_its_cursor_losing_nothing(
@@ -438,7 +486,7 @@ def test_a_contact_read_stopped_at_the_daily_share_resumes_from_its_cursor_losin
 ) -> None:
     sf_admin.reset(seed=3, accounts=1500, opportunities_per_account=0, contacts_per_account=3)
     everything = [c.external_id for c in _contacts(make_sf_connector())]
-    sf_admin.post("limits", {"used": 77, "max": 100})
+    sf_admin.post("limits", {"used": 78, "max": 100})
     connector = make_sf_connector(settings={"daily_limit_share": 0.8})
     pages = []
 
@@ -446,9 +494,9 @@ def test_a_contact_read_stopped_at_the_daily_share_resumes_from_its_cursor_losin
         for page in connector.read_contact_pages(cursor=None, full=True):
             pages.append(page)
 
-    # describe (78/100), the query (79/100), the second page (80/100): then no more calls.
+    # The query (79/100), the second page (80/100): then no more calls.
     assert [len(p.records) for p in pages] == [2000, 2000]
-    assert connector.api_calls == 3
+    assert connector.api_calls == 2
     sf_admin.post("limits", {"max": 15000})
     rest = list(make_sf_connector().read_contact_pages(cursor=pages[-1].cursor, full=False))
     assert [r.external_id for r in _records(pages + rest)] == everything
@@ -479,14 +527,9 @@ class _RefusingAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         url = requests.utils.unquote(request.url or "").replace("+", " ")
         if f"FROM {self.object_name}" in url or f"sobjects/{self.object_name}/" in url:
-            response = requests.Response()
-            response.status_code = 400 if self.code == "INVALID_TYPE" else 403
+            status = 400 if self.code == "INVALID_TYPE" else 403
             message = f"sObject type '{self.object_name}' is not supported."
-            response._content = f'[{{"message": "{message}", "errorCode": "{self.code}"}}]'.encode()
-            response.headers["Content-Type"] = "application/json"
-            response.url = request.url or ""
-            response.request = request
-            return response
+            return _error_response(request, status, self.code, message)
         return super().send(request, **kwargs)
 
 
