@@ -1,6 +1,9 @@
-"""The Salesforce connector: Accounts in and ``ICP_*__c`` verdicts out, through simple-salesforce.
+"""The Salesforce connector: Accounts, Opportunities and Contacts in, ``ICP_*__c`` verdicts out,
+through simple-salesforce.
 
-Reads
+Reads (every object the same way; Opportunities and Contacts are mapped in
+:mod:`connectors.salesforce.outcomes` and select standard fields without a describe first, so
+a full read of N of them costs ⌈N/2000⌉ query/queryMore calls)
     SOQL over Account through ``queryAll``, so accounts deleted into the recycle bin come back
     with ``IsDeleted = true`` and are marked archived; 2,000 rows a page
     (``Sforce-Query-Options: batchSize=2000``), following ``nextRecordsUrl``.
@@ -36,8 +39,9 @@ import tempfile
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Generic
 
 import requests
 from simple_salesforce import Salesforce
@@ -46,10 +50,13 @@ from connectors.base import (
     AccountRecord,
     AnyRecord,
     CallObserver,
+    ContactRecord,
+    DealRecord,
     FatalError,
     Page,
     RateLimiter,
     ReadProgress,
+    RecordT,
     SchemaReport,
     WriteBack,
     WriteResult,
@@ -69,6 +76,14 @@ from connectors.salesforce.mapping import (
     soql_datetime,
     update_records,
     writeback_fields,
+)
+from connectors.salesforce.outcomes import (
+    CONTACT_OBJECT,
+    OPPORTUNITY_OBJECT,
+    contact_columns,
+    opportunity_columns,
+    to_contact,
+    to_deal,
 )
 from connectors.salesforce.retry import (
     ApiMeter,
@@ -113,9 +128,54 @@ def _is_record_id(value: str) -> bool:
     return len(value) in (15, 18) and value.isascii() and value.isalnum()
 
 
+@dataclass(slots=True)
+class _ObjectRead(Generic[RecordT]):
+    """What one object's read selects, and how a row of it becomes a record."""
+
+    object_name: str
+    columns: list[str]
+    to_record: Callable[[Mapping[str, Any]], RecordT]
+    # The columns as the object's describe allows them, when ``columns`` are the standard ones
+    # unchecked: asked for once, if Salesforce refuses those.
+    described_columns: Callable[[], list[str]] | None = None
+
+    def select(self) -> str:
+        """``SELECT … FROM <object>``."""
+        return f"SELECT {', '.join(self.columns)} FROM {self.object_name}"
+
+
+# Salesforce's answers to a field or child relationship the user cannot see (or the org lacks).
+_UNSEEN_COLUMN_CODES: Final = frozenset({"INVALID_FIELD", "INVALID_TYPE"})
+# Salesforce's answers when the signed-in user may not read an object: a query names it an
+# unknown type (INVALID_TYPE) or refuses it (INSUFFICIENT_ACCESS); a describe finds no such
+# resource (NOT_FOUND).
+_NO_ACCESS_CODES: Final = frozenset(
+    {"INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INVALID_TYPE", "NOT_FOUND"}
+)
+_PLURALS: Final = {OPPORTUNITY_OBJECT: "Opportunities", CONTACT_OBJECT: "Contacts"}
+
+
+@contextlib.contextmanager
+def _object_access(object_name: str) -> Iterator[None]:
+    """A refusal to read ``object_name`` as a FatalError that says what to grant."""
+    try:
+        yield
+    except SalesforceRequestError as exc:
+        if exc.error_code not in _NO_ACCESS_CODES and exc.status != 404:
+            raise
+        plural = _PLURALS.get(object_name, object_name)
+        raise FatalError(
+            f"the Salesforce user icp-sync signs in as cannot read {object_name} "
+            f"({exc.error_code}: {exc.detail}); grant it Read on {plural} (and on Opportunity "
+            "Contact Roles through Opportunity, for buying roles): Setup → Profiles or "
+            f"Permission Sets → Object Settings → {plural} → Read"
+        ) from exc
+
+
 class _Progress(ReadProgress):
-    """A Salesforce read: queryAll over every account (full), or accounts by SystemModstamp
-    (changed); resumed from the query locator, or past the last id seen when it expired."""
+    """A Salesforce read of one object: queryAll over every record (full), or records by
+    SystemModstamp (changed); resumed from the query locator, or past the last id seen when
+    it expired."""
 
     FULL_READ_PHASES = ("full",)
 
@@ -206,7 +266,7 @@ class SalesforceConnector:
             max_attempts=max_attempts,
             daily_limit_share=share,
         )
-        self._definitions: FieldDefinitions | None = None
+        self._described: dict[str, FieldDefinitions] = {}
 
     def _ca_file(self, pem: Any) -> str | None:
         """The CA bundle written to a file requests can read, removed with the connector."""
@@ -235,15 +295,69 @@ class SalesforceConnector:
     def read_pages(self, *, cursor: dict[str, Any] | None, full: bool) -> Iterator[Page]:
         """Accounts changed since ``cursor`` (or all, when ``full`` or when there is no cursor
         yet), deleted ones included, page by page; a page's cursor resumes after it."""
-        progress = self._start(cursor, full=full)
+        return self._read_pages(self._account_read, cursor=cursor, full=full)
+
+    def read_deal_pages(
+        self, *, cursor: dict[str, Any] | None, full: bool
+    ) -> Iterator[Page[DealRecord]]:
+        """Opportunities changed since ``cursor`` (or all), deleted ones archived, with their
+        account and contact roles, page by page; as ``read_pages`` reads accounts."""
+        with _object_access(OPPORTUNITY_OBJECT):
+            yield from self._read_pages(self._opportunity_read, cursor=cursor, full=full)
+
+    def read_contact_pages(
+        self, *, cursor: dict[str, Any] | None, full: bool
+    ) -> Iterator[Page[ContactRecord]]:
+        """Contacts changed since ``cursor`` (or all), deleted ones archived, with their
+        account and buying role, page by page; as ``read_pages`` reads accounts."""
+        with _object_access(CONTACT_OBJECT):
+            yield from self._read_pages(self._contact_read, cursor=cursor, full=full)
+
+    def _account_read(self) -> _ObjectRead[AccountRecord]:
         definitions = self._field_definitions()
-        fields = self.mapping.fields_to_read(definitions)
-        response = self._resume(progress, fields)
+        return _ObjectRead(
+            OBJECT_NAME,
+            self.mapping.fields_to_read(definitions),
+            lambda row: self.mapping.to_record(row, definitions=definitions),
+        )
+
+    def _opportunity_read(self) -> _ObjectRead[DealRecord]:
+        return self._outcome_read(OPPORTUNITY_OBJECT, opportunity_columns, to_deal)
+
+    def _contact_read(self) -> _ObjectRead[ContactRecord]:
+        return self._outcome_read(CONTACT_OBJECT, contact_columns, to_contact)
+
+    def _outcome_read(
+        self,
+        object_name: str,
+        columns_of: Callable[[FieldDefinitions | None], list[str]],
+        to_record: Callable[[Mapping[str, Any]], RecordT],
+    ) -> _ObjectRead[RecordT]:
+        """A read of standard fields only: no describe first (a call per object and sync),
+        unless Salesforce refuses one of them (see ``_select``)."""
+        described = self._described.get(object_name)
+        if described is not None:
+            return _ObjectRead(object_name, columns_of(described), to_record)
+        return _ObjectRead(
+            object_name,
+            columns_of(None),
+            to_record,
+            described_columns=lambda: columns_of(self._describe(object_name)),
+        )
+
+    def _read_pages(
+        self,
+        build: Callable[[], _ObjectRead[RecordT]],
+        *,
+        cursor: dict[str, Any] | None,
+        full: bool,
+    ) -> Iterator[Page[RecordT]]:
+        """One object's records, changed since ``cursor`` or all, page by page."""
+        progress = self._start(cursor, full=full)
+        read = build()
+        response = self._resume(progress, read)
         while True:
-            records = [
-                self.mapping.to_record(row, definitions=definitions)
-                for row in response.get("records") or []
-            ]
+            records = [read.to_record(row) for row in response.get("records") or []]
             progress.saw(records)
             next_url = None if response.get("done", True) else response.get("nextRecordsUrl")
             if not next_url:
@@ -256,60 +370,88 @@ class SalesforceConnector:
                 )
             progress.next_records_url = str(next_url)
             yield Page(records, progress.cursor())
-            response = self._resume(progress, fields)
+            response = self._resume(progress, read)
 
     def _start(self, cursor: Mapping[str, Any] | None, *, full: bool) -> _Progress:
         return _Progress.start(cursor, full=full, lookback=self.lookback)
 
-    def _resume(self, progress: _Progress, fields: Sequence[str]) -> dict[str, Any]:
+    def _resume(self, progress: _Progress, read: _ObjectRead[Any]) -> dict[str, Any]:
         """The next page: from the query locator when there is one, else a new query from
         where the read is."""
         url = progress.next_records_url
         if url:
             try:
-                return self._query_json("Account query (more)", _query_more(url))
+                return self._query_json(f"{read.object_name} query (more)", _query_more(url))
             except SalesforceRequestError as exc:
                 if exc.error_code != _LOCATOR_GONE:
                     raise
                 log.info("Salesforce query locator expired; querying again from where it was")
-        soql = self._soql(progress, fields)
-        return self._query_json("Account query", _query(soql))
+        return self._select(read, f"{read.object_name} query", self._where(progress))
 
-    def _soql(self, progress: _Progress, fields: Sequence[str]) -> str:
-        select = f"SELECT {', '.join(fields)} FROM {OBJECT_NAME}"
+    def _select(self, read: _ObjectRead[Any], what: str, where: str) -> dict[str, Any]:
+        """The first page of ``SELECT … FROM <object> <where>``. When Salesforce refuses
+        standard columns selected unchecked (a field hidden by field-level security, contact
+        roles the user cannot read), the object is described and the query asks only for what
+        it has."""
+        try:
+            return self._query_json(what, _query(f"{read.select()} {where}"))
+        except SalesforceRequestError as exc:
+            if read.described_columns is None or exc.error_code not in _UNSEEN_COLUMN_CODES:
+                raise
+            log.info("Salesforce refused a %s column (%s); describing it", what, exc.detail)
+            read.columns, read.described_columns = read.described_columns(), None
+        return self._query_json(what, _query(f"{read.select()} {where}"))
+
+    def _where(self, progress: _Progress) -> str:
+        """The filter and order of a read's next query, from where it is."""
         if progress.phase == "changed":
             since = progress.restart_from()
             assert since is not None
             return (
-                f"{select} WHERE {MODIFIED_FIELD} >= {soql_datetime(since)} "
+                f"WHERE {MODIFIED_FIELD} >= {soql_datetime(since)} "
                 f"ORDER BY {MODIFIED_FIELD}, {ID_FIELD}"
             )
         if progress.last_id is not None and _is_record_id(progress.last_id):
-            return f"{select} WHERE {ID_FIELD} > '{progress.last_id}' ORDER BY {ID_FIELD}"
-        return f"{select} ORDER BY {ID_FIELD}"
+            return f"WHERE {ID_FIELD} > '{progress.last_id}' ORDER BY {ID_FIELD}"
+        return f"ORDER BY {ID_FIELD}"
 
     def read_by_ids(self, external_ids: Sequence[str]) -> list[AccountRecord]:
         """The given accounts as they are now, in the order asked; deleted ones come back with
         ``archived=True``, ids Salesforce does not know are left out."""
+        return self._read_by_ids(self._account_read, external_ids)
+
+    def read_deals_by_ids(self, external_ids: Sequence[str]) -> list[DealRecord]:
+        """The given Opportunities as they are now, as ``read_by_ids`` reads accounts."""
+        with _object_access(OPPORTUNITY_OBJECT):
+            return self._read_by_ids(self._opportunity_read, external_ids)
+
+    def read_contacts_by_ids(self, external_ids: Sequence[str]) -> list[ContactRecord]:
+        """The given Contacts as they are now, as ``read_by_ids`` reads accounts."""
+        with _object_access(CONTACT_OBJECT):
+            return self._read_by_ids(self._contact_read, external_ids)
+
+    def _read_by_ids(
+        self, build: Callable[[], _ObjectRead[RecordT]], external_ids: Sequence[str]
+    ) -> list[RecordT]:
         ids = list(dict.fromkeys(str(i).strip() for i in external_ids))
         wanted = [i for i in ids if _is_record_id(i)]
         if not wanted:
             return []
-        definitions = self._field_definitions()
-        select = f"SELECT {', '.join(self.mapping.fields_to_read(definitions))} FROM {OBJECT_NAME}"
-        found: dict[str, AccountRecord] = {}
+        read = build()
+        found: dict[str, RecordT] = {}
         for chunk in _chunks(wanted, IDS_PER_QUERY):
-            soql = f"{select} WHERE {ID_FIELD} IN ({', '.join(repr(i) for i in chunk)})"
-            response = self._query_json("Account read by id", _query(soql))
+            where = f"WHERE {ID_FIELD} IN ({', '.join(repr(i) for i in chunk)})"
+            what = f"{read.object_name} read by id"
+            response = self._select(read, what, where)
             while True:
                 for row in response.get("records") or []:
-                    record = self.mapping.to_record(row, definitions=definitions)
-                    # Asked by its 15-character id, an account answers with 18 characters.
+                    record = read.to_record(row)
+                    # Asked by its 15-character id, a record answers with 18 characters.
                     found[record.external_id] = found[record.external_id[:15]] = record
                 next_url = response.get("nextRecordsUrl")
                 if response.get("done", True) or not next_url:
                     break
-                response = self._query_json("Account read by id (more)", _query_more(next_url))
+                response = self._query_json(f"{what} (more)", _query_more(next_url))
         return [found[i] for i in ids if i in found]
 
     def _query_json(self, what: str, operation: Callable[[Salesforce], Any]) -> dict[str, Any]:
@@ -318,20 +460,25 @@ class SalesforceConnector:
             raise FatalError(f"Salesforce answered {what} with unexpected JSON: {body!r:.200}")
         return body
 
+    def _describe(self, object_name: str, *, refresh: bool = False) -> FieldDefinitions:
+        """An object's fields and child relationships, described once per instance."""
+        if object_name not in self._described or refresh:
+            describe = self._call(
+                f"{object_name} describe",
+                lambda sf: sf.restful(f"sobjects/{object_name}/describe"),
+            )
+            self._described[object_name] = FieldDefinitions.from_describe(describe or {})
+        return self._described[object_name]
+
     def _field_definitions(self, *, refresh: bool = False) -> FieldDefinitions:
         """The org's Account fields, described once per instance."""
-        if self._definitions is None or refresh:
-            describe = self._call(
-                "Account describe",
-                lambda sf: sf.restful(f"sobjects/{OBJECT_NAME}/describe"),
-            )
-            self._definitions = FieldDefinitions.from_describe(describe or {})
-            absent = [
-                name for name in self.mapping.fields_to_read() if name not in self._definitions
-            ]
+        described = OBJECT_NAME in self._described
+        definitions = self._describe(OBJECT_NAME, refresh=refresh)
+        if refresh or not described:
+            absent = [name for name in self.mapping.fields_to_read() if name not in definitions]
             if absent:
                 log.warning("Salesforce Account has no fields %s: they read as empty", absent)
-        return self._definitions
+        return definitions
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -129,9 +129,11 @@ class FieldInfo:
 
 @dataclass
 class FieldDefinitions:
-    """The org's Account fields by API name, from ``sobjects/Account/describe``."""
+    """An object's fields by API name, and its child relationships' names, from
+    ``sobjects/<object>/describe`` (both as the signed-in user may see them)."""
 
     fields: dict[str, FieldInfo] = field(default_factory=dict)
+    relationships: frozenset[str] = frozenset()
 
     @classmethod
     def from_describe(cls, describe: Mapping[str, Any]) -> FieldDefinitions:
@@ -141,7 +143,12 @@ class FieldDefinitions:
                 str(entry["name"]): FieldInfo.from_describe(entry)
                 for entry in describe.get("fields") or ()
                 if entry.get("name")
-            }
+            },
+            frozenset(
+                str(entry["relationshipName"])
+                for entry in describe.get("childRelationships") or ()
+                if entry.get("relationshipName")
+            ),
         )
 
     def __contains__(self, name: object) -> bool:

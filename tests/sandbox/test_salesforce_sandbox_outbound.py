@@ -208,3 +208,31 @@ def test_nothing_is_sent_without_a_target(sf_admin: SandboxAdmin, sf: Salesforce
 
     assert state["target_url"] is None
     assert state["pending_notifications"] == 0
+
+
+def test_opportunities_and_contacts_are_sent_when_configured_one_object_per_message(
+    sf_admin: SandboxAdmin, sf: Salesforce, listener: Listener
+) -> None:
+    sf_admin.reset(seed=2, accounts=3, opportunities_per_account=1, contacts_per_account=1)
+    every_field = {"fields": None}  # an earlier test's field list stays until replaced
+    sf_admin.post(
+        "outbound",
+        {"target_url": listener.url, "objects": ["Opportunity", "Contact"], **every_field},
+    )
+    opportunity = sf.query("SELECT Id FROM Opportunity LIMIT 1")["records"][0]["Id"]
+    contact = sf.query("SELECT Id FROM Contact LIMIT 1")["records"][0]["Id"]
+
+    _account(sf).update(_ids(sf, 1)[0], {"ICP_Tier__c": "B"})  # Account: not configured
+    cast(SFType, sf.Opportunity).update(opportunity, {"StageName": "Closed Won"})
+    cast(SFType, sf.Contact).update(contact, {"Title": "Head of SEO"})
+
+    messages = listener.wait_for(2)
+    assert len(messages) == 2
+    sent = [[_sobject(n) for n in m.notifications] for m in messages]
+    by_type = {objects[0]["type"]: objects for objects in sent}
+    assert by_type.keys() == {"sf:Opportunity", "sf:Contact"}
+    assert all(len(objects) == 1 for objects in sent)
+    [won] = by_type["sf:Opportunity"]
+    assert (won["fields"]["Id"], won["fields"]["IsWon"]) == (opportunity, "true")
+    assert by_type["sf:Contact"][0]["fields"]["Title"] == "Head of SEO"
+    assert sf_admin.get("outbound")["objects"] == ["Opportunity", "Contact"]

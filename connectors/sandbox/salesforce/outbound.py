@@ -1,7 +1,9 @@
-"""Salesforce Outbound Messages: SOAP ``notifications`` sent when accounts are saved.
+"""Salesforce Outbound Messages: SOAP ``notifications`` sent when accounts (and, when configured,
+opportunities or contacts) are saved.
 
-Like a workflow rule "created, and every time it's edited", every saved account (API writes
-included, so our own write-backs come back too) becomes a notification. A background task on
+Like a workflow rule "created, and every time it's edited", every saved record of a configured
+object (API writes included, so our own write-backs come back too) becomes a notification. An
+outbound message belongs to one object, so a message never mixes objects. A background task on
 the server's event loop POSTs them in messages of up to 100, with the record's data as it is at
 sending time, and sends a message again (same notification ids) until the listener answers with
 the ``notificationsResponse`` / ``<Ack>true</Ack>`` envelope.
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 OUTBOUND_NS: Final = "http://soap.sforce.com/2005/09/outbound"
 SOBJECT_NS: Final = "urn:sobject.enterprise.soap.sforce.com"
 MAX_NOTIFICATIONS: Final = 100
+DEFAULT_OBJECTS: Final = ("Account",)
 ACTION_ID: Final = make_id("04k", 62**5 * 30 + 12)
 ACK_ENVELOPE: Final = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -78,13 +81,17 @@ class OutboundStats:
 class _Notification:
     id: str
     record_id: str
+    object_name: str = "Account"
 
 
 class OutboundDispatcher:
-    """Queues account notifications and delivers them to the configured listener."""
+    """Queues notifications of saved records and delivers them to the configured listener."""
 
-    def __init__(self, accounts: Callable[[], ObjectStore], session_id: Callable[[], str]) -> None:
-        self._accounts = accounts
+    def __init__(
+        self, stores: Callable[[str], ObjectStore | None], session_id: Callable[[], str]
+    ) -> None:
+        self._stores = stores
+        self.objects: tuple[str, ...] = DEFAULT_OBJECTS
         self._session_id = session_id
         self.target_url: str | None = None
         self.base_url = "https://127.0.0.1"
@@ -104,11 +111,14 @@ class OutboundDispatcher:
     def configure(self, target_url: str | None, **settings: Any) -> None:
         """Send future notifications to ``target_url`` (None stops and drops pending ones).
 
-        Settings: organization_id, fields (which Account fields each sObject carries; default
-        every field with a value), session_id (send a session id), max_attempts,
-        retry_delay_seconds, base_url and version (for the Enterprise/Partner URLs).
+        Settings: organization_id, objects (whose saves are sent: one outbound message per
+        object, as one workflow rule per object sends them; Account alone unless given),
+        fields (which fields each sObject carries; default every field with a value),
+        session_id (send a session id), max_attempts, retry_delay_seconds, base_url and
+        version (for the Enterprise/Partner URLs).
         """
         self.target_url = target_url or None
+        self.objects = tuple(str(o) for o in settings.get("objects") or DEFAULT_OBJECTS)
         if settings.get("organization_id"):
             self.organization_id = str(settings["organization_id"])
         if "fields" in settings:
@@ -136,6 +146,7 @@ class OutboundDispatcher:
         """The settings and counts, for ``GET /_sandbox/outbound``."""
         return {
             "target_url": self.target_url,
+            "objects": list(self.objects),
             "organization_id": self.organization_id,
             "action_id": ACTION_ID,
             "fields": self.fields,
@@ -152,14 +163,19 @@ class OutboundDispatcher:
     # -- emitting --------------------------------------------------------------------------------
 
     def saved(self, object_name: str, ids: list[str]) -> None:
-        """Queue one notification per saved account (an org listener)."""
-        if self.target_url is None or object_name != "Account":
+        """Queue one notification per saved record of a configured object (an org listener)."""
+        if self.target_url is None or object_name not in self.objects:
             return
-        self._queue.extend(_Notification(self._ids.next(), record_id) for record_id in ids)
+        self._queue.extend(
+            _Notification(self._ids.next(), record_id, object_name) for record_id in ids
+        )
 
     def envelope(self, batch: list[_Notification]) -> bytes:
-        """The SOAP message for a batch, with each account's current data."""
-        store = self._accounts()
+        """The SOAP message for a batch of one object's notifications, with each record's
+        current data."""
+        object_name = batch[0].object_name if batch else "Account"
+        store = self._stores(object_name)
+        assert store is not None, object_name
         records = store.records
         names = [n for n in (self.fields or store.schema.fields) if n in store.schema.fields]
         session = (
@@ -187,7 +203,7 @@ class OutboundDispatcher:
                 continue
             parts.append(
                 f"<Notification><Id>{notification.id}</Id>"
-                f'<sObject xsi:type="sf:Account" xmlns:sf="{SOBJECT_NS}">'
+                f'<sObject xsi:type="sf:{object_name}" xmlns:sf="{SOBJECT_NS}">'
             )
             parts.append(f"<sf:Id>{record['Id']}</sf:Id>")
             for name in names:
@@ -201,6 +217,13 @@ class OutboundDispatcher:
     # -- delivering ------------------------------------------------------------------------------
 
     async def _deliver(self, client: httpx.AsyncClient, batch: list[_Notification]) -> None:
+        by_object: dict[str, list[_Notification]] = {}
+        for notification in batch:
+            by_object.setdefault(notification.object_name, []).append(notification)
+        for notifications in by_object.values():
+            await self._deliver_message(client, notifications)
+
+    async def _deliver_message(self, client: httpx.AsyncClient, batch: list[_Notification]) -> None:
         for attempt in range(self.max_attempts):
             target = self.target_url
             if target is None:

@@ -94,7 +94,7 @@ class SalesforceSandbox:
         self.sessions = SessionRegistry(token, credentials)
         self.faults = FaultInjector()
         self.calls = CallCounter()
-        self.outbound = OutboundDispatcher(lambda: self.org.accounts, self.sessions.issue)
+        self.outbound = OutboundDispatcher(self.org.store, self.sessions.issue)
         self.outbound.version = api_version
         self.org.listeners.append(self.outbound.saved)
         self._edit_rng = random.Random(0)
