@@ -27,7 +27,7 @@ from app.icps.repository import IcpRepository
 from app.icps.service import compiled_icp
 from app.models import Account, AccountScore, AccountScoreHistory, IcpVersion
 from app.scoring import CompiledIcp, ScoreResult, score_account
-from app.scoring.definition import PERSONA_PREFIX
+from app.scoring.definition import DEAL_ROLLUP_FIELDS, PERSONA_PREFIX, reads_rollups
 from app.scoring.personas import ContactView, PersonaMatcher
 from app.verdicts.service import VerdictCounts, score_rows, store_verdicts
 from connectors.base import AccountRecord, CanonicalAccount, ContactRecord, DealRecord
@@ -49,20 +49,14 @@ class ImportReport:
     failed: list[dict[str, Any]] = field(default_factory=list)
 
 
-# The account fields rolled up from synced deals (DESIGN §8); ``contacts`` and
-# ``personas.<id>`` come from synced contacts.
-DEAL_ROLLUPS = frozenset({"won_deals", "lost_deals", "open_deals", "won_amount", "last_won_at"})
-
-
 async def with_rollups(
     session: AsyncSession, compiled: CompiledIcp, accounts: Sequence[tuple[int, dict[str, Any]]]
 ) -> Sequence[tuple[int, dict[str, Any]]]:
     """The accounts' data with the deal and contact roll-ups the ICP reads (nothing read,
     nothing added). A roll-up the CRM connection has not synced yet keeps what the account's
     own data says (a CSV column, HubSpot's open deal count), else stays unknown."""
-    reads = compiled.read_fields
-    deal_fields = reads & DEAL_ROLLUPS
-    people = "contacts" in reads or any(f.startswith(PERSONA_PREFIX) for f in reads)
+    deal_fields = compiled.read_fields & DEAL_ROLLUP_FIELDS
+    _, people = reads_rollups(compiled.read_fields)
     if not (deal_fields or people) or not accounts:
         return accounts
     ids = [account_id for account_id, _ in accounts]
@@ -104,14 +98,19 @@ async def store_outcomes(
     contacts: Sequence[ContactRecord] = (),
     archived_deals: Sequence[str] = (),
     archived_contacts: Sequence[str] = (),
+    rescore: bool = True,
 ) -> int:
     """Store synced deals and contacts (and archive those the CRM deleted, by CRM id), and
     rescore the stored accounts whose deals or people they change; returns how many accounts
-    were rescored."""
+    were rescored. ``rescore=False`` stores only: during a connection's first full read of an
+    object its roll-ups are still unknown, and the rescore of every account that follows the
+    read (``mark_outcomes_read``) scores them once, with everything known."""
     touched = await store_deals(session, connection_id=connection_id, deals=deals)
     touched |= await store_contacts(session, connection_id=connection_id, contacts=contacts)
     touched |= await DealRepository(session).archive(connection_id, archived_deals)
     touched |= await ContactRepository(session).archive(connection_id, archived_contacts)
+    if not rescore:
+        return 0
     return await rescore_linked_accounts(session, connection_id=connection_id, external_ids=touched)
 
 

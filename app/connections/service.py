@@ -24,8 +24,10 @@ from app.core.metrics import CRM_CALLS
 from app.core.ratelimit import PostgresRateLimiter
 from app.core.security import secrets_cipher
 from app.icps.repository import IcpRepository
+from app.icps.service import compiled_icp
 from app.jobs import JobRequest, TaskName, defer_or_join
 from app.models import Connection
+from app.scoring.definition import reads_rollups
 from connectors.base import CallObserver, Connector
 
 
@@ -224,7 +226,8 @@ async def mark_outcomes_read(
 ) -> None:
     """Note that the connection's deals (contacts) have been read in full: from now on an
     account with none has 0 won deals (0 contacts), no longer unknown. The first time, every
-    account is rescored against the active ICP, since its roll-ups just became known."""
+    account is rescored against the active ICP when it reads roll-ups, since they just became
+    known."""
     connection = await ConnectionRepository(session).get(connection_id, for_update=True)
     if connection is None:
         raise NotFound(f"no connection {connection_id}")
@@ -236,7 +239,8 @@ async def mark_outcomes_read(
         connection.contacts_synced_at, first = now, True
     await session.flush()
     version = await IcpRepository(session).get_active() if first else None
-    if version is not None:
+    # Only an ICP that reads roll-ups scores differently now.
+    if version is not None and any(reads_rollups(compiled_icp(version).read_fields)):
         await defer_or_join(
             session,
             JobRequest(TaskName.RESCORE_ALL_ACCOUNTS, {"icp_version_id": str(version.id)}),

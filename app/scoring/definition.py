@@ -53,6 +53,22 @@ CANONICAL_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
 )
 ATTRIBUTE_PREFIX: Final = "attributes."
 PERSONA_PREFIX: Final = "personas."
+# The canonical fields rolled up from synced deals, and from synced contacts (with
+# ``personas.<id>``), DESIGN §8.
+DEAL_ROLLUP_FIELDS: Final = frozenset(
+    {"won_deals", "lost_deals", "open_deals", "won_amount", "last_won_at"}
+)
+CONTACT_ROLLUP_FIELDS: Final = frozenset({"contacts"})
+
+
+def reads_rollups(fields: frozenset[str] | set[str]) -> tuple[bool, bool]:
+    """Whether fields an ICP reads include deal roll-ups, and contact roll-ups (personas)."""
+    deals = not fields.isdisjoint(DEAL_ROLLUP_FIELDS)
+    people = not fields.isdisjoint(CONTACT_ROLLUP_FIELDS) or any(
+        f.startswith(PERSONA_PREFIX) for f in fields
+    )
+    return deals, people
+
 
 Op = Literal[
     "eq",

@@ -116,7 +116,10 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
     async def store_deals_page(records: list[DealRecord], cursor: dict[str, Any]) -> None:
         async with database.transaction() as session:
             counts["scored"] += await store_outcomes(
-                session, connection_id=connection.id, deals=records
+                session,
+                connection_id=connection.id,
+                deals=records,
+                rescore=connection.deals_synced_at is not None,
             )
             counts["deals_fetched"] += len(records)
             unknown = sorted({d.stage or "(none)" for d in records if not d.stage_known})
@@ -127,7 +130,10 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
     async def store_contacts_page(records: list[ContactRecord], cursor: dict[str, Any]) -> None:
         async with database.transaction() as session:
             counts["scored"] += await store_outcomes(
-                session, connection_id=connection.id, contacts=records
+                session,
+                connection_id=connection.id,
+                contacts=records,
+                rescore=connection.contacts_synced_at is not None,
             )
             counts["contacts_fetched"] += len(records)
             await save(session, "contacts", cursor)
