@@ -419,3 +419,62 @@ def test_outcome_reads_ride_out_429s_and_5xx(
     assert all(c.account_external_ids for c in by_id) and len(by_id) == 150
     assert sleeps  # it did have to retry
     assert hubspot_admin.stats()["rate_limited"] > 0
+
+
+def test_full_and_incremental_reads_of_2000_companies_deals_and_contacts_cost_the_minimum_calls(
+    make_connector: Callable[..., HubSpotConnector], hubspot_admin: SandboxAdmin
+) -> None:
+    hubspot_admin.reset(seed=3, companies=2_000, deals_per_company=2, contacts_per_company=3)
+    connector = make_connector()
+    before = hubspot_admin.stats()["calls"]
+
+    deals = _records(list(connector.read_deal_pages(cursor=None, full=True)))
+    contacts = _records(list(connector.read_contact_pages(cursor=None, full=True)))
+
+    assert (len(deals), len(contacts)) == (4_000, 6_000)
+    # One list call per 100, one for the (empty) archived list; the pipelines once.
+    assert _spent(hubspot_admin, before) == {
+        "GET /crm/v3/objects/deals": 40 + 1,
+        "GET /crm/v3/pipelines/deals": 1,
+        "GET /crm/v3/objects/contacts": 60 + 1,
+    }
+    before = hubspot_admin.stats()["calls"]
+
+    # Everything changed: one search per 200 and one association batch read per search page.
+    changed_deals = _records(list(connector.read_deal_pages(cursor=SINCE_EVER, full=False)))
+    changed_contacts = _records(list(connector.read_contact_pages(cursor=SINCE_EVER, full=False)))
+
+    assert (len(changed_deals), len(changed_contacts)) == (4_000, 6_000)
+    assert all(len(r.account_external_ids) == 1 for r in changed_deals + changed_contacts)
+    assert _spent(hubspot_admin, before) == {
+        "POST /crm/v3/objects/deals/search": 20,
+        "POST /crm/v4/associations/deals/companies/batch/read": 20,
+        "POST /crm/v3/objects/contacts/search": 30,
+        "POST /crm/v4/associations/contacts/companies/batch/read": 30,
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("object_type", ["deals", "contacts"])
+def test_incremental_outcome_reads_lose_nothing_at_the_10k_search_cap_even_when_interrupted(
+    make_connector: Callable[..., HubSpotConnector], hubspot_admin: SandboxAdmin, object_type: str
+) -> None:
+    # 10,002 deals and 10,002 contacts, every one modified at the same instant.
+    hubspot_admin.reset(
+        seed=1, companies=5_001, deals_per_company=2, contacts_per_company=2, same_timestamp=True
+    )
+    connector = make_connector()
+    read = connector.read_deal_pages if object_type == "deals" else connector.read_contact_pages
+    pages = read(cursor=SINCE_EVER, full=False)
+    # Stop past the point where offset paging would hit the cap, and resume from the cursor.
+    done = [next(pages) for _ in range(30)]
+
+    rest = list(read(cursor=done[-1].cursor, full=False))
+
+    records = _records(done + rest)
+    assert len(records) == len({r.external_id for r in records}) == 10_002
+    assert all(len(r.account_external_ids) == 1 for r in records)
+    calls = hubspot_admin.stats()["calls"]
+    assert calls[f"POST /crm/v3/objects/{object_type}/search"] == 51
+    assert calls[f"POST /crm/v4/associations/{object_type}/companies/batch/read"] == 51
+    assert rest[-1].cursor.keys() == {"modified_since"}
