@@ -79,12 +79,12 @@ from connectors.hubspot.outcomes import (
     deal_record,
 )
 from connectors.hubspot.retry import HubSpotCaller, HubSpotRequestError
+from connectors.normalize import without_nul
 
 __all__ = ["HubSpotConnector"]
 
 log = logging.getLogger(__name__)
 
-OBJECT_TYPE: Final = "companies"
 COMPANIES: Final = "companies"
 LIST_LIMIT: Final = 100
 SEARCH_LIMIT: Final = 200
@@ -500,7 +500,7 @@ class HubSpotConnector:
             response = self._read_json(
                 "deal pipelines read", self._pipelines_api.get_all, object_type="deals"
             )
-            self._stages = DealStages.from_api(response.get("results") or [])
+            self._stages = DealStages.from_api(without_nul(response.get("results") or []))
         return self._stages
 
     def _read_json(self, what: str, method: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
@@ -524,7 +524,7 @@ class HubSpotConnector:
         """The portal's company properties, read once per instance (labels, types)."""
         if self._definitions is None or refresh:
             response = self._call(
-                "company properties read", self._properties_api.get_all, OBJECT_TYPE
+                "company properties read", self._properties_api.get_all, COMPANIES
             )
             self._definitions = PropertyDefinitions.from_api(response.results or [])
             absent = [p for p in self.mapping.properties_to_read() if p not in self._definitions]
@@ -667,7 +667,7 @@ class HubSpotConnector:
             self._call(
                 "property group create",
                 self._groups_api.create,
-                OBJECT_TYPE,
+                COMPANIES,
                 PropertyGroupCreate(name=name, label=label, display_order=-1),
             )
         except HubSpotRequestError as exc:
@@ -694,7 +694,7 @@ class HubSpotConnector:
             display_order=-1,
         )
         try:
-            self._call("property create", self._properties_api.create, OBJECT_TYPE, create)
+            self._call("property create", self._properties_api.create, COMPANIES, create)
         except HubSpotRequestError as exc:
             if exc.status == 409:
                 report.present.append(spec.name)
