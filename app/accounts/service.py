@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.repository import AccountFilters, AccountRepository, UpsertedAccount
+from app.connections.repository import ConnectionRepository
 from app.contacts.repository import ContactRepository
 from app.contacts.schemas import ContactOut
 from app.contacts.service import list_contacts, store_contacts
@@ -108,10 +109,18 @@ async def store_outcomes(
     """Store synced deals and contacts (and archive those the CRM deleted, by CRM id), and
     rescore the stored accounts whose deals or people they change; returns how many accounts
     were rescored."""
-    touched = await store_deals(session, connection_id=connection_id, deals=deals)
-    touched |= await store_contacts(session, connection_id=connection_id, contacts=contacts)
-    touched |= await DealRepository(session).archive(connection_id, archived_deals)
-    touched |= await ContactRepository(session).archive(connection_id, archived_contacts)
+    by_deals = await store_deals(session, connection_id=connection_id, deals=deals)
+    by_deals |= await DealRepository(session).archive(connection_id, archived_deals)
+    by_contacts = await store_contacts(session, connection_id=connection_id, contacts=contacts)
+    by_contacts |= await ContactRepository(session).archive(connection_id, archived_contacts)
+    # Until a connection's deals (contacts) have been read in full once, their roll-ups are
+    # unknown: a rescore would change no verdict, and that first read ends by rescoring all.
+    connection = await ConnectionRepository(session).get(connection_id)
+    touched: set[str] = set()
+    if connection is not None and connection.deals_synced_at is not None:
+        touched |= by_deals
+    if connection is not None and connection.contacts_synced_at is not None:
+        touched |= by_contacts
     return await rescore_linked_accounts(session, connection_id=connection_id, external_ids=touched)
 
 
