@@ -18,7 +18,7 @@ from hubspot.crm.contacts import (
 
 from connectors.base import FatalError, OutcomeReader, Page, iso_utc
 from connectors.hubspot import HubSpotConnector
-from connectors.hubspot.outcomes import DealStages, contact_record, deal_record
+from connectors.hubspot.outcomes import DealStages, associated_ids, contact_record, deal_record
 from connectors.sandbox.common.admin_client import SandboxAdmin
 
 COMPANIES, DEALS_PER_COMPANY, CONTACTS_PER_COMPANY = 150, 2, 3
@@ -478,3 +478,27 @@ def test_incremental_outcome_reads_lose_nothing_at_the_10k_search_cap_even_when_
     assert calls[f"POST /crm/v3/objects/{object_type}/search"] == 51
     assert calls[f"POST /crm/v4/associations/{object_type}/companies/batch/read"] == 51
     assert rest[-1].cursor.keys() == {"modified_since"}
+
+
+def test_an_interrupted_full_read_resumes_after_its_last_stored_page(
+    connector: HubSpotConnector, make_connector: Callable[..., HubSpotConnector]
+) -> None:
+    pages = connector.read_contact_pages(cursor=None, full=True)
+    done = [next(pages), next(pages)]
+
+    # A retried job: a new connector, and a full read asked for again, resumes the one under way.
+    rest = list(make_connector().read_contact_pages(cursor=done[-1].cursor, full=True))
+
+    ids = [c.external_id for c in _records(done + rest)]
+    assert len(ids) == len(set(ids)) == COMPANIES * CONTACTS_PER_COMPANY
+    assert rest[-1].cursor.keys() == {"modified_since"}
+
+
+def test_inline_associations_cut_short_are_read_in_full_from_the_associations_api() -> None:
+    listed = {"results": [{"id": "5", "type": "deal_to_company"}, {"id": "5", "type": "x"}]}
+    cut = {**listed, "paging": {"next": {"after": "abc"}}}
+
+    assert associated_ids({"id": "1", "associations": {"companies": listed}}, "companies") == ["5"]
+    assert associated_ids({"id": "1"}, "companies") == []
+    # None: the connector asks the v4 batch read for this record's companies instead.
+    assert associated_ids({"id": "1", "associations": {"companies": cut}}, "companies") is None
