@@ -214,3 +214,23 @@ async def test_a_title_with_a_nul_from_a_careless_connector_is_refused_not_half_
 
     with psycopg.connect(libpq_conninfo(database_url)) as connection:
         assert connection.execute("SELECT count(*) FROM contacts").fetchone() == (0,)
+
+
+async def test_outcomes_stored_before_the_first_full_read_rescore_nothing_until_it_ends(
+    database, database_url
+):
+    """Until a connection's deals and contacts have been read once in full, its roll-ups are
+    unknown: rescoring for each page would change no verdict (the first full read ends with
+    one rescore of every account), and a first full sync would score every account twice."""
+    connection_id = await _setup(database)
+    before = _scores(database_url)
+
+    rescored = await _store(
+        database,
+        connection_id,
+        deals=[_won("d1", "acme")],
+        contacts=[_person("c1", "VP, Growth Marketing", "acme")],
+    )
+
+    assert rescored == 0
+    assert _scores(database_url) == before

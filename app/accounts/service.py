@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.repository import AccountFilters, AccountRepository, UpsertedAccount
+from app.connections.repository import ConnectionRepository
 from app.contacts.repository import ContactRepository
 from app.contacts.schemas import ContactOut
 from app.contacts.service import list_contacts, store_contacts
@@ -98,19 +99,24 @@ async def store_outcomes(
     contacts: Sequence[ContactRecord] = (),
     archived_deals: Sequence[str] = (),
     archived_contacts: Sequence[str] = (),
-    rescore: bool = True,
 ) -> int:
     """Store synced deals and contacts (and archive those the CRM deleted, by CRM id), and
     rescore the stored accounts whose deals or people they change; returns how many accounts
-    were rescored. ``rescore=False`` stores only: during a connection's first full read of an
-    object its roll-ups are still unknown, and the rescore of every account that follows the
-    read (``mark_outcomes_read``) scores them once, with everything known."""
-    touched = await store_deals(session, connection_id=connection_id, deals=deals)
-    touched |= await store_contacts(session, connection_id=connection_id, contacts=contacts)
-    touched |= await DealRepository(session).archive(connection_id, archived_deals)
-    touched |= await ContactRepository(session).archive(connection_id, archived_contacts)
-    if not rescore:
-        return 0
+    were rescored. Until a connection's deals (contacts) have been read in full once, storing
+    them rescores nothing: the first full read ends by rescoring every account
+    (``mark_outcomes_read``)."""
+    by_deals = await store_deals(session, connection_id=connection_id, deals=deals)
+    by_deals |= await DealRepository(session).archive(connection_id, archived_deals)
+    by_contacts = await store_contacts(session, connection_id=connection_id, contacts=contacts)
+    by_contacts |= await ContactRepository(session).archive(connection_id, archived_contacts)
+    # Until a connection's deals (contacts) have been read in full once, their roll-ups are
+    # unknown: a rescore would change no verdict, and that first read ends by rescoring all.
+    connection = await ConnectionRepository(session).get(connection_id)
+    touched: set[str] = set()
+    if connection is not None and connection.deals_synced_at is not None:
+        touched |= by_deals
+    if connection is not None and connection.contacts_synced_at is not None:
+        touched |= by_contacts
     return await rescore_linked_accounts(session, connection_id=connection_id, external_ids=touched)
 
 

@@ -465,7 +465,11 @@ def classify_contact(title: str | None, buying_role: str | None) -> TitleClass:
     verdict = classify_title(title)
     if not buying_role:
         return verdict
-    role = "_".join(buying_role.lower().replace("&", " and ").split())
+    # HubSpot's hs_buying_role is a multi-select (";"-separated codes): its first known role.
+    roles = (
+        "_".join(part.lower().replace("&", " and ").split()) for part in buying_role.split(";")
+    )
+    role = next((r for r in roles if r in _ROLE_SENIORITY or r in _ROLE_FUNCTION), "")
     seniority = verdict.seniority or _ROLE_SENIORITY.get(role)
     function = verdict.function
     if function == "other":

@@ -119,7 +119,6 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
                 session,
                 connection_id=connection.id,
                 deals=records,
-                rescore=connection.deals_synced_at is not None,
             )
             counts["deals_fetched"] += len(records)
             unknown = sorted({d.stage or "(none)" for d in records if not d.stage_known})
@@ -133,7 +132,6 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
                 session,
                 connection_id=connection.id,
                 contacts=records,
-                rescore=connection.contacts_synced_at is not None,
             )
             counts["contacts_fetched"] += len(records)
             await save(session, "contacts", cursor)

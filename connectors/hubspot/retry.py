@@ -16,7 +16,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
 import urllib3
+from hubspot.crm.associations.v4.exceptions import ApiException as AssociationsApiException
 from hubspot.crm.companies.exceptions import ApiException as CompaniesApiException
+from hubspot.crm.contacts.exceptions import ApiException as ContactsApiException
+from hubspot.crm.deals.exceptions import ApiException as DealsApiException
+from hubspot.crm.pipelines.exceptions import ApiException as PipelinesApiException
 from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
 
 from connectors.base import (
@@ -40,7 +44,15 @@ BACKOFF_CAP_SECONDS: Final = 30.0
 # one second after a SECONDLY (search) one.
 SECONDLY_WAIT_SECONDS: Final = 1.0
 DAILY_LIMIT_RETRY_SECONDS: Final = 3600.0
-_API_EXCEPTIONS: Final = (CompaniesApiException, PropertiesApiException)
+# One ApiException class per generated API module: every module the connector calls.
+_API_EXCEPTIONS: Final = (
+    AssociationsApiException,
+    CompaniesApiException,
+    ContactsApiException,
+    DealsApiException,
+    PipelinesApiException,
+    PropertiesApiException,
+)
 
 
 class HubSpotRequestError(FatalError):

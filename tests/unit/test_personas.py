@@ -81,3 +81,13 @@ def test_a_crm_buying_role_completes_a_title_that_says_nothing() -> None:
     # Where the title says more, the title wins.
     assert classify_contact("CMO", "END_USER") == TitleClass("c_level", "marketing")
     assert classify_contact("CMO", None) == classify_title("CMO")
+
+
+def test_a_multi_valued_hubspot_buying_role_counts_by_its_first_known_role() -> None:
+    # HubSpot's hs_buying_role is a multi-select: its option codes, ';'-separated.
+    assert classify_contact("Team Member", "BLOCKER;DECISION_MAKER;END_USER") == TitleClass(
+        "director", "other"
+    )
+    assert classify_contact("Associate", "INFLUENCER;LEGAL_AND_COMPLIANCE") == TitleClass(
+        None, "legal"
+    )
