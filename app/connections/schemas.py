@@ -43,6 +43,14 @@ class ConnectionSettings(BaseModel):
     daily_limit_share: float = Field(
         default=0.8, gt=0, le=1, description="Salesforce: stop a sync past this share of the day"
     )
+    contact_department_property: str = Field(
+        default="department",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_]+$",
+        description="HubSpot: the contact property holding a department (HubSpot has no "
+        "standard one; a property the portal lacks reads as empty)",
+    )
 
     @field_validator("field_map")
     @classmethod

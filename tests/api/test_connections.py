@@ -169,3 +169,18 @@ async def test_rotate_secrets_reencrypts_every_connection(app_client, admin_head
     async with get_database().transaction() as session:
         (connection,) = await ConnectionRepository(session).all()
         assert open_credentials(connection)["access_token"] == "pat-eu1-secret-token"
+
+
+async def test_a_hubspot_connection_names_its_contact_department_property(
+    app_client, admin_headers
+):
+    named = dict(HUBSPOT, settings={"contact_department_property": "team_name"})
+    bad = dict(HUBSPOT, name="other", settings={"contact_department_property": "team name;"})
+
+    created = await app_client.post("/api/v1/connections", json=named, headers=admin_headers)
+    refused = await app_client.post("/api/v1/connections", json=bad, headers=admin_headers)
+
+    assert created.status_code == 201
+    assert created.json()["settings"]["contact_department_property"] == "team_name"
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["path"] == "settings.contact_department_property"
