@@ -28,6 +28,8 @@ from tests.bench.harness import bench_database, example_icp, sandbox_process
 COMPANIES = int(os.environ.get("BENCH_SYNC_COMPANIES", 100_000))
 THROTTLED_COMPANIES = int(os.environ.get("BENCH_SYNC_THROTTLED_COMPANIES", 20_000))
 RSS_COMPANIES = int(os.environ.get("BENCH_SYNC_RSS_COMPANIES", 1_000_000))
+OUTCOME_DEALS_PER_COMPANY = 1
+OUTCOME_CONTACTS_PER_COMPANY = 2
 
 
 def _crm(kind: str, url: str, ca_file: str | None) -> tuple[dict[str, Any], Any]:
@@ -107,11 +109,22 @@ async def _timed_sync(
         return elapsed, run.counts, admin.stats()  # type: ignore[attr-defined]
 
 
-def _worker_rss(url: str) -> dict[str, float]:
+def _worker_rss(
+    url: str,
+    *,
+    companies: int = RSS_COMPANIES,
+    deals_per_company: int = 0,
+    contacts_per_company: int = 0,
+) -> dict[str, float]:
     """Seed, then run the sync in a child process and read its peak RSS."""
     with SandboxAdmin(url, timeout=600) as admin:
         admin.rate_limit(0)
-        admin.reset(seed=7, companies=RSS_COMPANIES, deals_per_company=0)
+        admin.reset(
+            seed=7,
+            companies=companies,
+            deals_per_company=deals_per_company,
+            contacts_per_company=contacts_per_company,
+        )
     output = subprocess.run(
         [sys.executable, "-m", "tests.bench.sync_worker", url],
         check=True,
@@ -119,6 +132,65 @@ def _worker_rss(url: str) -> dict[str, float]:
         text=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+# Calls per 1,000 records that no connector can go below: HubSpot lists 100 records a page
+# (and writes 100 verdicts a batch), Salesforce reads 2,000 a query (and writes 200 a call).
+MINIMUM_PER_1000 = {
+    "hubspot": {"companies": 20.0, "deals": 10.0, "contacts": 10.0},
+    "salesforce": {"companies": 5.5, "deals": 0.5, "contacts": 0.5},
+}
+
+
+def _outcome_lines(sandboxes: object) -> list[str]:
+    """Full syncs with a deal and two contacts per company, both CRMs: throughput, API calls
+    against the minimum, and the worker's peak memory for the HubSpot one."""
+    lines = []
+    deals, contacts = OUTCOME_DEALS_PER_COMPANY, OUTCOME_CONTACTS_PER_COMPANY
+    for kind, url, ca_file, seed in (
+        ("hubspot", sandboxes.hubspot_url, None, 11),  # type: ignore[attr-defined]
+        ("salesforce", sandboxes.salesforce_url, sandboxes.ca_file, 12),  # type: ignore[attr-defined]
+    ):
+        elapsed, counts, stats = asyncio.run(
+            _timed_sync(
+                url,
+                companies=COMPANIES,
+                calls_per_10s=0,
+                seed=seed,
+                kind=kind,
+                ca_file=ca_file,
+                deals_per_company=deals,
+                contacts_per_company=contacts,
+            )
+        )
+        calls = int(stats["total"])  # type: ignore[call-overload]
+        minimum = sum(
+            per_1000 * records / 1000
+            for per_1000, records in zip(
+                MINIMUM_PER_1000[kind].values(),
+                (COMPANIES, COMPANIES * deals, COMPANIES * contacts),
+                strict=True,
+            )
+        )
+        lines += [
+            f"{kind} full sync with outcomes: {COMPANIES:,} companies, "
+            f"{counts.get('deals_fetched', 0):,} deals, {counts.get('contacts_fetched', 0):,} "
+            f"contacts in {elapsed:.1f} s = {COMPANIES / elapsed:,.0f} companies/s with their "
+            f"deals and contacts (target ≥ 2,000/s)",
+            f"{kind} API calls with outcomes: {calls:,}; minimum {minimum:,.0f} → "
+            f"{calls / minimum:.3f}× (target ≤ 1.02×)",
+        ]
+    rss = _worker_rss(
+        sandboxes.hubspot_url,  # type: ignore[attr-defined]
+        companies=COMPANIES,
+        deals_per_company=deals,
+        contacts_per_company=contacts,
+    )
+    lines.append(
+        f"worker peak RSS during that HubSpot sync with outcomes: {rss['peak_rss_mb']:.0f} MB "
+        f"(target ≤ 300 MB; {rss['seconds']:.0f} s)"
+    )
+    return lines
 
 
 def run() -> list[str]:
@@ -168,6 +240,7 @@ def run() -> list[str]:
             f"{sf_per_1000:.2f} per 1,000; minimum 5.50 → {sf_per_1000 / 5.5:.3f}× "
             f"(target ≤ 1.02×)",
         ]
+        lines += _outcome_lines(sandboxes)
         if RSS_COMPANIES:
             rss = _worker_rss(url)
             lines.append(
