@@ -62,17 +62,18 @@ async def with_rollups(
         return accounts
     ids = [account_id for account_id, _ in accounts]
     deals = await DealRepository(session).rollups(ids) if deal_fields else {}
-    contacts = await ContactRepository(session).of_accounts(ids) if people else {}
-    matcher = PersonaMatcher(compiled.definition.personas)
+    people_counts = (
+        await ContactRepository(session).persona_counts(ids, compiled.definition.personas)
+        if people
+        else {}
+    )
     enriched = []
     for account_id, data in accounts:
         extra: dict[str, Any] = {}
         rolled = deals.get(account_id)
         if rolled is not None:
             extra.update((k, v) for k, v in rolled.items() if k in deal_fields and v is not None)
-        people_of = contacts.get(account_id)
-        if people_of is not None:
-            extra.update(matcher.roll_up(ContactView(*person) for person in people_of))
+        extra.update(people_counts.get(account_id, ()))
         enriched.append((account_id, {**data, **extra} if extra else data))
     return enriched
 

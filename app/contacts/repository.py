@@ -7,13 +7,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select, true
+import sqlalchemy as sa
+from sqlalchemy import BigInteger, ColumnElement, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
 from app.core.links import changed_links, replace_links
-from app.models import Account, Contact, ContactAccount
-from app.scoring.definition import Persona
+from app.models import Account, Connection, Contact, ContactAccount
+from app.scoring.definition import PERSONA_PREFIX, Persona
 from app.scoring.titles import classify_contact
 from connectors.base import ContactRecord
 
@@ -109,6 +111,45 @@ class ContactRepository:
             ),
             changed,
         )
+
+    async def persona_counts(
+        self, account_ids: Sequence[int], personas: Sequence[Persona]
+    ) -> dict[int, dict[str, int]]:
+        """Per account, ``{"contacts": n, "personas.<id>": matching, ...}``, counted in the
+        database (the rule of ``persona_condition``, so lists and scores agree): a rescore of
+        a million accounts sends one row per account, not one per contact. Accounts of a
+        connection whose contacts were never synced are left out (unknown, not zero)."""
+        ids = sa.func.unnest(sa.bindparam("ids", list(account_ids), type_=ARRAY(BigInteger)))
+        wanted = ids.table_valued("id").render_derived()
+        live = Contact.id.isnot(None)
+        query = (
+            select(
+                Account.id,
+                func.count(Contact.id),
+                *(func.count(Contact.id).filter(live & persona_condition(p)) for p in personas),
+            )
+            .select_from(wanted)
+            .join(Account, Account.id == wanted.c.id)
+            .join(
+                Connection,
+                (Connection.id == Account.connection_id)
+                & Connection.contacts_synced_at.isnot(None),
+            )
+            .outerjoin(
+                ContactAccount,
+                (ContactAccount.connection_id == Account.connection_id)
+                & (ContactAccount.account_external_id == Account.external_id),
+            )
+            .outerjoin(
+                Contact, (Contact.id == ContactAccount.contact_id) & Contact.archived.is_(False)
+            )
+            .group_by(Account.id)
+        )
+        fields = ["contacts", *(PERSONA_PREFIX + p.id for p in personas)]
+        return {
+            row[0]: dict(zip(fields, row[1:], strict=True))
+            for row in (await self.session.execute(query)).all()
+        }
 
     async def of_accounts(
         self, account_ids: Sequence[int]
