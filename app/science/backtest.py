@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
-from scipy.stats import binomtest
-from sklearn.metrics import roc_auc_score
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy, scipy and scikit-learn are imported where a backtest runs, not with this module: they
+# weigh about 100 MB of memory, which every API replica and worker would otherwise carry
+# whether or not it ever backtests.
 
 __all__ = ["SampleRow", "backtest"]
 
@@ -39,6 +42,8 @@ class SampleRow:
 
 def _rate(won: int, accounts: int) -> tuple[float | None, list[float] | None]:
     """Win rate with its Wilson interval; None for an empty group."""
+    from scipy.stats import binomtest
+
     if accounts == 0:
         return None, None
     interval = binomtest(won, accounts).proportion_ci(confidence_level=CONFIDENCE, method="wilson")
@@ -50,6 +55,9 @@ def _auc(
 ) -> tuple[float | None, list[float] | None]:
     """AUC of the score for telling won from lost, with a percentile bootstrap interval;
     None when the sample has only wins or only losses."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
     if won.all() or not won.any():
         return None, None
     auc = float(roc_auc_score(won, scores))
@@ -69,6 +77,8 @@ def _auc(
 def _gains(scores: np.ndarray, won: np.ndarray) -> list[dict[str, float]]:
     """The cumulative share of wins captured by the best-scored share of accounts (accounts
     ordered by score, ties kept together in the order given)."""
+    import numpy as np
+
     order = np.argsort(-scores, kind="stable")
     captured = np.cumsum(won[order])
     total_wins = max(int(won.sum()), 1)
@@ -97,6 +107,8 @@ def backtest(rows: Sequence[SampleRow], *, seed: int = 0) -> dict[str, Any]:
     """Per tier (A–D, all four): accounts, won, lost, win rate with interval, share of
     accounts, share of wins, lift over the base rate; AUC with interval; the gains curve;
     MQL and SQL rows. ``seed`` makes the AUC's bootstrap interval reproducible."""
+    import numpy as np
+
     total = len(rows)
     wins = sum(row.won for row in rows)
     base_rate = wins / total if total else None
