@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
-from app.core.links import changed_links, replace_links
+from app.core.links import archive_linked, changed_links, replace_links
 from app.models import Account, Connection, Contact, ContactAccount
 from app.scoring.definition import PERSONA_PREFIX, Persona
 from app.scoring.titles import classify_contact
@@ -179,23 +179,15 @@ class ContactRepository:
 
     async def archive(self, connection_id: uuid.UUID, external_ids: Sequence[str]) -> set[str]:
         """Mark contacts the CRM deleted as archived; returns the CRM ids of the companies they
-        were linked to (to be rescored: an archived record counts no more)."""
-        if not external_ids:
-            return set()
-        connection = await driver_connection(self.session)
-        cursor = await connection.execute(
-            """
-            WITH gone AS (
-                UPDATE contacts SET archived = true, updated_at = now()
-                WHERE connection_id = %b AND external_id = ANY(%b) AND NOT archived
-                RETURNING id
-            )
-            SELECT DISTINCT l.account_external_id
-            FROM contact_accounts l JOIN gone ON gone.id = l.contact_id
-            """,
-            (connection_id, list(external_ids)),
+        were linked to (to be rescored)."""
+        return await archive_linked(
+            await driver_connection(self.session),
+            table="contact_accounts",
+            owner="contact_id",
+            owners="contacts",
+            connection_id=connection_id,
+            external_ids=external_ids,
         )
-        return {row[0] for row in await cursor.fetchall()}  # type: ignore[index]
 
     async def count_matching(self, connection_id: uuid.UUID, persona: Persona) -> int:
         """How many of a connection's live contacts match ``persona``."""

@@ -67,3 +67,31 @@ def changed_links(links: Mapping[str, tuple[set[str], set[str]]], changed: set[s
     for record, (before, after) in links.items():
         touched |= (before | after) if record in changed else (before ^ after)
     return touched
+
+
+async def archive_linked(
+    connection: psycopg.AsyncConnection[Any],
+    *,
+    table: str,
+    owner: str,
+    owners: str,
+    connection_id: uuid.UUID,
+    external_ids: Sequence[str],
+) -> set[str]:
+    """Mark records the CRM deleted (by CRM id) archived; returns the CRM ids of the companies
+    they were linked to (to be rescored: an archived record counts no more). ``table``,
+    ``owner`` and ``owners`` are identifiers of our own schema, never input."""
+    if not external_ids:
+        return set()
+    cursor = await connection.execute(
+        f"""
+        WITH gone AS (
+            UPDATE {owners} SET archived = true, updated_at = now()
+            WHERE connection_id = %b AND external_id = ANY(%b) AND NOT archived
+            RETURNING id
+        )
+        SELECT DISTINCT l.account_external_id FROM {table} l JOIN gone ON gone.id = l.{owner}
+        """,
+        (connection_id, list(external_ids)),
+    )
+    return {row[0] for row in await cursor.fetchall()}

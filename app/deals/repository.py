@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
-from app.core.links import changed_links, replace_links
+from app.core.links import archive_linked, changed_links, replace_links
 from app.models import Account, Deal, DealAccount
 from connectors.base import DealRecord
 
@@ -132,23 +132,15 @@ class DealRepository:
 
     async def archive(self, connection_id: uuid.UUID, external_ids: Sequence[str]) -> set[str]:
         """Mark deals the CRM deleted as archived; returns the CRM ids of the companies they
-        were linked to (to be rescored: an archived record counts no more)."""
-        if not external_ids:
-            return set()
-        connection = await driver_connection(self.session)
-        cursor = await connection.execute(
-            """
-            WITH gone AS (
-                UPDATE deals SET archived = true, updated_at = now()
-                WHERE connection_id = %b AND external_id = ANY(%b) AND NOT archived
-                RETURNING id
-            )
-            SELECT DISTINCT l.account_external_id
-            FROM deal_accounts l JOIN gone ON gone.id = l.deal_id
-            """,
-            (connection_id, list(external_ids)),
+        were linked to (to be rescored)."""
+        return await archive_linked(
+            await driver_connection(self.session),
+            table="deal_accounts",
+            owner="deal_id",
+            owners="deals",
+            connection_id=connection_id,
+            external_ids=external_ids,
         )
-        return {row[0] for row in await cursor.fetchall()}  # type: ignore[index]
 
     async def page(
         self, filters: DealFilters, *, after_id: int, limit: int
