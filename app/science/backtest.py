@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from app.science.stats import auc_with_interval, win_rate_with_interval
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -21,11 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["SampleRow", "backtest"]
 
 TIERS: Final = ("A", "B", "C", "D")
-CONFIDENCE: Final = 0.95
-# Bootstrap resamples for the AUC's interval, and the largest sample they resample (beyond it
-# the interval is already narrow, and the cost grows linearly).
-AUC_RESAMPLES: Final = 200
-AUC_BOOTSTRAP_CAP: Final = 50_000
 GAINS_POINTS: Final = 20
 
 
@@ -38,40 +35,6 @@ class SampleRow:
     is_mql: bool
     is_sql: bool
     won: bool
-
-
-def _rate(won: int, accounts: int) -> tuple[float | None, list[float] | None]:
-    """Win rate with its Wilson interval; None for an empty group."""
-    from scipy.stats import binomtest
-
-    if accounts == 0:
-        return None, None
-    interval = binomtest(won, accounts).proportion_ci(confidence_level=CONFIDENCE, method="wilson")
-    return won / accounts, [float(interval.low), float(interval.high)]
-
-
-def _auc(
-    scores: np.ndarray, won: np.ndarray, *, seed: int
-) -> tuple[float | None, list[float] | None]:
-    """AUC of the score for telling won from lost, with a percentile bootstrap interval;
-    None when the sample has only wins or only losses."""
-    import numpy as np
-    from sklearn.metrics import roc_auc_score
-
-    if won.all() or not won.any():
-        return None, None
-    auc = float(roc_auc_score(won, scores))
-    rng = np.random.default_rng(seed)
-    n = min(len(won), AUC_BOOTSTRAP_CAP)
-    estimates = []
-    for _ in range(AUC_RESAMPLES):
-        picked = rng.integers(0, len(won), n)
-        if won[picked].all() or not won[picked].any():
-            continue
-        estimates.append(roc_auc_score(won[picked], scores[picked]))
-    alpha = (1 - CONFIDENCE) / 2
-    low, high = np.quantile(estimates, [alpha, 1 - alpha])
-    return auc, [float(low), float(high)]
 
 
 def _gains(scores: np.ndarray, won: np.ndarray) -> list[dict[str, float]]:
@@ -99,7 +62,7 @@ def _gains(scores: np.ndarray, won: np.ndarray) -> list[dict[str, float]]:
 def _flag_row(rows: Sequence[SampleRow], flagged: list[bool]) -> dict[str, Any]:
     accounts = sum(flagged)
     won = sum(1 for row, flag in zip(rows, flagged, strict=True) if flag and row.won)
-    rate, interval = _rate(won, accounts)
+    rate, interval = win_rate_with_interval(won, accounts)
     return {"accounts": accounts, "won": won, "win_rate": rate, "win_rate_ci": interval}
 
 
@@ -116,7 +79,7 @@ def backtest(rows: Sequence[SampleRow], *, seed: int = 0) -> dict[str, Any]:
     for tier in TIERS:
         in_tier = [row for row in rows if row.tier == tier]
         won = sum(row.won for row in in_tier)
-        rate, interval = _rate(won, len(in_tier))
+        rate, interval = win_rate_with_interval(won, len(in_tier))
         tiers.append(
             {
                 "tier": tier,
@@ -132,7 +95,7 @@ def backtest(rows: Sequence[SampleRow], *, seed: int = 0) -> dict[str, Any]:
         )
     scores = np.array([row.score for row in rows], dtype=float)
     won_array = np.array([row.won for row in rows], dtype=bool)
-    auc, auc_ci = _auc(scores, won_array, seed=seed) if total else (None, None)
+    auc, auc_ci = auc_with_interval(scores, won_array, seed=seed) if total else (None, None)
     return {
         "sample": {
             "accounts": total,
