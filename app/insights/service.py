@@ -15,18 +15,18 @@ from app.icps.repository import IcpRepository
 from app.icps.service import compiled_icp, get_icp
 from app.insights.repository import InsightsRepository
 from app.insights.schemas import Window
+from app.models import IcpVersion
 from app.science.backtest import SampleRow, backtest
 
 # Accounts read and scored at a time.
 BATCH = 20_000
 
 
-async def backtest_icp(
-    session: AsyncSession, *, icp_id: uuid.UUID, window: Window
-) -> dict[str, Any]:
-    """Score every account of the window's sample with the version (active or not), and
-    count how its tiers and flags did against what was won."""
-    version = await get_icp(session, icp_id=icp_id)
+async def sample_rows(
+    session: AsyncSession, *, version: IcpVersion, window: Window
+) -> list[SampleRow]:
+    """Every account of the window's sample scored with ``version`` from its stored data (the
+    same scoring core), with whether it was won: what backtests and health count."""
     compiled = compiled_icp(version)
     sample = await InsightsRepository(session).sample(window)
     won_of = dict(sample)
@@ -40,6 +40,16 @@ async def backtest_icp(
                     result.score, result.tier, result.is_mql, result.is_sql, won_of[account_id]
                 )
             )
+    return rows
+
+
+async def backtest_icp(
+    session: AsyncSession, *, icp_id: uuid.UUID, window: Window
+) -> dict[str, Any]:
+    """Score every account of the window's sample with the version (active or not), and
+    count how its tiers and flags did against what was won."""
+    version = await get_icp(session, icp_id=icp_id)
+    rows = await sample_rows(session, version=version, window=window)
     # The statistics take a CPU-bound moment on big samples: off the event loop.
     figures = await asyncio.to_thread(backtest, rows)
     return {"icp_id": version.id, **figures}

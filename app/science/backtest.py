@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # weigh about 100 MB of memory, which every API replica and worker would otherwise carry
 # whether or not it ever backtests.
 
-__all__ = ["SampleRow", "backtest"]
+__all__ = ["SampleRow", "backtest", "tier_table"]
 
 TIERS: Final = ("A", "B", "C", "D")
 GAINS_POINTS: Final = 20
@@ -66,12 +66,9 @@ def _flag_row(rows: Sequence[SampleRow], flagged: list[bool]) -> dict[str, Any]:
     return {"accounts": accounts, "won": won, "win_rate": rate, "win_rate_ci": interval}
 
 
-def backtest(rows: Sequence[SampleRow], *, seed: int = 0) -> dict[str, Any]:
-    """Per tier (A–D, all four): accounts, won, lost, win rate with interval, share of
-    accounts, share of wins, lift over the base rate; AUC with interval; the gains curve;
-    MQL and SQL rows. ``seed`` makes the AUC's bootstrap interval reproducible."""
-    import numpy as np
-
+def tier_table(rows: Sequence[SampleRow]) -> list[dict[str, Any]]:
+    """Per tier (A–D, all four): accounts, won, lost, win rate with its Wilson interval,
+    share of accounts, share of wins, lift over the sample's base rate."""
     total = len(rows)
     wins = sum(row.won for row in rows)
     base_rate = wins / total if total else None
@@ -93,6 +90,16 @@ def backtest(rows: Sequence[SampleRow], *, seed: int = 0) -> dict[str, Any]:
                 "lift": rate / base_rate if rate is not None and base_rate else None,
             }
         )
+    return tiers
+
+
+def backtest(rows: Sequence[SampleRow], *, seed: int = 0) -> dict[str, Any]:
+    """Per tier (A–D, all four, ``tier_table``); AUC with interval; the gains curve; MQL and
+    SQL rows. ``seed`` makes the AUC's bootstrap interval reproducible."""
+    import numpy as np
+
+    total = len(rows)
+    wins = sum(row.won for row in rows)
     scores = np.array([row.score for row in rows], dtype=float)
     won_array = np.array([row.won for row in rows], dtype=bool)
     auc, auc_ci = auc_with_interval(scores, won_array, seed=seed) if total else (None, None)
@@ -101,9 +108,9 @@ def backtest(rows: Sequence[SampleRow], *, seed: int = 0) -> dict[str, Any]:
             "accounts": total,
             "won": wins,
             "lost": total - wins,
-            "base_rate": base_rate,
+            "base_rate": wins / total if total else None,
         },
-        "tiers": tiers,
+        "tiers": tier_table(rows),
         "auc": auc,
         "auc_ci": auc_ci,
         "gains": _gains(scores, won_array) if total else [],
