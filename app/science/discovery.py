@@ -33,6 +33,7 @@ from app.science.stats import CONFIDENCE, win_rate_with_interval
 from app.science.traits import (
     Column,
     Trait,
+    absence,
     attribute_names,
     fisher_p,
     fixed_traits,
@@ -377,6 +378,13 @@ class _Discovery:
         keep = (accounts >= min_count) & (accounts <= total - min_count)
         traits = [t for t, kept in zip(traits, keep, strict=True) if kept]
         members, accounts, won = members[keep], accounts[keep], won[keep]
+        for index, trait in enumerate(traits):
+            # Presence reads the way that raises the odds: "X: unknown" rather than a
+            # negative weight on "X: known" (the same accounts apart, the same test).
+            if trait.op == "exists" and won[index] * total < wins * accounts[index]:
+                traits[index] = absence(trait)
+                members[index] = ~members[index]
+                accounts[index], won[index] = total - accounts[index], wins - won[index]
         p = fisher_p(
             wins_in=won,
             accounts_in=accounts,

@@ -28,7 +28,7 @@ from app.scoring.engine import _bool_of, _country_of, _is_known, _items, _number
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Column", "Trait", "fixed_traits", "range_traits", "read_columns"]
+__all__ = ["Column", "Trait", "absence", "fixed_traits", "range_traits", "read_columns"]
 
 # Values held by fewer accounts than this are pooled away (no trait): a rate measured on so
 # few accounts cannot carry a criterion. Relative to the sample, with a floor for small ones.
@@ -444,9 +444,16 @@ def fixed_traits(columns: Sequence[Column], accounts: int) -> list[Trait]:
             and min_count <= filled <= accounts - min_count
         ):
             traits.append(
-                Trait(column.field, "exists", None, f"{column.title} known", column.known)
+                Trait(column.field, "exists", None, f"{column.title}: known", column.known)
             )
     return traits
+
+
+def absence(presence: Trait) -> Trait:
+    """The ``missing`` trait of an ``exists`` one: its exact complement, the same test read
+    the other way, for a label that says what raises the odds."""
+    title = presence.text.removesuffix(": known")
+    return Trait(presence.field, "missing", None, f"{title}: unknown", ~presence.members)
 
 
 def _only_yes_or_no(column: Column) -> bool:

@@ -372,3 +372,30 @@ def test_a_small_hostile_sample_answers_honestly() -> None:
 
     assert result["definition"] is None and result["warnings"]
     json.dumps(result, allow_nan=False)
+
+
+def test_presence_is_a_trait_where_fill_varies_read_the_way_that_raises_the_odds() -> None:
+    rng = random.Random(4)
+    accounts, won = [], []
+    for i in range(1200):
+        has_budget, has_funding = i % 3 == 0, i % 4 != 0
+        account: dict[str, Any] = {"industry": rng.choice(["a", "b", "c"])}
+        if has_budget:
+            account["attributes"] = {"budget": rng.randint(1, 10**6)}
+        if has_funding:
+            account["total_funding"] = float(rng.randint(10**5, 10**8))
+        accounts.append(account)
+        won.append(rng.random() < 0.1 + 0.3 * has_budget + 0.2 * (not has_funding))
+
+    result = discover(accounts, won, [None] * len(accounts))
+
+    presence = {(t["field"], t["op"]): t for t in result["traits"] if t["value"] is None}
+    budget = presence[("attributes.budget", "exists")]
+    funding = presence[("total_funding", "missing")]
+    assert ("attributes.budget", "missing") not in presence  # one reading per field
+    assert (budget["accounts"], funding["accounts"]) == (400, 300)
+    assert budget["won"] == sum(w for a, w in zip(accounts, won, strict=True) if "attributes" in a)
+    assert budget["lift"] > 1.5 and funding["lift"] > 1.2
+    selected = {(c["field"], c["op"]) for c in result["definition"]["criteria"]}
+    assert {("attributes.budget", "exists"), ("total_funding", "missing")} <= selected
+    assert "No time split" in result["validation"]["method"]
