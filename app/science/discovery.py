@@ -465,7 +465,6 @@ class _Discovery:
         members: np.ndarray,
     ) -> None:
         """The candidate definition, its tiers set on the scores of the run's accounts."""
-
         base = fit.sample_wins / fit.sample_accounts
         ids: set[str] = set()
         draft: dict[str, Any] = {
@@ -565,10 +564,13 @@ class _Discovery:
             )
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
         aucs = []
+        empty = 0
         for train, test in splitter.split(np.zeros((total, 1)), self.won):
             rows = np.zeros(total, dtype=bool)
             rows[train] = True
-            scores, _ = self._scores(self.fit(rows), test)
+            fold_fit = self.fit(rows)
+            empty += fold_fit.compiled is None
+            scores, _ = self._scores(fold_fit, test)
             aucs.append(float(roc_auc_score(self.won[test], scores)))
         mean = float(np.mean(aucs))
         spread = float(sem(aucs))
@@ -583,6 +585,11 @@ class _Discovery:
             f"held out; auc is the mean of the {folds} fold AUCs, auc_ci their "
             f"{CONFIDENCE:.0%} t-interval."
         )
+        if empty:
+            method += (
+                f" In {empty} fold{'s' if empty > 1 else ''} discovery proposed no candidate; "
+                "its held-out accounts all scored 0 (AUC 0.5)."
+            )
         return {"auc": mean, "auc_ci": interval, "fold_aucs": aucs}, method
 
     def _time_split(
@@ -612,7 +619,10 @@ class _Discovery:
             )
         rows = np.zeros(len(self.accounts), dtype=bool)
         rows[older] = True
-        scores, top = self._scores(self.fit(rows), newer)
+        older_fit = self.fit(rows)
+        if older_fit.compiled is None:
+            return None, "No time split: discovery on the older 70% proposed no candidate."
+        scores, top = self._scores(older_fit, newer)
         outcome = self.won[newer]
         captured = int((top & outcome).sum())
         capture, capture_ci = win_rate_with_interval(captured, newer_wins)
