@@ -93,10 +93,12 @@ EXCLUSION_RATE_FACTOR: Final = 0.25
 MAX_EXCLUSIONS: Final = 3
 # The regression sees at most this many surviving traits, the most significant first.
 MAX_REGRESSION_TRAITS: Final = 40
-# The L1 path: C from the smallest that admits a trait, up by this ratio per step, until more
-# than max_criteria traits enter or the BIC has not improved for PATH_PATIENCE supports.
-PATH_RATIO: Final = 10**0.25
-PATH_STEPS: Final = 30
+# The L1 path: C from the smallest that admits a trait, up by PATH_RATIO per step (finer where
+# more than max_criteria traits would enter at once, down to MIN_PATH_RATIO), at most
+# PATH_STEPS fits, until the BIC has not improved for PATH_PATIENCE supports.
+PATH_RATIO: Final = 10**0.2
+MIN_PATH_RATIO: Final = 1.02
+PATH_STEPS: Final = 40
 PATH_PATIENCE: Final = 3
 # The extended BIC's gamma (0.5: Chen & Chen's choice when many traits are offered).
 EBIC_GAMMA: Final = 0.5
@@ -184,6 +186,12 @@ def discover(
     if fit.definition is None:
         return _answer(sample, fit.report(), None, _no_validation("no candidate"), notes)
     validation = discovery.validate(fit, closed_at)
+    if validation["auc_ci"] is not None and validation["auc_ci"][0] <= 0.5:
+        notes.append(
+            f"The candidate does not hold up out of sample (cross-validated AUC "
+            f"{validation['auc']:.2f}, its interval reaching 0.5): treat it as a hypothesis to "
+            "test on more closed deals, not an ICP to activate."
+        )
     return _answer(sample, fit.report(), fit.definition, validation, notes)
 
 
@@ -716,7 +724,9 @@ def _select(
     if not len(usable) or outcome.all() or not outcome.any():
         return [], []
     standard = (design[:, usable] - design[:, usable].mean(axis=0)) / spread[usable]
-    smallest_c = l1_min_c(standard, outcome, loss="log", intercept_scaling=INTERCEPT_SCALING)
+    # Where the first trait enters: on centred columns, with the intercept (all but
+    # unpenalised) left out of the bound, which it would otherwise set far below.
+    smallest_c = l1_min_c(standard, outcome, loss="log", fit_intercept=False)
     # One key per row: its traits and outcome as packed bits, sorted once.
     packed = np.packbits(np.column_stack([design > 0, outcome]), axis=1)
     keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
@@ -742,9 +752,10 @@ def _select(
     stale = 0
     with python_warnings.catch_warnings():
         python_warnings.simplefilter("ignore", ConvergenceWarning)
-        for step in range(1, PATH_STEPS + 1):
+        c, ratio, refinements = smallest_c, PATH_RATIO, 0
+        for _ in range(PATH_STEPS):
             model = LogisticRegression(
-                C=smallest_c * PATH_RATIO**step,
+                C=c * ratio,
                 solver="liblinear",
                 intercept_scaling=INTERCEPT_SCALING,
                 random_state=seed,
@@ -753,7 +764,14 @@ def _select(
             model.fit(standard, outcome, sample_weight=counts)
             support = tuple(int(usable[i]) for i in np.flatnonzero(model.coef_[0]))
             if len(support) > max_criteria:
-                break
+                # Too many at once (strong traits enter close together): step back and walk
+                # on in smaller steps, so that smaller supports are met; stop once fine, or
+                # soon when a support is already in hand.
+                if ratio < MIN_PATH_RATIO or (best[0] and refinements == 2):
+                    break
+                ratio, refinements = math.sqrt(ratio), refinements + 1
+                continue
+            c *= ratio
             if not support or support in tried:
                 continue
             tried.add(support)
@@ -777,13 +795,12 @@ def _select(
 
 def _points(coefficients: list[float]) -> list[int]:
     """Integer weights proportional to the log-odds coefficients, the positive ones adding up
-    to about POINTS; none rounds to zero (a kept trait keeps at least a point)."""
+    to about POINTS; none rounds to zero (a kept trait keeps at least a point), and none is
+    more negative than all the positive points together (which already score 0)."""
     unit = sum(c for c in coefficients if c > 0) / POINTS
-    weights = []
-    for coefficient in coefficients:
-        weight = round(coefficient / unit)
-        weights.append(weight if weight else (1 if coefficient > 0 else -1))
-    return weights
+    weights = [round(c / unit) or (1 if c > 0 else -1) for c in coefficients]
+    floor = -sum(w for w in weights if w > 0)
+    return [max(w, floor) for w in weights]
 
 
 def _scores_of(

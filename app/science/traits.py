@@ -157,20 +157,18 @@ def read_columns(
 
 def attribute_names(accounts: Sequence[Mapping[str, Any]]) -> list[str]:
     """The attribute names filled on enough accounts to hold a trait, most filled first."""
-    fill: Counter[str] = Counter()
-    for account in accounts:
-        attributes = account.get("attributes")
-        if isinstance(attributes, Mapping):
-            fill.update(
-                name
-                for name, value in attributes.items()
-                if isinstance(name, str) and value is not None
-            )
+    fill = Counter(
+        name
+        for attributes in (account.get("attributes") for account in accounts)
+        if isinstance(attributes, Mapping)
+        for name, value in attributes.items()
+        if value is not None
+    )
     min_count = min_trait_accounts(len(accounts))
     names = [
         name
-        for name, count in sorted(fill.items(), key=lambda item: (-item[1], item[0]))
-        if count >= min_count and _is_plain_text(name) and name.strip()
+        for name, count in sorted(fill.items(), key=lambda item: (-item[1], str(item[0])))
+        if count >= min_count and isinstance(name, str) and _is_plain_text(name) and name.strip()
     ]
     return names[:MAX_ATTRIBUTES]
 
@@ -203,17 +201,9 @@ def _safe(read: Callable[[Any], Any], value: Any) -> Any:
 
 
 def _read(field: str, kind: str, title: str, raw: list[Any], min_count: int) -> Column | None:
-    import numpy as np
-
-    known = np.array(
-        [(v.strip() != "") if type(v) is str else (v is not None and _known(v)) for v in raw],
-        dtype=bool,
-    )
-    if not known.any():
-        return None
     if kind == "number":
-        return _read_numbers(field, title, raw, known, min_count)
-    return _read_values(field, kind, title, raw, known, min_count)
+        return _read_numbers(field, title, raw, min_count)
+    return _read_values(field, kind, title, raw, min_count)
 
 
 def _known(value: Any) -> bool:
@@ -227,10 +217,14 @@ def _known(value: Any) -> bool:
 
 
 def _read_values(
-    field: str, kind: str, title: str, raw: list[Any], known: np.ndarray, min_count: int
-) -> Column:
+    field: str, kind: str, title: str, raw: list[Any], min_count: int
+) -> Column | None:
     """Values (or list members) as the scoring core compares them, the frequent ones kept."""
     import numpy as np
+
+    known = np.array([(v.strip() != "") if type(v) is str else _known(v) for v in raw], dtype=bool)
+    if not known.any():
+        return None
 
     read = _READERS[kind]
     key_ids: dict[Any, int] = {}
@@ -352,33 +346,40 @@ def _condition_value(
     return value if _safe(read, value) == key else None
 
 
-def _read_numbers(
-    field: str, title: str, raw: list[Any], known: np.ndarray, min_count: int
-) -> Column | None:
+def _read_numbers(field: str, title: str, raw: list[Any], min_count: int) -> Column | None:
     """Numbers, and the quantile bins of the known ones."""
     import numpy as np
 
     memo: dict[str, Any] = {}
     readings: list[float] = []
+    known: list[bool] = []
     for value in raw:
         kind = type(value)
         if kind is float:
-            # NaN is unknown; an infinite float compares as a number (the scoring core's
-            # fast path for floats), so it is clipped into the top or bottom range below.
+            # NaN is unknown as a number (yet "exists"); an infinite float compares as a
+            # number (the scoring core's fast path for floats): clipped into an end range.
             readings.append(value)
-        elif kind is int:
+            known.append(True)
+            continue
+        if kind is int:
             in_range = -NUMBER_LIMIT <= value <= NUMBER_LIMIT
             readings.append(value if in_range else NUMBER_LIMIT if value > 0 else -NUMBER_LIMIT)
-        elif value is None:
+            known.append(True)
+            continue
+        if value is None:
             readings.append(math.nan)
-        elif kind is str:
+            known.append(False)
+            continue
+        if kind is str:
             number = memo.get(value, _UNSET)
             if number is _UNSET:
                 number = memo[value] = _clipped(_safe(_number_of, value))
-            readings.append(math.nan if number is None else number)
         else:
             number = _clipped(_safe(_number_of, value))
-            readings.append(math.nan if number is None else number)
+        readings.append(math.nan if number is None else number)
+        known.append(_known(value))
+    if not any(known):
+        return None
     numbers = np.clip(np.array(readings, dtype=float), -NUMBER_LIMIT, NUMBER_LIMIT)
     present = ~np.isnan(numbers)
     values = numbers[present]
@@ -387,7 +388,7 @@ def _read_numbers(
         field=field,
         kind="number",
         title=title,
-        known=known,
+        known=np.array(known, dtype=bool),
         values=[],
         holders=None,
         bins=None,
@@ -512,28 +513,35 @@ def range_traits(
 def _merge_alike(groups: list[list[list[int]]], *, min_count: int) -> None:
     """Merge adjacent ranges, most alike first, while Fisher's test says their win rates do
     not differ (p > MERGE_P); a range too small to be a trait always merges. One merge per
-    field per round, every field's pairs tested in one vectorised call."""
+    field per round; each pair is tested once (a merge only makes new pairs beside it), every
+    new pair of a round in one vectorised call."""
     import numpy as np
 
+    tested: dict[tuple[int, int, int, int], float] = {}  # (field, first, split, last) -> p
     while True:
         pairs = [
-            (field, index)
+            (field, ranges[index][0], ranges[index + 1][0], ranges[index + 1][1], index)
             for field, ranges in enumerate(groups)
             for index in range(len(ranges) - 1)
         ]
         if not pairs:
             return
-        left = np.array([groups[f][i][2:] for f, i in pairs], dtype=np.int64)
-        right = np.array([groups[f][i + 1][2:] for f, i in pairs], dtype=np.int64)
-        p = fisher_p(
-            wins_in=left[:, 1],
-            accounts_in=left[:, 0],
-            wins=left[:, 1] + right[:, 1],
-            accounts=left[:, 0] + right[:, 0],
-        )
-        p[(left[:, 0] < min_count) | (right[:, 0] < min_count)] = 2.0  # before any real pair
+        new = [pair for pair in pairs if pair[:4] not in tested]
+        if new:
+            left = np.array([groups[f][i][2:] for f, _, _, _, i in new], dtype=np.int64)
+            right = np.array([groups[f][i + 1][2:] for f, _, _, _, i in new], dtype=np.int64)
+            p = fisher_p(
+                wins_in=left[:, 1],
+                accounts_in=left[:, 0],
+                wins=left[:, 1] + right[:, 1],
+                accounts=left[:, 0] + right[:, 0],
+            )
+            small = (left[:, 0] < min_count) | (right[:, 0] < min_count)
+            p[small] = 2.0  # a range too small for a trait merges before any other pair
+            tested.update(zip((pair[:4] for pair in new), p.tolist(), strict=True))
         best: dict[int, tuple[float, int]] = {}
-        for (field, index), pair_p in zip(pairs, p.tolist(), strict=True):
+        for pair in pairs:
+            field, index, pair_p = pair[0], pair[4], tested[pair[:4]]
             if pair_p > best.get(field, (-1.0, 0))[0]:
                 best[field] = (pair_p, index)
         merged = False

@@ -399,3 +399,19 @@ def test_presence_is_a_trait_where_fill_varies_read_the_way_that_raises_the_odds
     selected = {(c["field"], c["op"]) for c in result["definition"]["criteria"]}
     assert {("attributes.budget", "exists"), ("total_funding", "missing")} <= selected
     assert "No time split" in result["validation"]["method"]
+
+
+def test_a_candidate_that_does_not_hold_up_out_of_sample_says_so() -> None:
+    small = planted_sample(400, seed=0)  # about 110 wins: enough to propose, not to confirm
+
+    result = discover(small.accounts, small.won, small.closed_at, personas=small.personas)
+
+    weights = [c["weight"] for c in result["definition"]["criteria"]]
+    assert min(weights) >= -sum(w for w in weights if w > 0)  # no weight below "scores 0"
+    assert result["validation"]["auc_ci"][0] <= 0.5
+    assert any("does not hold up out of sample" in w for w in result["warnings"])
+
+
+def test_a_candidate_that_holds_up_carries_no_warning(answer: dict[str, Any]) -> None:
+    assert answer["warnings"] == []
+    assert answer["validation"]["auc_ci"][0] > 0.6
