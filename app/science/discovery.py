@@ -502,7 +502,7 @@ class _Discovery:
                 }
                 for index in exclusions
             ]
-        scores = _scores_of(criteria, exclusions, members)
+        scores = _training_scores(criteria, exclusions, members)
         a, b, c = _thresholds(scores)
         draft["tiers"] = {"A": a, "B": b, "C": c}
         draft["qualification"] = {"mql": {"min_score": b}, "sql": {"min_score": a}}
@@ -544,7 +544,7 @@ class _Discovery:
             "time_split": split,
         }
 
-    def _scores(self, fit: _Fit, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    def _score_held_out(self, fit: _Fit, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Scores and A/B membership of some accounts under a run's candidate (0 and False
         when the run proposed none)."""
         import numpy as np
@@ -578,7 +578,7 @@ class _Discovery:
             rows[train] = True
             fold_fit = self.fit(rows)
             empty += fold_fit.compiled is None
-            scores, _ = self._scores(fold_fit, test)
+            scores, _ = self._score_held_out(fold_fit, test)
             aucs.append(float(roc_auc_score(self.won[test], scores)))
         mean = float(np.mean(aucs))
         spread = float(sem(aucs))
@@ -630,7 +630,7 @@ class _Discovery:
         older_fit = self.fit(rows)
         if older_fit.compiled is None:
             return None, "No time split: discovery on the older 70% proposed no candidate."
-        scores, top = self._scores(older_fit, newer)
+        scores, top = self._score_held_out(older_fit, newer)
         outcome = self.won[newer]
         captured = int((top & outcome).sum())
         capture, capture_ci = win_rate_with_interval(captured, newer_wins)
@@ -803,7 +803,7 @@ def _points(coefficients: list[float]) -> list[int]:
     return [max(w, floor) for w in weights]
 
 
-def _scores_of(
+def _training_scores(
     criteria: list[tuple[int, int]], exclusions: list[int], members: np.ndarray
 ) -> np.ndarray:
     """The candidate's score of each account of a run, from the traits it matched: the scoring
