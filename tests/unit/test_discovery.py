@@ -415,3 +415,23 @@ def test_a_candidate_that_does_not_hold_up_out_of_sample_says_so() -> None:
 def test_a_candidate_that_holds_up_carries_no_warning(answer: dict[str, Any]) -> None:
     assert answer["warnings"] == []
     assert answer["validation"]["auc_ci"][0] > 0.6
+
+
+def test_a_trait_that_all_but_rules_out_a_win_becomes_an_exclusion(sample: PlantedSample) -> None:
+    lost = [i for i, w in enumerate(sample.won) if not w]
+    competitors = set(lost[::12])  # about 180 accounts, none of them ever won
+    accounts = [
+        {**a, "attributes": {**a["attributes"], "is_competitor": i in competitors}}
+        for i, a in enumerate(sample.accounts)
+    ]
+
+    result = discover(accounts, sample.won, sample.closed_at, personas=sample.personas)
+
+    exclusion = next(
+        e for e in result["definition"]["exclusions"] if e["field"] == "attributes.is_competitor"
+    )
+    assert (exclusion["op"], exclusion["value"]) == ("eq", True)
+    assert exclusion["label"] == f"Is competitor: yes (0 of {len(competitors)} won)"
+    assert all(c["field"] != "attributes.is_competitor" for c in result["definition"]["criteria"])
+    compiled = compile_icp(parse_definition(result["definition"]))
+    assert all(compiled.score(accounts[i]).tier == "D" for i in competitors)
