@@ -1,0 +1,1 @@
+"""Test data for ICP science: samples with a known answer."""
