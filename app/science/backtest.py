@@ -7,6 +7,7 @@ rows: accounts and wins per tier are counts, win rates their ratio, shares of th
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -59,9 +60,7 @@ def _gains(scores: np.ndarray, won: np.ndarray) -> list[dict[str, float]]:
     return points
 
 
-def _flag_row(rows: Sequence[SampleRow], flagged: list[bool]) -> dict[str, Any]:
-    accounts = sum(flagged)
-    won = sum(1 for row, flag in zip(rows, flagged, strict=True) if flag and row.won)
+def _flag_row(accounts: int, won: int) -> dict[str, Any]:
     rate, interval = win_rate_with_interval(won, accounts)
     return {"accounts": accounts, "won": won, "win_rate": rate, "win_rate_ci": interval}
 
@@ -70,22 +69,23 @@ def tier_table(rows: Sequence[SampleRow]) -> list[dict[str, Any]]:
     """Per tier (A–D, all four): accounts, won, lost, win rate with its Wilson interval,
     share of accounts, share of wins, lift over the sample's base rate."""
     total = len(rows)
-    wins = sum(row.won for row in rows)
+    by_tier = Counter((row.tier, row.won) for row in rows)
+    wins = sum(n for (_, won), n in by_tier.items() if won)
     base_rate = wins / total if total else None
     tiers = []
     for tier in TIERS:
-        in_tier = [row for row in rows if row.tier == tier]
-        won = sum(row.won for row in in_tier)
-        rate, interval = win_rate_with_interval(won, len(in_tier))
+        won, lost = by_tier[tier, True], by_tier[tier, False]
+        accounts = won + lost
+        rate, interval = win_rate_with_interval(won, accounts)
         tiers.append(
             {
                 "tier": tier,
-                "accounts": len(in_tier),
+                "accounts": accounts,
                 "won": won,
-                "lost": len(in_tier) - won,
+                "lost": lost,
                 "win_rate": rate,
                 "win_rate_ci": interval,
-                "share_of_accounts": len(in_tier) / total if total else 0.0,
+                "share_of_accounts": accounts / total if total else 0.0,
                 "share_of_wins": won / wins if wins else 0.0,
                 "lift": rate / base_rate if rate is not None and base_rate else None,
             }
@@ -99,10 +99,18 @@ def backtest(rows: Sequence[SampleRow], *, seed: int = 0) -> dict[str, Any]:
     import numpy as np
 
     total = len(rows)
-    wins = sum(row.won for row in rows)
-    scores = np.array([row.score for row in rows], dtype=float)
-    won_array = np.array([row.won for row in rows], dtype=bool)
+    scores = np.fromiter((row.score for row in rows), dtype=float, count=total)
+    won_array = np.fromiter((row.won for row in rows), dtype=bool, count=total)
+    wins = int(won_array.sum())
     auc, auc_ci = auc_with_interval(scores, won_array, seed=seed) if total else (None, None)
+    by_flags = Counter((row.is_mql, row.is_sql, row.won) for row in rows)
+    flagged = {
+        flag: (
+            sum(n for key, n in by_flags.items() if key[position]),
+            sum(n for key, n in by_flags.items() if key[position] and key[2]),
+        )
+        for position, flag in enumerate(("mql", "sql"))
+    }
     return {
         "sample": {
             "accounts": total,
@@ -114,6 +122,6 @@ def backtest(rows: Sequence[SampleRow], *, seed: int = 0) -> dict[str, Any]:
         "auc": auc,
         "auc_ci": auc_ci,
         "gains": _gains(scores, won_array) if total else [],
-        "mql": _flag_row(rows, [row.is_mql for row in rows]),
-        "sql": _flag_row(rows, [row.is_sql for row in rows]),
+        "mql": _flag_row(*flagged["mql"]),
+        "sql": _flag_row(*flagged["sql"]),
     }
