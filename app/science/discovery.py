@@ -691,15 +691,6 @@ def _distinct(candidates: list[int], members: np.ndarray, *, limit: int) -> list
     return kept
 
 
-def _l1() -> dict[str, Any]:
-    """scikit-learn's way of asking for an L1 penalty (``l1_ratio`` from 1.8, when the
-    ``penalty`` argument was deprecated; before, ``l1_ratio`` alone meant nothing)."""
-    import sklearn
-
-    major, minor = (int(part) for part in sklearn.__version__.split(".")[:2])
-    return {"l1_ratio": 1.0} if (major, minor) >= (1, 8) else {"penalty": "l1"}
-
-
 def _select(
     design: np.ndarray, outcome: np.ndarray, *, max_criteria: int, seed: int
 ) -> tuple[list[int], list[float]]:
@@ -759,7 +750,7 @@ def _select(
                 solver="liblinear",
                 intercept_scaling=INTERCEPT_SCALING,
                 random_state=seed,
-                **_l1(),
+                l1_ratio=1.0,  # pure L1 (scikit-learn ≥ 1.8 spells it so)
             )
             model.fit(standard, outcome, sample_weight=counts)
             support = tuple(int(usable[i]) for i in np.flatnonzero(model.coef_[0]))

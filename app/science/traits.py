@@ -20,10 +20,17 @@ from typing import TYPE_CHECKING, Any, Final
 
 from app.scoring.definition import ATTRIBUTE_PREFIX, CANONICAL_FIELDS, PERSONA_PREFIX, Persona
 
-# The scoring core's own readings of a raw value (private there, shared here on purpose): a
+# The scoring core's own readings of a raw value, shared on purpose: a
 # trait must match precisely the accounts its condition matches when scored, hostile values
 # included (NaN-like strings, numbers as text, lists where a scalar was expected).
-from app.scoring.engine import _bool_of, _country_of, _is_known, _items, _number_of, _text_of
+from app.scoring.engine import (
+    coerce_bool,
+    coerce_country,
+    coerce_number,
+    coerce_text,
+    is_known_value,
+    list_items,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -75,10 +82,10 @@ _KIND_OF_CANONICAL: Final = {
     "bool": "bool",
 }
 _READERS: Final[dict[str, Callable[[Any], Any]]] = {
-    "text": _text_of,
-    "list": _text_of,
-    "country": _country_of,
-    "bool": _bool_of,
+    "text": coerce_text,
+    "list": coerce_text,
+    "country": coerce_country,
+    "bool": coerce_bool,
 }
 _BOOL_WORDS: Final = frozenset({"true", "false", "yes", "no"})
 _UNSET: Final = object()
@@ -184,7 +191,7 @@ def _attribute_kind(raw: list[Any]) -> str:
     )
     if booleans >= 0.95 * len(known):
         return "bool"
-    numbers = sum(not isinstance(v, bool) and _safe(_number_of, v) is not None for v in known)
+    numbers = sum(not isinstance(v, bool) and _safe(coerce_number, v) is not None for v in known)
     if numbers >= 0.9 * len(known):
         return "number"
     lists = sum(isinstance(v, list | tuple | set | frozenset) for v in known)
@@ -213,7 +220,7 @@ def _known(value: Any) -> bool:
         return bool(value) and not value.isspace()
     if kind is int or kind is float or kind is bool:
         return True
-    return value is not None and _is_known(value)
+    return value is not None and is_known_value(value)
 
 
 def _read_values(
@@ -251,7 +258,7 @@ def _read_values(
         """The ids a value of any shape holds; the scoring core reads lists item by item."""
         items: Iterable[Any]
         if kind == "list":
-            items = _items(value) or ()
+            items = list_items(value) or ()
         elif isinstance(value, list | tuple | set | frozenset):
             items = value  # a list where one value was expected matches on any of its items
         else:
@@ -373,9 +380,9 @@ def _read_numbers(field: str, title: str, raw: list[Any], min_count: int) -> Col
         if kind is str:
             number = memo.get(value, _UNSET)
             if number is _UNSET:
-                number = memo[value] = _clipped(_safe(_number_of, value))
+                number = memo[value] = _clipped(_safe(coerce_number, value))
         else:
-            number = _clipped(_safe(_number_of, value))
+            number = _clipped(_safe(coerce_number, value))
         readings.append(math.nan if number is None else number)
         known.append(_known(value))
     if not any(known):

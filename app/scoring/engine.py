@@ -299,7 +299,8 @@ def _text_key(text: str) -> str:
     return _SEPARATORS.sub(" ", norm_enum(text)).strip()
 
 
-def _text_of(value: Any) -> str | None:
+def coerce_text(value: Any) -> str | None:
+    """A value as the text conditions compare (trimmed, case-folded), None when unknown."""
     if isinstance(value, str):
         return _text_key(value) or None
     if isinstance(value, bool):
@@ -317,13 +318,15 @@ def _text_of(value: Any) -> str | None:
     return _text_key(str(value)) or None
 
 
-def _country_of(value: Any) -> str | None:
+def coerce_country(value: Any) -> str | None:
+    """A value as an ISO country code, None when it names none."""
     if value is None or isinstance(value, bool | list | tuple | set | frozenset | dict):
         return None
     return to_country(value)
 
 
-def _number_of(value: Any) -> float | int | None:
+def coerce_number(value: Any) -> float | int | None:
+    """A value as a number (numbers written as text too), None when it is none."""
     if type(value) is int:
         return value
     if isinstance(value, float):
@@ -336,7 +339,8 @@ def _number_of(value: Any) -> float | int | None:
         return None
 
 
-def _bool_of(value: Any) -> bool | None:
+def coerce_bool(value: Any) -> bool | None:
+    """A value as a boolean (``"yes"``, ``"1"`` and the like too), None when it is none."""
     if isinstance(value, bool):
         return value
     try:
@@ -375,10 +379,10 @@ class _Domain:
 
 
 _DOMAINS: Final = {
-    "text": _Domain(_text_of, _NoNativeType),
-    "country": _Domain(_country_of, _NoNativeType),
-    "number": _Domain(_number_of, int),
-    "bool": _Domain(_bool_of, bool),
+    "text": _Domain(coerce_text, _NoNativeType),
+    "country": _Domain(coerce_country, _NoNativeType),
+    "number": _Domain(coerce_number, int),
+    "bool": _Domain(coerce_bool, bool),
 }
 
 
@@ -388,7 +392,7 @@ def clear_value_caches() -> None:
         domain.cache.clear()
 
 
-def _items(value: Any) -> list[Any] | None:
+def list_items(value: Any) -> list[Any] | None:
     """A list-ish account value as its items: lists as they are, strings split on ``;``."""
     if type(value) is list:
         return value
@@ -401,14 +405,14 @@ def _items(value: Any) -> list[Any] | None:
     return [value]
 
 
-def _is_known(value: Any) -> bool:
+def is_known_value(value: Any) -> bool:
     """False for what §3.3 calls unknown: None, blank strings, empty (or all-blank) lists."""
     if value is None:
         return False
     if isinstance(value, str):
         return bool(value) and not value.isspace()
     if isinstance(value, list | tuple | set | frozenset):
-        return any(map(_is_known, value))
+        return any(map(is_known_value, value))
     return True
 
 
@@ -463,7 +467,7 @@ def _presence(*, exists: bool) -> Predicate:
     def predicate(value: Any) -> int:
         if value is None:
             return absent
-        return present if _is_known(value) else absent
+        return present if is_known_value(value) else absent
 
     return predicate
 
@@ -516,7 +520,7 @@ def _containment(domain: _Domain, wanted: frozenset[Any], *, every: bool) -> Pre
     coerce = domain.coerce
 
     def evaluate(value: Any) -> int:
-        items = _items(value)
+        items = list_items(value)
         if not items:
             return UNKNOWN
         present = set(map(coerce, items))
