@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import yaml
+from pydantic import ValidationError
 
 from app.core.config import Settings, get_settings
 from app.core.db import Database, close_database, database_url, open_database
@@ -21,6 +22,7 @@ from app.core.errors import IcpSyncError, ServiceUnavailable, problems
 from app.core.logging import configure_logging
 from app.core.migrations import pending_migrations, upgrade_to_head
 from app.core.security import configure_secrets
+from app.science.backtest import TIERS
 
 cli = typer.Typer(
     name="icp-sync",
@@ -359,14 +361,7 @@ def icp_backtest(
     from app.insights.schemas import Window
     from app.insights.service import backtest_icp
 
-    window = Window(
-        closed_after=closed_after.replace(tzinfo=closed_after.tzinfo or UTC)
-        if closed_after
-        else None,
-        closed_before=closed_before.replace(tzinfo=closed_before.tzinfo or UTC)
-        if closed_before
-        else None,
-    )
+    window = Window(closed_after=_aware(closed_after), closed_before=_aware(closed_before))
 
     async def work(database: Database) -> tuple[str, dict[str, Any]]:
         async with database.transaction() as session:
@@ -376,6 +371,143 @@ def icp_backtest(
     label, figures = run_with_database(work)
     for line in backtest_table(label, figures):
         typer.echo(line)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A command-line date in UTC unless it names its zone."""
+    return moment.replace(tzinfo=moment.tzinfo or UTC) if moment else None
+
+
+@icp_cli.command("discover")
+def icp_discover(
+    out: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", dir_okay=False, help="write the candidate YAML here"),
+    ] = None,
+    closed_after: Annotated[
+        datetime | None, typer.Option(metavar="DATE", help="learn from deals closed on or after")
+    ] = None,
+    closed_before: Annotated[
+        datetime | None, typer.Option(metavar="DATE", help="learn from deals closed before")
+    ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option(metavar="FIELD", help="look only at these fields (repeat the option)"),
+    ] = None,
+    max_criteria: Annotated[
+        int, typer.Option(metavar="N", min=1, max=20, help="criteria the candidate may keep")
+    ] = 8,
+    name: Annotated[str, typer.Option(metavar="NAME", help="the candidate's name")] = (
+        "Discovered ICP"
+    ),
+) -> None:
+    """Find the traits your won accounts share and propose an ICP built from them.
+
+    Prints every trait tried (lift with its interval, q-value) and the candidate's
+    validation; the candidate YAML goes to --out (or is printed), ready for `icp apply`.
+    """
+    from app.insights.schemas import DiscoverIn
+    from app.insights.service import discover_icp
+
+    try:
+        request = DiscoverIn(
+            closed_after=_aware(closed_after),
+            closed_before=_aware(closed_before),
+            fields=field or None,
+            max_criteria=max_criteria,
+            name=name,
+        )
+    except ValidationError as exc:
+        raise typer.BadParameter("; ".join(e["msg"] for e in exc.errors())) from None
+
+    async def work(database: Database) -> dict[str, Any]:
+        async with database.transaction() as session:
+            return await discover_icp(session, request=request)
+
+    figures = run_with_database(work)
+    for line in discovery_table(figures):
+        typer.echo(line)
+    if figures["yaml"] is None:
+        return
+    if out is None:
+        typer.echo("")
+        sys.stdout.write(figures["yaml"])
+    else:
+        out.write_text(figures["yaml"])
+        typer.echo(f"wrote the candidate to {out}: save it with `icp-sync icp apply {out}`")
+
+
+def discovery_table(figures: dict[str, Any]) -> list[str]:
+    """A discovery as lines a person reads: the sample, the traits by lift, the validation
+    and any warning."""
+    sample = figures["sample"]
+    lines = [
+        f"{sample['accounts']:,} accounts with closed deals, {sample['won']:,} won "
+        f"(base rate {_percent(sample['base_rate'])})",
+        f"  {'trait':<44}{'accounts':>9}{'won':>7}{'win rate':>10}{'lift':>7}"
+        f"{'95% interval':>15}{'q':>8}",
+    ]
+    traits = sorted(figures["traits"], key=lambda t: (not t["selected"], -(t["lift"] or 0)))
+    for trait in traits:
+        interval = trait["lift_ci"]
+        bounds = f"{interval[0]:.2f}–{interval[1]:.2f}" if interval else "—"
+        lift = f"{trait['lift']:.2f}×" if trait["lift"] is not None else "—"
+        q_value = f"{trait['q_value']:.3f}" if trait["q_value"] is not None else "—"
+        marker = "*" if trait["selected"] else " "
+        lines.append(
+            f"{marker} {trait['label'][:43]:<44}{trait['accounts']:>9,}{trait['won']:>7,}"
+            f"{_percent(trait['win_rate']):>10}{lift:>7}{bounds:>15}{q_value:>8}"
+        )
+    lines.append("(* kept by the candidate)")
+    validation = figures.get("validation")
+    if validation and validation.get("auc") is not None:
+        low, high = validation["auc_ci"] or (None, None)
+        interval = f" (95% interval {low:.3f}–{high:.3f})" if low is not None else ""
+        lines.append(f"validation: AUC {validation['auc']:.3f}{interval}, {validation['method']}")
+    lines += [f"warning: {warning}" for warning in figures["warnings"]]
+    return lines
+
+
+@icp_cli.command("preview")
+def icp_preview(
+    reference: Annotated[str, typer.Argument(metavar="REFERENCE", hidden=True)],
+) -> None:
+    """What activating a version would change, against the active one: tier moves, MQL/SQL
+    gained and lost, CRM writes per connection. Stores nothing and calls no CRM.
+
+    REFERENCE is a version id or NAME@VERSION.
+    """
+    from app.icps.service import find_icp
+    from app.insights.service import preview_activation
+
+    async def work(database: Database) -> tuple[str, dict[str, Any]]:
+        async with database.transaction() as session:
+            version = await find_icp(session, reference=reference)
+            return version.label, await preview_activation(session, icp_id=version.id)
+
+    label, figures = run_with_database(work)
+    for line in preview_table(label, figures):
+        typer.echo(line)
+
+
+def preview_table(label: str, figures: dict[str, Any]) -> list[str]:
+    """A preview as lines a person reads: the tier transition matrix, flags, writes."""
+    against = figures["against"]
+    was = f"{against['name']}@{against['version']}" if against else "no active ICP"
+    lines = [
+        f"activating {label} over {figures['accounts']:,} accounts (now: {was})",
+        f"  {'now → then':<12}" + "".join(f"{tier:>9}" for tier in TIERS),
+    ]
+    for before, row in sorted(figures["transitions"].items()):
+        lines.append(f"  {before:<12}" + "".join(f"{row[tier]:>9,}" for tier in TIERS))
+    for flag in ("mql", "sql"):
+        change = figures[flag]
+        lines.append(f"{flag.upper()}: +{change['gained']:,} gained, -{change['lost']:,} lost")
+    writes = figures["writes_needed"]
+    total = sum(writes.values())
+    per = ", ".join(f"{connection}: {n:,}" for connection, n in sorted(writes.items()))
+    lines.append(f"CRM writes needed: {total:,}" + (f" ({per})" if per else ""))
+    return lines
 
 
 def _percent(value: float | None) -> str:

@@ -429,3 +429,51 @@ def test_icp_backtest_prints_a_table_with_the_api_s_figures(
     assert lines[-1].startswith(f"AUC {figures['auc']:.3f}")
     unknown = runner.invoke(cli, ["icp", "backtest", "nope@9"])
     assert unknown.exit_code != 0 and "Traceback" not in unknown.output
+
+
+def _seeded(settings, database_url, example_icp_yaml) -> None:
+    """The backtest tests' seed, in the test's own event loop and database (the CLI runs its
+    own)."""
+    from app.core.db import close_database, open_database
+    from app.jobs.runtime import open_job_queue
+    from tests.api.test_backtest import _seed
+
+    async def seed() -> None:
+        database = open_database(settings)
+        try:
+            async with open_job_queue(database_url, max_size=2):
+                await _seed(database, example_icp_yaml)
+        finally:
+            await close_database()
+
+    asyncio.run(seed())
+
+
+def test_icp_discover_writes_a_candidate_that_icp_apply_saves_and_preview_compares(
+    runner, settings, database_url, example_icp_yaml, tmp_path
+):
+    _seeded(settings, database_url, example_icp_yaml)
+    out = tmp_path / "candidate.yaml"
+
+    discovered = runner.invoke(cli, ["icp", "discover", "--out", str(out), "--name", "Learned"])
+
+    assert discovered.exit_code == 0, discovered.output
+    assert "accounts with closed deals" in discovered.output.splitlines()[0]
+    assert "validation: AUC" in discovered.output
+    assert yaml.safe_load(out.read_text())["name"] == "Learned"
+    applied = runner.invoke(cli, ["icp", "apply", str(out)])
+    assert applied.exit_code == 0 and "saved Learned v1" in applied.output, applied.output
+    preview = runner.invoke(cli, ["icp", "preview", "Learned@1"])
+    assert preview.exit_code == 0, preview.output
+    lines = preview.output.splitlines()
+    assert lines[0].startswith("activating Learned v1 over 300 accounts")
+    matrix = [line.split() for line in lines[2:] if line.split()[0] in "ABCD"]
+    assert sum(int(n.replace(",", "")) for row in matrix for n in row[1:]) == 300
+    assert any(line.startswith("CRM writes needed:") for line in lines)
+
+
+def test_icp_discover_refuses_an_unknown_field_in_one_line(runner):
+    result = runner.invoke(cli, ["icp", "discover", "--field", "shoe_size"])
+
+    assert result.exit_code != 0
+    assert "shoe_size" in result.output and "Traceback" not in result.output

@@ -163,11 +163,14 @@ class AccountRepository:
         return [(row[0], row[1]) for row in result.all()]
 
     async def accounts_data(self, account_ids: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
-        """(id, canonical data) of the given accounts."""
-        result = await self.session.execute(
-            select(Account.id, Account.data).where(Account.id.in_(account_ids))
+        """(id, all canonical data) of the given accounts, in id order."""
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            "SELECT id, data::text FROM accounts WHERE id = ANY(%s) ORDER BY id",
+            (list(account_ids),),
         )
-        return [(row[0], row[1]) for row in result.all()]
+        loads = orjson.loads
+        return [(row[0], loads(row[1])) for row in await cursor.fetchall()]  # type: ignore[index]
 
     def _list_query(self, filters: AccountFilters) -> Select[Account, AccountScore]:
         query = select(Account, AccountScore).outerjoin(

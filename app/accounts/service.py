@@ -28,7 +28,7 @@ from app.icps.repository import IcpRepository
 from app.icps.service import compiled_icp
 from app.models import Account, AccountScore, AccountScoreHistory, IcpVersion
 from app.scoring import CompiledIcp, ScoreResult, score_account
-from app.scoring.definition import DEAL_ROLLUP_FIELDS, PERSONA_PREFIX, reads_rollups
+from app.scoring.definition import DEAL_ROLLUP_FIELDS, PERSONA_PREFIX, Persona, reads_rollups
 from app.scoring.personas import ContactView, PersonaMatcher
 from app.verdicts.service import VerdictCounts, score_rows, store_verdicts
 from connectors.base import AccountRecord, CanonicalAccount, ContactRecord, DealRecord
@@ -61,7 +61,7 @@ async def with_rollups(
     if not (deal_fields or people) or not accounts:
         return accounts
     ids = [account_id for account_id, _ in accounts]
-    deals = await DealRepository(session).rollups(ids) if deal_fields else {}
+    deals = await DealRepository(session).rollups(ids, deal_fields) if deal_fields else {}
     people_counts = (
         await ContactRepository(session).persona_counts(ids, compiled.definition.personas)
         if people
@@ -69,12 +69,11 @@ async def with_rollups(
     )
     enriched = []
     for account_id, data in accounts:
-        extra: dict[str, Any] = {}
         rolled = deals.get(account_id)
-        if rolled is not None:
-            extra.update((k, v) for k, v in rolled.items() if k in deal_fields and v is not None)
-        extra.update(people_counts.get(account_id, ()))
-        enriched.append((account_id, {**data, **extra} if extra else data))
+        counted = people_counts.get(account_id)
+        if rolled or counted:
+            data = {**data, **(rolled or {}), **(counted or {})}
+        enriched.append((account_id, data))
     return enriched
 
 
@@ -147,6 +146,17 @@ async def scoring_data(
         account_ids, fields=sorted(compiled.read_fields)
     )
     return await with_rollups(session, compiled, rows)
+
+
+async def account_profiles(
+    session: AsyncSession, *, account_ids: Sequence[int], personas: Sequence[Persona]
+) -> list[tuple[int, dict[str, Any]]]:
+    """(id, all that is known of the account) in id order: its canonical data, with its
+    contact count and persona counts where its connection's contacts were synced. What
+    discovery looks for traits in."""
+    rows = await AccountRepository(session).accounts_data(account_ids)
+    counts = await ContactRepository(session).persona_counts(account_ids, personas)
+    return [(account_id, {**data, **counts.get(account_id, {})}) for account_id, data in rows]
 
 
 async def read_scoring_batch(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import driver_connection
 from app.core.links import archive_linked, changed_links, replace_links
 from app.models import Account, Deal, DealAccount
+from app.scoring.definition import DEAL_ROLLUP_FIELDS
 from connectors.base import DealRecord
+
+# The roll-ups' columns, in the order the roll-up query selects them.
+_ROLLUP_COLUMNS = ("won_deals", "lost_deals", "open_deals", "won_amount", "last_won_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +100,12 @@ class DealRepository:
             changed,
         )
 
-    async def rollups(self, account_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """Per account, its live deals rolled up (DESIGN §8); accounts of a connection whose
-        deals were never synced are left out (their roll-ups are unknown, not zero)."""
+    async def rollups(
+        self, account_ids: Sequence[int], fields: Collection[str] = DEAL_ROLLUP_FIELDS
+    ) -> dict[int, dict[str, Any]]:
+        """Per account, its live deals rolled up (DESIGN §8), only ``fields`` of them; accounts
+        of a connection whose deals were never synced are left out (their roll-ups are
+        unknown, not zero)."""
         connection = await driver_connection(self.session)
         cursor = await connection.execute(
             """
@@ -119,16 +126,18 @@ class DealRepository:
             (list(account_ids),),
         )
         rows: list[tuple[int, int, int, int, float, datetime | None]] = await cursor.fetchall()  # type: ignore[assignment]
-        return {
-            account_id: {
-                "won_deals": won,
-                "lost_deals": lost,
-                "open_deals": open_,
-                "won_amount": amount,
-                "last_won_at": last_won.isoformat() if last_won else None,
-            }
-            for account_id, won, lost, open_, amount, last_won in rows
-        }
+        # Positions in a row of the fields asked for: a rescore of a million accounts builds
+        # a million of these dicts, so each holds only what the ICP reads.
+        wanted = [(n, name) for n, name in enumerate(_ROLLUP_COLUMNS, 1) if name in fields]
+        rolled = {}
+        for row in rows:
+            values: dict[str, Any] = {name: row[n] for n, name in wanted}
+            if values.get("last_won_at") is not None:
+                values["last_won_at"] = values["last_won_at"].isoformat()
+            elif "last_won_at" in values:
+                del values["last_won_at"]
+            rolled[row[0]] = values
+        return rolled
 
     async def archive(self, connection_id: uuid.UUID, external_ids: Sequence[str]) -> set[str]:
         """Mark deals the CRM deleted as archived; returns the CRM ids of the companies they

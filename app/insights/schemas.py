@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.scoring.definition import field_kind
 
 
 class Success(BaseModel):
@@ -129,3 +132,68 @@ class PreviewOut(BaseModel):
     backtests: dict[str, BacktestOut] = Field(
         description="this version's backtest (candidate) and the active one's, side by side"
     )
+
+
+class DiscoverIn(Window):
+    """Which deals discovery learns from, which fields it may look at, and how many
+    criteria the candidate may keep."""
+
+    fields: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="canonical fields, attributes.<name>, personas.<id> or contacts; "
+        "default: every field that does not give the outcome away",
+    )
+    max_criteria: int = Field(default=8, ge=1, le=20)
+    name: str = Field(
+        default="Discovered ICP", min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    )
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, fields: list[str] | None) -> list[str] | None:
+        unknown = [f for f in fields or () if field_kind(f) is None]
+        if unknown:
+            raise ValueError(f"unknown fields: {', '.join(sorted(unknown)[:10])}")
+        return fields
+
+
+class TraitOut(BaseModel):
+    """A candidate condition and how the accounts it picks out did."""
+
+    field: str
+    op: str
+    value: Any = None
+    label: str
+    accounts: int
+    won: int
+    win_rate: float | None = Field(description="smoothed towards the sample's base rate")
+    lift: float | None = Field(description="win rate of these accounts ÷ that of the rest")
+    lift_ci: list[float] | None = Field(description="95% interval of the lift")
+    q_value: float | None = Field(description="false-discovery-controlled p-value")
+    selected: bool = Field(description="kept by the candidate definition")
+
+
+class DiscoveryValidationOut(BaseModel):
+    """How well the candidate tells won from lost on accounts it did not learn from."""
+
+    model_config = ConfigDict(extra="allow")
+
+    auc: float | None
+    auc_ci: list[float] | None
+    method: str
+
+
+class DiscoverOut(BaseModel):
+    """Traits shared by the accounts that won, and a candidate ICP built from those that
+    hold up (DESIGN §9)."""
+
+    sample: SampleOut
+    traits: list[TraitOut]
+    definition: dict[str, Any] | None = Field(
+        description="a valid ICP definition; null when the sample cannot support one"
+    )
+    yaml: str | None = Field(description="the same definition as YAML, for git")
+    validation: DiscoveryValidationOut | None
+    warnings: list[str]

@@ -4,22 +4,50 @@ it would change (DESIGN §9)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.service import read_scoring_batch, scoring_data
+from app.accounts.service import account_profiles, read_scoring_batch, scoring_data
 from app.icps.repository import IcpRepository
 from app.icps.service import compiled_icp, get_icp
-from app.insights.repository import InsightsRepository
-from app.insights.schemas import Window
+from app.insights.repository import InsightsRepository, Standing
+from app.insights.schemas import DiscoverIn, Window
 from app.models import IcpVersion
-from app.science.backtest import SampleRow, backtest
+from app.science.backtest import TIERS, SampleRow, backtest
+from app.science.discovery import discover
+from app.scoring import ScoreResult
 
 # Accounts read and scored at a time.
 BATCH = 20_000
+# Accounts a preview lists as moving most.
+TOP_MOVERS = 20
+
+B = TypeVar("B")
+
+
+async def _overlapped(
+    fetch: Callable[[B | None], Awaitable[B | None]], work: Callable[[B], None]
+) -> None:
+    """Fetch batch n + 1 while batch n is worked on in a thread, until ``fetch`` (given the
+    batch before) returns nothing: PostgreSQL and Python each keep one core busy, where in
+    turn each would wait for the other."""
+    batch = await fetch(None)
+    while batch:
+        following = asyncio.ensure_future(fetch(batch))
+        try:
+            await asyncio.to_thread(work, batch)
+        except BaseException:
+            # Let the query in flight finish: the session is shared, and the error is ours.
+            with contextlib.suppress(Exception):
+                await following
+            raise
+        batch = await following
 
 
 async def sample_rows(
@@ -28,18 +56,31 @@ async def sample_rows(
     """Every account of the window's sample scored with ``version`` from its stored data (the
     same scoring core), with whether it was won: what backtests and health count."""
     compiled = compiled_icp(version)
-    sample = await InsightsRepository(session).sample(window)
-    won_of = dict(sample)
+    insights = InsightsRepository(session)
+    await insights.without_jit()
+    sample = await insights.sample(window)
+    won_of = {account.account_id: account.won for account in sample}
     rows: list[SampleRow] = []
-    for start in range(0, len(sample), BATCH):
-        ids = [account_id for account_id, _ in sample[start : start + BATCH]]
-        for account_id, data in await scoring_data(session, compiled, ids):
-            result = compiled.score(data)
+    starts = iter(range(0, len(sample), BATCH))
+
+    async def fetch(_: Any) -> Sequence[tuple[int, dict[str, Any]]] | None:
+        start = next(starts, None)
+        if start is None:
+            return None
+        ids = [account.account_id for account in sample[start : start + BATCH]]
+        return await scoring_data(session, compiled, ids)
+
+    def work(batch: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        score = compiled.score
+        for account_id, data in batch:
+            result = score(data)
             rows.append(
                 SampleRow(
                     result.score, result.tier, result.is_mql, result.is_sql, won_of[account_id]
                 )
             )
+
+    await _overlapped(fetch, work)
     return rows
 
 
@@ -50,79 +91,157 @@ async def backtest_icp(
     count how its tiers and flags did against what was won."""
     version = await get_icp(session, icp_id=icp_id)
     rows = await sample_rows(session, version=version, window=window)
-    # The statistics take a CPU-bound moment on big samples: off the event loop.
-    figures = await asyncio.to_thread(backtest, rows)
-    return {"icp_id": version.id, **figures}
+    return await _backtest_figures(version, rows)
 
 
-async def preview_activation(session: AsyncSession, *, icp_id: uuid.UUID) -> dict[str, Any]:
-    """What activating a version would do to every stored account, against the active one:
-    tier transitions, MQL/SQL gained and lost, the CRM writes it would cost per connection,
-    the biggest movers, and both versions' backtests. Stores nothing, calls no CRM."""
-    candidate = await get_icp(session, icp_id=icp_id)
+async def discover_icp(session: AsyncSession, *, request: DiscoverIn) -> dict[str, Any]:
+    """Look for the traits the window's won accounts share, over everything stored about
+    them (persona counts by the active ICP's personas), and propose a candidate ICP."""
+    sample = await InsightsRepository(session).sample(request)
     active = await IcpRepository(session).get_active()
-    compiled = compiled_icp(candidate)
-    accounts = InsightsRepository(session)
-    transitions: dict[str, dict[str, int]] = {}
-    flags = {"mql": {"gained": 0, "lost": 0}, "sql": {"gained": 0, "lost": 0}}
-    writes: dict[str, int] = {}
-    movers: list[tuple[int, int, dict[str, Any]]] = []
-    total = 0
-    after_id = 0
-    while True:
-        batch = await read_scoring_batch(session, version=candidate, after_id=after_id, limit=BATCH)
-        if not batch:
-            break
-        after_id = batch[-1][0]
-        standings = {s.account_id: s for s in await accounts.standing([i for i, _ in batch])}
-        for account_id, data in batch:
-            result = compiled.score(data)
-            standing = standings[account_id]
-            total += 1
-            before = standing.current if active is not None else None
-            row = transitions.setdefault(before[1] if before else "none", dict.fromkeys(TIERS, 0))
-            row[result.tier] += 1
-            for flag, now, was in (
-                ("mql", result.is_mql, before[2] if before else False),
-                ("sql", result.is_sql, before[3] if before else False),
-            ):
-                if now and not was:
-                    flags[flag]["gained"] += 1
-                elif was and not now:
-                    flags[flag]["lost"] += 1
-            verdict = (candidate.id, result.score, result.tier, result.is_mql, result.is_sql)
-            if standing.connection_id is not None and standing.confirmed != verdict:
-                key = str(standing.connection_id)
-                writes[key] = writes.get(key, 0) + 1
-            change = result.score - (before[0] if before else 0)
-            mover = {
-                "account_id": account_id,
+    personas = compiled_icp(active).definition.personas if active is not None else []
+    profiles: list[dict[str, Any]] = []
+    for start in range(0, len(sample), BATCH):
+        ids = [account.account_id for account in sample[start : start + BATCH]]
+        profiles += [
+            data for _, data in await account_profiles(session, account_ids=ids, personas=personas)
+        ]
+    # Discovery is seconds of CPU on a big sample: off the event loop.
+    return await asyncio.to_thread(
+        discover,
+        profiles,
+        [account.won for account in sample],
+        [account.last_closed_at for account in sample],
+        personas=personas,
+        fields=request.fields,
+        max_criteria=request.max_criteria,
+        name=request.name,
+    )
+
+
+@dataclass
+class _Preview:
+    """What a preview adds up as it scores every account."""
+
+    candidate: IcpVersion
+    active: IcpVersion | None
+    won_of: dict[int, bool]
+    accounts: int = 0
+    transitions: dict[str, dict[str, int]] = field(default_factory=dict)
+    flags: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {f: {"gained": 0, "lost": 0} for f in ("mql", "sql")}
+    )
+    writes: dict[str, int] = field(default_factory=dict)
+    movers: list[tuple[int, int, Standing, ScoreResult]] = field(default_factory=list)
+    # The sample's accounts as each version scores them, for both backtests.
+    candidate_rows: list[SampleRow] = field(default_factory=list)
+    active_rows: list[SampleRow] = field(default_factory=list)
+    active_rows_exact: bool = True
+
+    def add(self, standing: Standing, result: ScoreResult) -> None:
+        """Count one account: its move, its flags, the write it needs, its backtest rows."""
+        self.accounts += 1
+        before = standing.current if self.active is not None else None
+        row = self.transitions.get(before[1] if before else "none")
+        if row is None:
+            row = self.transitions[before[1] if before else "none"] = dict.fromkeys(TIERS, 0)
+        row[result.tier] += 1
+        for flag, now, was in (
+            ("mql", result.is_mql, before[2] if before else False),
+            ("sql", result.is_sql, before[3] if before else False),
+        ):
+            if now != was:
+                self.flags[flag]["gained" if now else "lost"] += 1
+        verdict = (self.candidate.id, result.score, result.tier, result.is_mql, result.is_sql)
+        if standing.connection_id is not None and standing.confirmed != verdict:
+            key = str(standing.connection_id)
+            self.writes[key] = self.writes.get(key, 0) + 1
+        change = abs(result.score - (before[0] if before else 0))
+        mover = (change, -standing.account_id, standing, result)
+        if len(self.movers) < TOP_MOVERS:
+            heapq.heappush(self.movers, mover)
+        elif mover[:2] > self.movers[0][:2]:
+            heapq.heapreplace(self.movers, mover)
+        won = self.won_of.get(standing.account_id)
+        if won is None:
+            return
+        self.candidate_rows.append(
+            SampleRow(result.score, result.tier, result.is_mql, result.is_sql, won)
+        )
+        # The active version's tiers are the verdicts stored for it; where one is missing or
+        # by another version (a rescore under way), its backtest scores afresh instead.
+        if self.active is None or before is None or standing.current_version != self.active.id:
+            self.active_rows_exact = False
+        elif self.active_rows_exact:
+            self.active_rows.append(SampleRow(*before, won))
+
+    def top_movers(self) -> list[dict[str, Any]]:
+        """The accounts whose score moves most, biggest first (ties by account id)."""
+        return [
+            {
+                "account_id": standing.account_id,
                 "name": standing.name,
                 "score_before": before[0] if before else None,
                 "tier_before": before[1] if before else None,
                 "score_after": result.score,
                 "tier_after": result.tier,
             }
-            heapq.heappush(movers, (abs(change), -account_id, mover))
-            if len(movers) > TOP_MOVERS:
-                heapq.heappop(movers)
-    backtests = {"candidate": await backtest_icp(session, icp_id=candidate.id, window=Window())}
+            for _, _, standing, result in sorted(self.movers, key=lambda m: m[:2], reverse=True)
+            for before in [standing.current if self.active is not None else None]
+        ]
+
+
+async def preview_activation(session: AsyncSession, *, icp_id: uuid.UUID) -> dict[str, Any]:
+    """What activating a version would do to every stored account, against the active one:
+    tier transitions, MQL/SQL gained and lost, the CRM writes it would cost per connection,
+    the biggest movers, and both versions' backtests (over all deals closed). Stores
+    nothing, calls no CRM."""
+    candidate = await get_icp(session, icp_id=icp_id)
+    active = await IcpRepository(session).get_active()
+    compiled = compiled_icp(candidate)
+    accounts = InsightsRepository(session)
+    await accounts.without_jit()
+    sample = await accounts.sample(Window())
+    preview = _Preview(candidate, active, {a.account_id: a.won for a in sample})
+    Batch = tuple[Sequence[tuple[int, dict[str, Any]]], dict[int, Standing]]
+
+    async def fetch(previous: Batch | None) -> Batch | None:
+        after_id = previous[0][-1][0] if previous else 0
+        batch = await read_scoring_batch(session, version=candidate, after_id=after_id, limit=BATCH)
+        if not batch:
+            return None
+        standings = await accounts.standing([account_id for account_id, _ in batch])
+        return batch, {s.account_id: s for s in standings}
+
+    def work(batch: Batch) -> None:
+        scored, standings = batch
+        score = compiled.score
+        for account_id, data in scored:
+            preview.add(standings[account_id], score(data))
+
+    await _overlapped(fetch, work)
+    backtests = {"candidate": await _backtest_figures(candidate, preview.candidate_rows)}
     if active is not None:
-        backtests["active"] = await backtest_icp(session, icp_id=active.id, window=Window())
+        backtests["active"] = (
+            await _backtest_figures(active, preview.active_rows)
+            if preview.active_rows_exact
+            else await backtest_icp(session, icp_id=active.id, window=Window())
+        )
     return {
         "icp_id": candidate.id,
         "against": {"id": active.id, "name": active.name, "version": active.version}
         if active is not None
         else None,
-        "accounts": total,
-        "transitions": transitions,
-        "mql": flags["mql"],
-        "sql": flags["sql"],
-        "writes_needed": writes,
-        "top_movers": [m for _, _, m in sorted(movers, key=lambda x: (-x[0], -x[1]))],
+        "accounts": preview.accounts,
+        "transitions": preview.transitions,
+        "mql": preview.flags["mql"],
+        "sql": preview.flags["sql"],
+        "writes_needed": preview.writes,
+        "top_movers": preview.top_movers(),
         "backtests": backtests,
     }
 
 
-TIERS = ("A", "B", "C", "D")
-TOP_MOVERS = 20
+async def _backtest_figures(version: IcpVersion, rows: list[SampleRow]) -> dict[str, Any]:
+    # The statistics take a CPU-bound moment on big samples: off the event loop.
+    return {"icp_id": version.id, **await asyncio.to_thread(backtest, rows)}

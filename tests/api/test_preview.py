@@ -100,3 +100,25 @@ async def test_a_preview_of_an_unknown_version_is_a_404(app_client, read_headers
     )
 
     assert response.status_code == 404
+
+
+async def test_a_preview_s_backtests_equal_each_version_s_own_backtest(
+    app_client, read_headers, write_headers, database, example_icp_yaml
+):
+    active_id, _ = await _seed(database, example_icp_yaml)
+    changed = yaml.safe_load(example_icp_yaml)
+    changed["name"] = "Heavier funding"
+    changed["criteria"][3]["weight"] = 40
+    candidate = (
+        await app_client.post(
+            "/api/v1/icps", content=yaml.safe_dump(changed), headers=write_headers | YAML
+        )
+    ).json()
+
+    preview = (
+        await app_client.post(f"/api/v1/icps/{candidate['id']}/preview", headers=read_headers)
+    ).json()
+
+    for name, icp_id in (("candidate", candidate["id"]), ("active", active_id)):
+        alone = await app_client.post(f"/api/v1/icps/{icp_id}/backtest", headers=read_headers)
+        assert preview["backtests"][name] == alone.json(), name
