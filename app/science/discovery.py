@@ -80,6 +80,10 @@ OUTCOME_FIELDS: Final = frozenset(
 )
 # Below this many wins the answer is descriptive: traits and their figures, nothing proposed.
 MIN_WINS: Final = 30
+# Ops of the traits that nest inside another trait of the same field (see _nesting_group).
+RANGE_AND_PRESENCE_OPS: Final = frozenset(
+    {"lt", "lte", "gt", "gte", "between", "exists", "missing"}
+)
 
 # A trait holds up when its Benjamini–Hochberg q-value is at most this.
 FDR_Q: Final = 0.05
@@ -430,7 +434,11 @@ class _Discovery:
         )
         design = members[features][:, ~excluded].T.astype(float)
         chosen, coefficients = _select(
-            design, outcome[~excluded], max_criteria=self.max_criteria, seed=self.seed
+            design,
+            outcome[~excluded],
+            max_criteria=self.max_criteria,
+            seed=self.seed,
+            groups=[_nesting_group(fit.traits[i]) for i in features],
         )
         if not any(c > 0 for c in coefficients):
             fit.warnings.append(
@@ -691,10 +699,34 @@ def _distinct(candidates: list[int], members: np.ndarray, *, limit: int) -> list
     return kept
 
 
+def _nesting_group(trait: Trait) -> str | None:
+    """The field of a trait that may nest inside another of the same field (ranges of a
+    number, and a field's presence), None for values and list members, which sit side by
+    side (industry Software and industry Media are two traits a person reads as such)."""
+    return trait.field if trait.op in RANGE_AND_PRESENCE_OPS else None
+
+
+def _one_per_group(
+    columns: list[int], *, strength: dict[int, float], groups: Sequence[str | None]
+) -> tuple[int, ...]:
+    """``columns`` with, of those sharing a group, only the strongest: two readings of one
+    field that nest (employees 47–502 and 59–502) read as one trait counted twice."""
+    kept: dict[object, int] = {}
+    for column in sorted(columns, key=lambda c: -strength[c]):
+        kept.setdefault(groups[column] if groups[column] is not None else ("own", column), column)
+    return tuple(sorted(kept.values()))
+
+
 def _select(
-    design: np.ndarray, outcome: np.ndarray, *, max_criteria: int, seed: int
+    design: np.ndarray,
+    outcome: np.ndarray,
+    *,
+    max_criteria: int,
+    seed: int,
+    groups: Sequence[str | None],
 ) -> tuple[list[int], list[float]]:
-    """The columns of ``design`` (0/1 traits) to keep, and their log-odds coefficients.
+    """The columns of ``design`` (0/1 traits) to keep, and their log-odds coefficients;
+    no support keeps two columns of one ``groups`` entry.
 
     Walks the L1 regularisation path of a logistic regression (columns standardised, so that
     rare and common traits are penalised alike) from the first trait to enter until more than
@@ -753,7 +785,11 @@ def _select(
                 l1_ratio=1.0,  # pure L1 (scikit-learn ≥ 1.8 spells it so)
             )
             model.fit(standard, outcome, sample_weight=counts)
-            support = tuple(int(usable[i]) for i in np.flatnonzero(model.coef_[0]))
+            support = _one_per_group(
+                [int(usable[i]) for i in np.flatnonzero(model.coef_[0])],
+                strength={int(usable[i]): abs(w) for i, w in enumerate(model.coef_[0])},
+                groups=groups,
+            )
             if len(support) > max_criteria:
                 # Too many at once (strong traits enter close together): step back and walk
                 # on in smaller steps, so that smaller supports are met; stop once fine, or

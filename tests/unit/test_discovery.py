@@ -435,3 +435,18 @@ def test_a_trait_that_all_but_rules_out_a_win_becomes_an_exclusion(sample: Plant
     assert all(c["field"] != "attributes.is_competitor" for c in result["definition"]["criteria"])
     compiled = compile_icp(parse_definition(result["definition"]))
     assert all(compiled.score(accounts[i]).tier == "D" for i in competitors)
+
+
+def test_a_candidate_keeps_at_most_one_range_or_presence_reading_per_field():
+    # On this sample the L1 path lets employees 47–502 and 59–502 in together: one band
+    # counted twice, which the candidate must not propose.
+    planted = planted_sample(20_000, seed=5)
+
+    answer = discover(planted.accounts, planted.won, planted.closed_at)
+
+    nesting = [
+        c["field"]
+        for c in answer["definition"]["criteria"]
+        if c["op"] in {"lt", "lte", "gt", "gte", "between", "exists", "missing"}
+    ]
+    assert nesting and len(nesting) == len(set(nesting)), answer["definition"]["criteria"]
