@@ -57,6 +57,17 @@ SORTS: dict[str, ColumnElement[Any]] = {
 }
 
 
+def data_projection(fields: Sequence[str], *, table: str = "accounts") -> tuple[str, list[Any]]:
+    """SQL for an account's data cut down to ``fields``, as JSON text (what scoring reads:
+    less to send and to parse than whole records), and its parameters."""
+    if not fields:
+        return "'{}'", []
+    pairs = ", ".join(f"%s::text, {table}.data->%s::text" for _ in fields)
+    return f"jsonb_build_object({pairs})::text", [
+        name for field in fields for name in (field, field)
+    ]
+
+
 class AccountRepository:
     """Every SQL statement about accounts and their scores."""
 
@@ -135,14 +146,7 @@ class AccountRepository:
         self, where: str, arguments: tuple[Any, ...], fields: Sequence[str]
     ) -> list[tuple[int, dict[str, Any]]]:
         connection = await driver_connection(self.session)
-        projection = (
-            "jsonb_build_object("
-            + ", ".join("%s::text, data->%s::text" for _ in fields)
-            + ")::text"
-            if fields
-            else "'{}'"
-        )
-        parameters: list[Any] = [name for field in fields for name in (field, field)]
+        projection, parameters = data_projection(fields)
         cursor = await connection.execute(
             f"SELECT id, {projection} FROM accounts {where}", (*parameters, *arguments)
         )

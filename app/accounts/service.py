@@ -51,12 +51,17 @@ class ImportReport:
 
 
 async def with_rollups(
-    session: AsyncSession, compiled: CompiledIcp, accounts: Sequence[tuple[int, dict[str, Any]]]
+    session: AsyncSession,
+    compiled: CompiledIcp,
+    accounts: Sequence[tuple[int, dict[str, Any]]],
+    *,
+    include_deals: bool = True,
 ) -> Sequence[tuple[int, dict[str, Any]]]:
-    """The accounts' data with the deal and contact roll-ups the ICP reads (nothing read,
-    nothing added). A roll-up the CRM connection has not synced yet keeps what the account's
-    own data says (a CSV column, HubSpot's open deal count), else stays unknown."""
-    deal_fields = compiled.read_fields & DEAL_ROLLUP_FIELDS
+    """The accounts' data with the deal (unless not ``include_deals``: the caller has them) and
+    contact roll-ups the ICP reads (nothing read, nothing added). A roll-up the CRM
+    connection has not synced yet keeps what the account's own data says (a CSV column,
+    HubSpot's open deal count), else stays unknown."""
+    deal_fields = compiled.read_fields & DEAL_ROLLUP_FIELDS if include_deals else frozenset()
     _, people = reads_rollups(compiled.read_fields)
     if not (deal_fields or people) or not accounts:
         return accounts

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +17,39 @@ from app.models import Account, Deal, DealAccount
 from app.scoring.definition import DEAL_ROLLUP_FIELDS
 from connectors.base import DealRecord
 
-# The roll-ups' columns, in the order the roll-up query selects them.
-_ROLLUP_COLUMNS = ("won_deals", "lost_deals", "open_deals", "won_amount", "last_won_at")
+# An account's live deals ``d`` rolled up (DESIGN §8), each as a column of a GROUP BY per
+# account: the per-batch read below and the insights' one-pass read select the same.
+ROLLUP_SQL: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "won_deals": "count(d.id) FILTER (WHERE d.is_won)",
+        "lost_deals": "count(d.id) FILTER (WHERE d.is_closed AND NOT d.is_won)",
+        "open_deals": "count(d.id) FILTER (WHERE NOT d.is_closed)",
+        "won_amount": "coalesce(sum(d.amount) FILTER (WHERE d.is_won), 0)",
+        "last_won_at": "max(d.closed_at) FILTER (WHERE d.is_won)",
+    }
+)
+# The roll-ups of an account without a live deal.
+NO_DEALS: Final[Mapping[str, Any]] = MappingProxyType(
+    {"won_deals": 0, "lost_deals": 0, "open_deals": 0, "won_amount": 0.0, "last_won_at": None}
+)
+
+
+def rollup_names(fields: Collection[str]) -> list[str]:
+    """The roll-ups among ``fields``, in a stable order (the order they are selected in)."""
+    return [name for name in ROLLUP_SQL if name in fields]
+
+
+def rollup_values(values: Sequence[Any], names: Sequence[str]) -> dict[str, Any]:
+    """The roll-ups ``names`` selected as ``values``; the last win's date as ISO text, left
+    out when there was none (a rescore of a million accounts builds a million of these:
+    each holds only what the ICP reads)."""
+    rolled = dict(zip(names, values, strict=True))
+    last_won = rolled.get("last_won_at")
+    if last_won is not None:
+        rolled["last_won_at"] = last_won.isoformat()
+    elif "last_won_at" in rolled:
+        del rolled["last_won_at"]
+    return rolled
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +137,13 @@ class DealRepository:
         """Per account, its live deals rolled up (DESIGN §8), only ``fields`` of them; accounts
         of a connection whose deals were never synced are left out (their roll-ups are
         unknown, not zero)."""
+        names = rollup_names(fields)
+        if not names:
+            return {}
         connection = await driver_connection(self.session)
         cursor = await connection.execute(
-            """
-            SELECT a.id,
-                   count(d.id) FILTER (WHERE d.is_won),
-                   count(d.id) FILTER (WHERE d.is_closed AND NOT d.is_won),
-                   count(d.id) FILTER (WHERE NOT d.is_closed),
-                   coalesce(sum(d.amount) FILTER (WHERE d.is_won), 0),
-                   max(d.closed_at) FILTER (WHERE d.is_won)
+            f"""
+            SELECT a.id, {", ".join(ROLLUP_SQL[name] for name in names)}
             FROM unnest(%b::bigint[]) AS t(id)
             JOIN accounts a ON a.id = t.id
             JOIN connections c ON c.id = a.connection_id AND c.deals_synced_at IS NOT NULL
@@ -125,19 +154,8 @@ class DealRepository:
             """,
             (list(account_ids),),
         )
-        rows: list[tuple[int, int, int, int, float, datetime | None]] = await cursor.fetchall()  # type: ignore[assignment]
-        # Positions in a row of the fields asked for: a rescore of a million accounts builds
-        # a million of these dicts, so each holds only what the ICP reads.
-        wanted = [(n, name) for n, name in enumerate(_ROLLUP_COLUMNS, 1) if name in fields]
-        rolled = {}
-        for row in rows:
-            values: dict[str, Any] = {name: row[n] for n, name in wanted}
-            if values.get("last_won_at") is not None:
-                values["last_won_at"] = values["last_won_at"].isoformat()
-            elif "last_won_at" in values:
-                del values["last_won_at"]
-            rolled[row[0]] = values
-        return rolled
+        rows: list[tuple[Any, ...]] = await cursor.fetchall()  # type: ignore[assignment]
+        return {row[0]: rollup_values(row[1:], names) for row in rows}
 
     async def archive(self, connection_id: uuid.UUID, external_ids: Sequence[str]) -> set[str]:
         """Mark deals the CRM deleted as archived; returns the CRM ids of the companies they

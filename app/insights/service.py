@@ -7,21 +7,22 @@ import asyncio
 import contextlib
 import heapq
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.service import account_profiles, read_scoring_batch, scoring_data
+from app.accounts.service import account_profiles, with_rollups
 from app.icps.repository import IcpRepository
 from app.icps.service import compiled_icp, get_icp
-from app.insights.repository import InsightsRepository, Standing
+from app.insights.repository import InsightsRepository, Reading, Standing
 from app.insights.schemas import DiscoverIn, Window
 from app.models import IcpVersion
 from app.science.backtest import TIERS, SampleRow, backtest
 from app.science.discovery import discover
-from app.scoring import ScoreResult
+from app.scoring import CompiledIcp, ScoreResult
+from app.scoring.definition import DEAL_ROLLUP_FIELDS, reads_rollups
 
 # Accounts read and scored at a time.
 BATCH = 20_000
@@ -50,37 +51,60 @@ async def _overlapped(
         batch = await following
 
 
+async def _each_reading(
+    session: AsyncSession,
+    compiled: CompiledIcp,
+    window: Window,
+    *,
+    every_account: bool,
+    work: Callable[[list[Reading]], None],
+) -> None:
+    """Hand ``work`` (in a thread) batch after batch of the sample's accounts, or of every
+    live account, as ``compiled`` reads them (roll-ups included), while the next is read."""
+    insights = InsightsRepository(session)
+    await insights.tune_for_analytics()
+    _, people = reads_rollups(compiled.read_fields)
+    async with insights.readings(
+        window,
+        fields=sorted(compiled.read_fields),
+        deal_fields=compiled.read_fields & DEAL_ROLLUP_FIELDS,
+        every_account=every_account,
+    ) as read:
+
+        async def fetch(_: Any) -> list[Reading] | None:
+            batch = await read(BATCH)
+            if people and batch:
+                counted = await with_rollups(
+                    session, compiled, [(r.account_id, r.data) for r in batch], include_deals=False
+                )
+                batch = [
+                    replace(reading, data=data)
+                    for reading, (_, data) in zip(batch, counted, strict=True)
+                ]
+            return batch or None
+
+        await _overlapped(fetch, work)
+
+
 async def sample_rows(
     session: AsyncSession, *, version: IcpVersion, window: Window
 ) -> list[SampleRow]:
     """Every account of the window's sample scored with ``version`` from its stored data (the
     same scoring core), with whether it was won: what backtests and health count."""
     compiled = compiled_icp(version)
-    insights = InsightsRepository(session)
-    await insights.without_jit()
-    sample = await insights.sample(window)
-    won_of = {account.account_id: account.won for account in sample}
     rows: list[SampleRow] = []
-    starts = iter(range(0, len(sample), BATCH))
 
-    async def fetch(_: Any) -> Sequence[tuple[int, dict[str, Any]]] | None:
-        start = next(starts, None)
-        if start is None:
-            return None
-        ids = [account.account_id for account in sample[start : start + BATCH]]
-        return await scoring_data(session, compiled, ids)
-
-    def work(batch: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    def work(batch: list[Reading]) -> None:
         score = compiled.score
-        for account_id, data in batch:
-            result = score(data)
+        for reading in batch:
+            result = score(reading.data)
             rows.append(
                 SampleRow(
-                    result.score, result.tier, result.is_mql, result.is_sql, won_of[account_id]
+                    result.score, result.tier, result.is_mql, result.is_sql, bool(reading.won)
                 )
             )
 
-    await _overlapped(fetch, work)
+    await _each_reading(session, compiled, window, every_account=False, work=work)
     return rows
 
 
@@ -125,7 +149,6 @@ class _Preview:
 
     candidate: IcpVersion
     active: IcpVersion | None
-    won_of: dict[int, bool]
     accounts: int = 0
     transitions: dict[str, dict[str, int]] = field(default_factory=dict)
     flags: dict[str, dict[str, int]] = field(
@@ -137,9 +160,17 @@ class _Preview:
     candidate_rows: list[SampleRow] = field(default_factory=list)
     active_rows: list[SampleRow] = field(default_factory=list)
     active_rows_exact: bool = True
+    # The versions' ids as stored verdicts are read: text.
+    candidate_id: str = field(init=False)
+    active_id: str | None = field(init=False)
 
-    def add(self, standing: Standing, result: ScoreResult) -> None:
-        """Count one account: its move, its flags, the write it needs, its backtest rows."""
+    def __post_init__(self) -> None:
+        self.candidate_id = str(self.candidate.id)
+        self.active_id = str(self.active.id) if self.active is not None else None
+
+    def add(self, standing: Standing, result: ScoreResult, won: bool | None) -> None:
+        """Count one account: its move, its flags, the write it needs, and (``won`` not
+        None: it is in the sample) its backtest rows."""
         self.accounts += 1
         before = standing.current if self.active is not None else None
         row = self.transitions.get(before[1] if before else "none")
@@ -152,17 +183,15 @@ class _Preview:
         ):
             if now != was:
                 self.flags[flag]["gained" if now else "lost"] += 1
-        verdict = (self.candidate.id, result.score, result.tier, result.is_mql, result.is_sql)
+        verdict = (self.candidate_id, result.score, result.tier, result.is_mql, result.is_sql)
         if standing.connection_id is not None and standing.confirmed != verdict:
-            key = str(standing.connection_id)
-            self.writes[key] = self.writes.get(key, 0) + 1
+            self.writes[standing.connection_id] = self.writes.get(standing.connection_id, 0) + 1
         change = abs(result.score - (before[0] if before else 0))
         mover = (change, -standing.account_id, standing, result)
         if len(self.movers) < TOP_MOVERS:
             heapq.heappush(self.movers, mover)
         elif mover[:2] > self.movers[0][:2]:
             heapq.heapreplace(self.movers, mover)
-        won = self.won_of.get(standing.account_id)
         if won is None:
             return
         self.candidate_rows.append(
@@ -170,7 +199,7 @@ class _Preview:
         )
         # The active version's tiers are the verdicts stored for it; where one is missing or
         # by another version (a rescore under way), its backtest scores afresh instead.
-        if self.active is None or before is None or standing.current_version != self.active.id:
+        if self.active is None or before is None or standing.current_version != self.active_id:
             self.active_rows_exact = False
         elif self.active_rows_exact:
             self.active_rows.append(SampleRow(*before, won))
@@ -199,27 +228,15 @@ async def preview_activation(session: AsyncSession, *, icp_id: uuid.UUID) -> dic
     candidate = await get_icp(session, icp_id=icp_id)
     active = await IcpRepository(session).get_active()
     compiled = compiled_icp(candidate)
-    accounts = InsightsRepository(session)
-    await accounts.without_jit()
-    sample = await accounts.sample(Window())
-    preview = _Preview(candidate, active, {a.account_id: a.won for a in sample})
-    Batch = tuple[Sequence[tuple[int, dict[str, Any]]], dict[int, Standing]]
+    preview = _Preview(candidate, active)
 
-    async def fetch(previous: Batch | None) -> Batch | None:
-        after_id = previous[0][-1][0] if previous else 0
-        batch = await read_scoring_batch(session, version=candidate, after_id=after_id, limit=BATCH)
-        if not batch:
-            return None
-        standings = await accounts.standing([account_id for account_id, _ in batch])
-        return batch, {s.account_id: s for s in standings}
-
-    def work(batch: Batch) -> None:
-        scored, standings = batch
+    def work(batch: list[Reading]) -> None:
         score = compiled.score
-        for account_id, data in scored:
-            preview.add(standings[account_id], score(data))
+        for reading in batch:
+            assert reading.standing is not None  # read for every account of a preview
+            preview.add(reading.standing, score(reading.data), reading.won)
 
-    await _overlapped(fetch, work)
+    await _each_reading(session, compiled, Window(), every_account=True, work=work)
     backtests = {"candidate": await _backtest_figures(candidate, preview.candidate_rows)}
     if active is not None:
         backtests["active"] = (

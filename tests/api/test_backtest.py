@@ -150,3 +150,54 @@ async def test_bad_backtest_requests_are_4xx(app_client, read_headers, database,
     assert missing.status_code == 404
     assert [r.status_code for r in (reversed_window, negative, unknown)] == [422, 422, 422]
     assert anonymous.status_code == 401
+
+
+async def test_a_backtest_reads_persona_and_deal_roll_ups_as_the_stored_verdicts_do(
+    app_client, read_headers, write_headers, database, database_url, example_icp_yaml
+):
+    """An ICP scoring on personas and deal roll-ups: the backtest's one-pass read (roll-ups
+    in SQL, persona counts per batch) tiers each account as the activation's rescore did."""
+    import yaml
+
+    from app.accounts.pipeline import rescore_active_version
+    from app.accounts.service import store_outcomes
+    from app.connections.service import mark_outcomes_read
+    from app.icps.service import get_active_icp
+    from connectors.base import ContactRecord
+
+    _, connection_id = await _seed(database, example_icp_yaml)
+    titles = ["VP Marketing", "Head of SEO", "Software Engineer", "CEO"]
+    async with database.transaction() as session:
+        await store_outcomes(
+            session,
+            connection_id=uuid.UUID(connection_id),
+            contacts=[
+                ContactRecord(f"c{n}", [str(n % 300)], title=titles[n % len(titles)])
+                for n in range(0, 600, 3)
+            ],
+        )
+        await mark_outcomes_read(
+            session, connection_id=uuid.UUID(connection_id), deals=True, contacts=True
+        )
+    icp = yaml.safe_load(example_icp_yaml)
+    icp["name"] = "People and deals"
+    icp["criteria"] += [
+        {"id": "buyer", "field": "personas.economic_buyer", "op": "gte", "value": 1, "weight": 30},
+        {"id": "champion", "field": "personas.seo_champion", "op": "gte", "value": 1, "weight": 20},
+        {"id": "repeat", "field": "lost_deals", "op": "gte", "value": 1, "weight": 10},
+    ]
+    saved = await app_client.post("/api/v1/icps", json=icp, headers=write_headers)
+    await app_client.post(f"/api/v1/icps/{saved.json()['id']}/activate", headers=write_headers)
+    async with database.transaction() as session:
+        version = await get_active_icp(session)
+    await rescore_active_version(database, version)
+
+    body = (
+        await app_client.post(f"/api/v1/icps/{saved.json()['id']}/backtest", headers=read_headers)
+    ).json()
+
+    counted = _direct_count(database_url)
+    assert {t["tier"]: (t["accounts"], t["won"]) for t in body["tiers"]} == {
+        tier: counted.get(tier, (0, 0)) for tier in "ABCD"
+    }
+    assert len(counted) >= 3  # the personas and roll-ups spread the accounts over tiers
