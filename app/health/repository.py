@@ -1,9 +1,12 @@
 """Queries for ICP health: the population's distributions, counted in the database, and each
 version's baseline and latest check.
 
-Every distribution is one aggregate pass over ``accounts`` (a million rows in seconds): each
-account yields one small row per field — (field number, bin number) — and PostgreSQL counts
-them; no account is sent to Python. The bins are those of ``app.science.drift``.
+The live accounts are read in one pass (a million rows in seconds) and no account is sent to
+Python: each account is reduced to one cheap value per field — the raw text of a categorical
+or list field, the decile bin of a number — and a plain GROUP BY on (field, value), which
+PostgreSQL splits over parallel workers, counts them all. Only then, over the few distinct
+values, are they normalised as the scoring core compares them, and lists taken apart into
+their members.
 """
 
 from __future__ import annotations
@@ -20,40 +23,49 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
 from app.models import IcpBaseline, IcpHealthCheck
-from app.science.drift import TIERS, FieldCounts, FieldSpec
 
 # Numbers as the scoring core reads them from a string ("120", "3.5e6"); what does not match
 # is known but not a number. The exponent is bounded so no value overflows float8.
 _NUMBER_TEXT = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d{1,2})?\s*$"
-# The row number of the tier distribution, and the offset of list fields' member rows.
-_TIER_ROW = -1
-_MEMBER_ROWS = 1000
+# The bin of a number field's value that is known but not a number ("n/a").
+UNBINNED = -1
+_BLANK = r"E' \t\r\n'"
 
 
 @dataclass(frozen=True, slots=True)
-class Population:
-    """The live accounts now: how many, how many lack a verdict of the version, the tier
-    distribution of those that have one, and each field's counts."""
+class Distributions:
+    """The live accounts now, counted: per tier of the version's verdicts (None: no verdict
+    of it), and per field (field → value → accounts; None: unknown). Categorical values are
+    normalised text, numbers their bin (``UNBINNED``: known, not a number), the rest True;
+    list members by how often they occur."""
 
-    live: int
-    unscored: int
-    tiers: dict[str, int]
-    fields: dict[str, FieldCounts]
+    tiers: dict[str | None, int]
+    fields: dict[str, dict[Any, int]]
+    # list field → member (normalised) → occurrences
+    members: dict[str, dict[str, int]]
+
+    @property
+    def live(self) -> int:
+        """How many live accounts there are."""
+        return sum(self.tiers.values())
 
 
-def _path(field: str) -> list[str]:
-    """Where a field sits in ``accounts.data``: ``attributes.x`` is ``{attributes,x}``."""
+def _json(field: str, name: str, params: dict[str, Any], *, as_text: bool = False) -> str:
+    """SQL: the field's value in ``a.data`` (``attributes.x``: ``data->'attributes'->'x'``),
+    as jsonb or (``as_text``) as text, its keys passed as parameters named after ``name``."""
+    last = "->>" if as_text else "->"
     head, _, rest = field.partition(".")
-    return [head, rest] if head == "attributes" and rest else [field]
+    if head == "attributes" and rest:
+        params[f"{name}_a"], params[f"{name}_b"] = head, rest
+        return f"(a.data -> %({name}_a)s::text {last} %({name}_b)s::text)"
+    params[f"{name}_a"] = field
+    return f"(a.data {last} %({name}_a)s::text)"
 
 
-def _known(j: str) -> str:
-    """SQL: the jsonb value ``j`` is known (DESIGN §3.3: not absent, null, blank, [])."""
-    return (
-        f"CASE jsonb_typeof({j}) WHEN 'string' THEN btrim({j} #>> '{{}}', E' \\t\\r\\n') <> '' "
-        f"WHEN 'array' THEN jsonb_array_length({j}) > 0 WHEN 'null' THEN false "
-        f"ELSE {j} IS NOT NULL END"
-    )
+def _text_known(text: str) -> str:
+    """SQL: the text of a jsonb value (``->>``) says it is known: not absent, JSON null,
+    blank or an empty list (DESIGN §3.3)."""
+    return f"btrim({text}, {_BLANK}) NOT IN ('', '[]')"
 
 
 def _text_key(text: str) -> str:
@@ -62,32 +74,28 @@ def _text_key(text: str) -> str:
     return f"btrim(translate(lower({text}), '_-', '  '))"
 
 
-def _number(j: str) -> str:
-    """SQL: the jsonb value ``j`` as float8, NULL when it is not a number."""
+def _number_bin(j: str, edges: str) -> str:
+    """SQL: the bin (``width_bucket``) of the jsonb value ``j`` read as a number, as the
+    scoring core reads one (strings too); ``UNBINNED`` when known but not a number."""
+    text = f"({j} #>> '{{}}')"
     return (
-        f"CASE jsonb_typeof({j}) WHEN 'number' THEN {j}::float8 WHEN 'string' THEN "
-        f"CASE WHEN {j} #>> '{{}}' ~ '{_NUMBER_TEXT}' THEN ({j} #>> '{{}}')::float8 END END"
+        f"CASE jsonb_typeof({j}) WHEN 'number' THEN width_bucket({j}::float8, {edges}) "
+        f"WHEN 'string' THEN CASE WHEN {text} ~ '{_NUMBER_TEXT}' "
+        f"THEN width_bucket({text}::float8, {edges}) "
+        f"WHEN {_text_known(text)} THEN {UNBINNED} END "
+        f"WHEN 'array' THEN CASE WHEN jsonb_array_length({j}) > 0 THEN {UNBINNED} END "
+        f"WHEN 'null' THEN NULL ELSE {UNBINNED} END"
     )
 
 
-def _members(j: str) -> str:
-    """SQL: the members of the jsonb list ``j`` (none when it is not a list)."""
+def _live_accounts(columns: Sequence[str]) -> str:
+    """SQL: the live accounts with ``columns`` computed once each. OFFSET 0 keeps PostgreSQL
+    from inlining the subquery, so its outputs are plain columns: it then counts every
+    grouping set with a hash table in one pass, instead of sorting the rows once per set."""
     return (
-        f"jsonb_array_elements_text(CASE WHEN jsonb_typeof({j}) = 'array' THEN {j} END) AS m"
-        f"(member) WHERE btrim(m.member) <> ''"
+        f"(SELECT {', '.join(columns) or 'NULL AS none'} FROM accounts a "
+        "WHERE NOT a.archived OFFSET 0) x"
     )
-
-
-def _values_from(fields: Sequence[str], params: dict[str, Any]) -> str:
-    """SQL: ``accounts a`` with each field's jsonb value computed once per account as
-    ``x.j<n>`` (OFFSET 0 keeps PostgreSQL from inlining the subquery, which would extract a
-    value once per use)."""
-    columns = []
-    for index, field in enumerate(fields):
-        params[f"path{index}"] = _path(field)
-        columns.append(f"a.data #> %(path{index})s::text[] AS j{index}")
-    projection = ", ".join(columns) if columns else "NULL AS none"
-    return f"accounts a CROSS JOIN LATERAL (SELECT {projection} OFFSET 0) x"
 
 
 class HealthRepository:
@@ -96,49 +104,85 @@ class HealthRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def value_counts(
-        self, fields: Sequence[tuple[str, str]], *, top: int
-    ) -> dict[str, tuple[list[tuple[str, int]], int]]:
-        """For categorical and list fields (field, kind): the ``top`` most frequent values
-        (list members) among live accounts with their counts, and the count of all of them."""
-        if not fields:
-            return {}
-        params: dict[str, Any] = {"top": top}
-        names = [field for field, _ in fields]
-        rows = []
-        for index, (_, kind) in enumerate(fields):
-            j = f"x.j{index}"
-            if kind == "list":
-                rows.append(f"SELECT {index}, {_text_key('m.member')} FROM {_members(j)}")
+    async def distributions(
+        self, *, icp_version_id: uuid.UUID, fields: Sequence[tuple[str, str, Sequence[float]]]
+    ) -> Distributions:
+        """One pass over the live accounts: how many hold each tier of the version's verdicts
+        and each value of every (field, kind, numeric edges) — categorical fields by
+        normalised value, numeric ones by bin, the others known or not — and how often each
+        member of a list field occurs."""
+        params: dict[str, Any] = {"version": icp_version_id, "all": list(range(len(fields) + 1))}
+        values = ["s.tier::text"]
+        kinds: dict[str, list[int]] = {"categorical": [], "list": [], "presence": []}
+        for index, (field, kind, edges) in enumerate(fields, start=1):
+            if kind == "numeric":
+                params[f"edges{index}"] = list(edges)
+                j = _json(field, f"f{index}", params)
+                values.append(f"({_number_bin(j, f'%(edges{index})s::float8[]')})::text")
             else:
-                key = _text_key(f"{j} #>> '{{}}'")
-                rows.append(f"SELECT {index}, CASE WHEN {_known(j)} THEN {key} END")
-        union = " UNION ALL ".join(rows)
+                # The raw text, once per account; whether it is known, its normalised form
+                # and a list's members are worked out below, once per distinct text.
+                values.append(_json(field, f"f{index}", params, as_text=True))
+                kinds[kind].append(index)
+        params |= {f"{kind}_fields": indexes for kind, indexes in kinds.items()}
+        known = _text_known("c.v")
         connection = await driver_connection(self.session)
+        # Each account becomes one (field number, value) row per field, counted by a plain
+        # GROUP BY, which PostgreSQL splits over parallel workers.
         cursor = await connection.execute(
             f"""
-            WITH counted AS (
-                SELECT f.k, f.value, count(*) AS n
-                FROM {_values_from(names, params)}
-                CROSS JOIN LATERAL ({union}) AS f(k, value)
-                WHERE NOT a.archived AND f.value IS NOT NULL AND f.value <> ''
+            WITH c AS MATERIALIZED (
+                SELECT x.k, x.v, count(*) AS n
+                FROM (
+                    SELECT unnest(%(all)s::int[]) AS k, unnest(ARRAY[{", ".join(values)}]) AS v
+                    FROM accounts a
+                    LEFT JOIN account_scores s ON s.account_id = a.id
+                                              AND s.icp_version_id = %(version)s
+                    WHERE NOT a.archived
+                ) x
                 GROUP BY 1, 2
-            ), ranked AS (
-                SELECT k, value, n, sum(n) OVER (PARTITION BY k) AS total,
-                       row_number() OVER (PARTITION BY k ORDER BY n DESC, value) AS rank
-                FROM counted
             )
-            SELECT k, value, n, total FROM ranked WHERE rank <= %(top)s ORDER BY k, rank
+            SELECT c.k, CASE
+                       WHEN c.k = ANY(%(categorical_fields)s::int[])
+                           THEN CASE WHEN {known} THEN {_text_key("c.v")} END
+                       WHEN c.k = ANY(%(list_fields)s::int[] || %(presence_fields)s::int[])
+                           THEN CASE WHEN {known} THEN 'true' END
+                       ELSE c.v END,
+                   false, sum(c.n)
+            FROM c GROUP BY 1, 2
+            UNION ALL
+            SELECT c.k, {_text_key("m.member")}, true, sum(c.n)
+            FROM c CROSS JOIN LATERAL jsonb_array_elements_text(
+                CASE WHEN c.k = ANY(%(list_fields)s::int[]) AND c.v LIKE '[%%' THEN c.v::jsonb END
+            ) AS m(member)
+            GROUP BY 1, 2
             """,
             params,
         )
-        found: dict[str, tuple[list[tuple[str, int]], int]] = {field: ([], 0) for field in names}
+        kind_of = ["tier", *(kind for _, kind, _ in fields)]
+        counted: list[dict[Any, int]] = [{} for _ in kind_of]
+        occurs: list[dict[str, int]] = [{} for _ in kind_of]
         fetched: list[tuple[Any, ...]] = await cursor.fetchall()  # type: ignore[assignment]
-        for k, value, n, total in fetched:
-            values, _ = found[names[k]]
-            values.append((value, int(n)))
-            found[names[k]] = (values, int(total))
-        return found
+        for k, text, is_member, n in fetched:
+            if is_member:
+                if text:
+                    occurs[k][text] = occurs[k].get(text, 0) + int(n)
+                continue
+            key: Any = text
+            if text is not None and kind_of[k] == "numeric":
+                key = int(text)
+            elif text is not None and kind_of[k] in ("list", "presence"):
+                key = True
+            counted[k][key] = counted[k].get(key, 0) + int(n)
+        return Distributions(
+            tiers=counted[0],
+            fields={field: counted[i] for i, (field, _, _) in enumerate(fields, start=1)},
+            members={
+                field: occurs[i]
+                for i, (field, kind, _) in enumerate(fields, start=1)
+                if kind == "list"
+            },
+        )
 
     async def quantiles(
         self, fields: Sequence[str], fractions: Sequence[float]
@@ -148,86 +192,25 @@ class HealthRepository:
         if not fields:
             return {}
         params: dict[str, Any] = {"fractions": list(fractions)}
+        columns = []
+        for index, field in enumerate(fields):
+            j = _json(field, f"f{index}", params)
+            text = f"({j} #>> '{{}}')"
+            columns.append(
+                f"CASE jsonb_typeof({j}) WHEN 'number' THEN {j}::float8 WHEN 'string' THEN "
+                f"CASE WHEN {text} ~ '{_NUMBER_TEXT}' THEN {text}::float8 END END AS n{index}"
+            )
         aggregates = ", ".join(
-            f"percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY {_number(f'x.j{i}')})"
-            for i in range(len(fields))
+            f"percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY x.n{index})"
+            for index in range(len(fields))
         )
         connection = await driver_connection(self.session)
         cursor = await connection.execute(
-            f"SELECT {aggregates} FROM {_values_from(fields, params)} WHERE NOT a.archived",
-            params,
+            f"SELECT {aggregates} FROM {_live_accounts(columns)}", params
         )
         row: tuple[Any, ...] | None = await cursor.fetchone()  # type: ignore[assignment]
         assert row is not None
         return dict(zip(fields, row, strict=True))
-
-    async def population(
-        self, *, icp_version_id: uuid.UUID, specs: Sequence[FieldSpec]
-    ) -> Population:
-        """One pass over the live accounts: the tier distribution of the version's verdicts,
-        and every field's counts in its bins (plus how many accounts have it at all)."""
-        params: dict[str, Any] = {"version": icp_version_id, "tiers": list(TIERS)}
-        rows = [f"SELECT {_TIER_ROW}, array_position(%(tiers)s::text[], s.tier::text) - 1"]
-        for index, spec in enumerate(specs):
-            j = f"x.j{index}"
-            is_known = _known(j)
-            if spec.kind == "categorical":
-                params[f"bins{index}"] = list(spec.bins)
-                key = _text_key(f"{j} #>> '{{}}'")
-                bin_of = f"coalesce(array_position(%(bins{index})s::text[], {key}), 0)"
-                rows.append(f"SELECT {index}, CASE WHEN {is_known} THEN {bin_of} END")
-            elif spec.kind == "numeric":
-                params[f"bins{index}"] = list(spec.bins)
-                number = _number(j)
-                rows.append(
-                    f"SELECT {index}, CASE WHEN {number} IS NOT NULL "
-                    f"THEN width_bucket({number}, %(bins{index})s::float8[]) "
-                    f"WHEN {is_known} THEN -1 END"
-                )
-            else:  # presence and list: known or not (a list's members are counted below)
-                rows.append(f"SELECT {index}, CASE WHEN {is_known} THEN -1 END")
-            if spec.kind == "list":
-                params[f"bins{index}"] = list(spec.bins)
-                key = _text_key("m.member")
-                rows.append(
-                    f"SELECT {_MEMBER_ROWS + index}, "
-                    f"coalesce(array_position(%(bins{index})s::text[], {key}), 0) "
-                    f"FROM {_members(j)}"
-                )
-        union = " UNION ALL ".join(rows)
-        connection = await driver_connection(self.session)
-        cursor = await connection.execute(
-            f"""
-            SELECT f.k, f.bin, count(*)
-            FROM {_values_from([spec.field for spec in specs], params)}
-            LEFT JOIN account_scores s ON s.account_id = a.id
-                                      AND s.icp_version_id = %(version)s
-            CROSS JOIN LATERAL ({union}) AS f(k, bin)
-            WHERE NOT a.archived
-            GROUP BY 1, 2
-            """,
-            params,
-        )
-        counted: dict[int, dict[int | None, int]] = {}
-        fetched: list[tuple[Any, ...]] = await cursor.fetchall()  # type: ignore[assignment]
-        for k, bin_, n in fetched:
-            counted.setdefault(k, {})[bin_] = int(n)
-        tier_rows = counted.get(_TIER_ROW, {})
-        live = sum(tier_rows.values())
-        fields: dict[str, FieldCounts] = {}
-        for index, spec in enumerate(specs):
-            by_bin = counted.get(index, {})
-            known = sum(n for bin_, n in by_bin.items() if bin_ is not None)
-            if spec.kind == "list":
-                by_bin = counted.get(_MEMBER_ROWS + index, {})
-            counts = tuple(by_bin.get(b, 0) for b in range(spec.size))
-            fields[spec.field] = FieldCounts(total=live, known=known, counts=counts)
-        return Population(
-            live=live,
-            unscored=tier_rows.get(None, 0),
-            tiers={tier: tier_rows.get(i, 0) for i, tier in enumerate(TIERS)},
-            fields=fields,
-        )
 
     async def baseline(self, icp_version_id: uuid.UUID) -> IcpBaseline | None:
         """The version's baseline, if one was taken."""

@@ -21,12 +21,12 @@ from app.core.metrics import (
     ICP_HEALTH_STATUS,
     ICP_TIER_PSI,
 )
-from app.health.repository import HealthRepository, Population
+from app.health.repository import Distributions, HealthRepository
 from app.health.schemas import HealthOut
 from app.icps.repository import IcpRepository
 from app.icps.service import compiled_icp, get_active_icp
 from app.insights.schemas import Window
-from app.insights.service import sample_rows
+from app.insights.service import stored_sample_rows
 from app.jobs import JobRequest, defer
 from app.models import IcpBaseline, IcpVersion
 from app.science.backtest import tier_table
@@ -38,13 +38,13 @@ from app.science.drift import (
     QUANTILES,
     STATUSES,
     TIERS,
-    TOP_VALUES,
     Alert,
     FieldCounts,
     FieldSpec,
     age_status,
     assess,
     categories,
+    field_counts,
     field_psi,
     fill_rate,
     monitored_fields,
@@ -88,24 +88,43 @@ def _counts_of(stored: dict[str, Any]) -> FieldCounts:
     return FieldCounts(stored["total"], stored["known"], tuple(stored["counts"]))
 
 
-async def _design_specs(
-    repository: HealthRepository, fields: Sequence[tuple[str, str]]
-) -> list[FieldSpec]:
-    """Bins for each monitored field from today's population: its frequent values, list
-    members or deciles."""
-    valued = [(field, kind) for field, kind in fields if kind in ("categorical", "list")]
-    numeric = [field for field, kind in fields if kind == "numeric"]
-    top = await repository.value_counts(valued, top=TOP_VALUES)
-    quantiles = await repository.quantiles(numeric, QUANTILES)
-    specs = []
-    for field, kind in fields:
-        if kind == "numeric":
-            specs.append(numeric_spec(field, quantiles[field]))
-        elif kind in ("categorical", "list"):
-            specs.append(FieldSpec(field, kind, categories(*top[field])))
-        else:
-            specs.append(FieldSpec(field, kind))
-    return specs
+@dataclass(frozen=True, slots=True)
+class _Population:
+    """The live accounts now: how many, how many lack a verdict of the version, the tier
+    distribution of those that have one, and each field's counts in its bins."""
+
+    live: int
+    unscored: int
+    tiers: dict[str, int]
+    fields: dict[str, FieldCounts]
+
+
+def _population(specs: Sequence[FieldSpec], counted: Distributions) -> _Population:
+    """The counts in each field's bins."""
+    return _Population(
+        live=counted.live,
+        unscored=counted.tiers.get(None, 0),
+        tiers={tier: counted.tiers.get(tier, 0) for tier in TIERS},
+        fields={
+            spec.field: field_counts(
+                spec,
+                counted.fields[spec.field],
+                live=counted.live,
+                members=counted.members.get(spec.field),
+            )
+            for spec in specs
+        },
+    )
+
+
+async def _count(
+    repository: HealthRepository, version: IcpVersion, specs: Sequence[FieldSpec]
+) -> Distributions:
+    """The live accounts counted per tier and per value of each field (numbers in their
+    bins, lists by member)."""
+    return await repository.distributions(
+        icp_version_id=version.id, fields=[(spec.field, spec.kind, spec.bins) for spec in specs]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,21 +133,40 @@ class _Observed:
 
     baseline: IcpBaseline | None
     specs: list[FieldSpec]
-    population: Population
+    population: _Population
 
 
 async def _observe(session: AsyncSession, version: IcpVersion, *, now: datetime) -> _Observed:
     """Today's population in the baseline's bins; when the version has no baseline for its
-    activation yet and its rescore has finished, today's population becomes the baseline."""
+    activation yet and its rescore has finished, today's population becomes the baseline,
+    in bins chosen from it (frequent values and members, deciles)."""
     repository = HealthRepository(session)
     fields = monitored_fields(compiled_icp(version).definition)
     baseline = await repository.baseline(version.id)
     if baseline is not None and _baseline_is_current(baseline, version):
         specs = _specs_of(baseline, fields)
-        population = await repository.population(icp_version_id=version.id, specs=specs)
-        return _Observed(baseline, specs, population)
-    specs = await _design_specs(repository, fields)
-    population = await repository.population(icp_version_id=version.id, specs=specs)
+        return _Observed(
+            baseline, specs, _population(specs, await _count(repository, version, specs))
+        )
+    # Deciles first: numbers are counted by bin in the one pass that also counts the values
+    # the other fields' bins are chosen from.
+    quantiles = await repository.quantiles(
+        [field for field, kind in fields if kind == "numeric"], QUANTILES
+    )
+    draft = [
+        numeric_spec(field, quantiles[field]) if kind == "numeric" else FieldSpec(field, kind)
+        for field, kind in fields
+    ]
+    counted = await _count(repository, version, draft)
+    specs = [
+        FieldSpec(spec.field, spec.kind, categories(counted.fields[spec.field]))
+        if spec.kind == "categorical"
+        else FieldSpec(spec.field, spec.kind, categories(counted.members[spec.field]))
+        if spec.kind == "list"
+        else spec
+        for spec in draft
+    ]
+    population = _population(specs, counted)
     if not ready_for_baseline(live=population.live, unscored=population.unscored):
         return _Observed(None, specs, population)
     baseline = await repository.save_baseline(
@@ -178,9 +216,10 @@ async def _evaluate(
             now_counts = population.fields[spec.field]
             field_psis[spec.field] = field_psi(spec, then, now_counts)
             fills[spec.field] = (fill_rate(then), fill_rate(now_counts))
-    # Tier inversions: the backtest's own sample and per-tier counts, over recent deals.
+    # Tier inversions: the backtest's own sample and per-tier table over recent deals, with
+    # the stored verdicts (the active version's scores of the stored data).
     window = Window(closed_after=now - timedelta(days=INVERSION_DAYS))
-    rows = await sample_rows(session, version=version, window=window)
+    rows = await stored_sample_rows(session, window=window)
     tiers = await asyncio.to_thread(tier_table, rows)
     days = age_days(version, now=now)
     alerts = assess(

@@ -14,8 +14,8 @@ How a field is binned, from the criterion that reads it:
   deciles, so each bin held about a tenth of the known values then;
 - ``list`` (lists, attributes read by contains_any/contains_all): by member, rare members
   pooled as for categories;
-- ``presence`` (exists/missing criteria, dates, a numeric field with no known value at the
-  baseline): known versus unknown.
+- ``presence`` (exists/missing and text_contains criteria — free text has no values worth a
+  bin —, dates, a numeric field with no known value at the baseline): known versus unknown.
 Drift is measured over the known values (what the verdicts rest on); the share of accounts
 with a value is tracked on its own, as the fill rate.
 """
@@ -48,6 +48,7 @@ __all__ = [
     "age_status",
     "assess",
     "categories",
+    "field_counts",
     "field_psi",
     "fill_rate",
     "monitored_fields",
@@ -77,9 +78,6 @@ INVERSION_DAYS: Final = 180
 QUANTILES: Final = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 MIN_CATEGORY_SHARE: Final = 0.02
 MAX_CATEGORIES: Final = 20
-# How many of the most frequent values the database reports per field to choose categories
-# from (more than MAX_CATEGORIES can ever keep).
-TOP_VALUES: Final = 50
 # A baseline is taken once at most this share of live accounts lacks a verdict of the active
 # version (otherwise its rescore has not finished, and the tiers would mix two versions).
 UNSCORED_TOLERANCE: Final = 0.01
@@ -165,7 +163,15 @@ def monitored_fields(definition: IcpDefinition) -> list[tuple[str, str]]:
         if field in chosen or _is_rollup(field):
             continue
         kind = field_kind(field)
-        if criterion.op in PRESENCE_OPS or kind in ("datetime", "dict"):
+        if (
+            criterion.op in PRESENCE_OPS
+            or criterion.op == "text_contains"
+            or kind
+            in (
+                "datetime",
+                "dict",
+            )
+        ):
             chosen[field] = "presence"
         elif criterion.op in NUMERIC_OPS or kind in NUMERIC_KINDS:
             chosen[field] = "numeric"
@@ -176,14 +182,16 @@ def monitored_fields(definition: IcpDefinition) -> list[tuple[str, str]]:
     return list(chosen.items())
 
 
-def categories(top: Sequence[tuple[str, int]], total: int) -> tuple[str, ...]:
-    """The values (or list members) that get a bin of their own: at least
-    ``MIN_CATEGORY_SHARE`` of ``total``, the ``MAX_CATEGORIES`` most frequent, most frequent
-    first (ties by value); the rest pool into "other"."""
+def categories(counts: Mapping[Any, int]) -> tuple[str, ...]:
+    """The values (or list members) that get a bin of their own, from their counts (None:
+    unknown, not a value): at least ``MIN_CATEGORY_SHARE`` of all, the ``MAX_CATEGORIES``
+    most frequent, most frequent first (ties by value); the rest pool into "other"."""
+    known = [(value, n) for value, n in counts.items() if value is not None]
+    total = sum(n for _, n in known)
     if total <= 0:
         return ()
     kept = sorted(
-        ((value, count) for value, count in top if count / total >= MIN_CATEGORY_SHARE),
+        ((value, n) for value, n in known if n / total >= MIN_CATEGORY_SHARE),
         key=lambda pair: (-pair[1], pair[0]),
     )
     return tuple(value for value, _ in kept[:MAX_CATEGORIES])
@@ -196,6 +204,31 @@ def numeric_spec(field: str, quantiles: Sequence[float | None] | None) -> FieldS
     if not edges:
         return FieldSpec(field, "presence")
     return FieldSpec(field, "numeric", edges)
+
+
+def field_counts(
+    spec: FieldSpec,
+    values: Mapping[Any, int],
+    *,
+    live: int,
+    members: Mapping[str, int] | None = None,
+) -> FieldCounts:
+    """A field's counts in its bins, from how many live accounts hold each value (None:
+    unknown; categorical values normalised, numbers by bin, ``UNBINNED``-style negatives
+    known but not binnable) and, for a list, how often each member occurs."""
+    known = sum(n for value, n in values.items() if value is not None)
+    if spec.kind in ("categorical", "list"):
+        occurrences = (members or {}) if spec.kind == "list" else values
+        kept = set(spec.bins)
+        other = sum(
+            n for value, n in occurrences.items() if value is not None and value not in kept
+        )
+        counts = (other, *(occurrences.get(value, 0) for value in spec.bins))
+    elif spec.kind == "numeric":
+        counts = tuple(values.get(index, 0) for index in range(spec.size))
+    else:
+        counts = ()
+    return FieldCounts(total=live, known=known, counts=counts)
 
 
 def ready_for_baseline(*, live: int, unscored: int) -> bool:

@@ -14,6 +14,7 @@ from app.science.drift import (
     age_status,
     assess,
     categories,
+    field_counts,
     field_psi,
     monitored_fields,
     numeric_spec,
@@ -59,9 +60,29 @@ def test_psi_is_withheld_below_the_minimum_sample() -> None:
 
 
 def test_rare_values_pool_into_other_and_the_most_frequent_come_first() -> None:
-    top = [("retail", 10), ("online media", 500), ("publishing", 300), ("saas", 190)]
-    assert categories(top, 1000) == ("online media", "publishing", "saas")
-    assert categories(top, 0) == ()
+    counts = {"retail": 10, "online media": 500, "publishing": 300, "saas": 190, None: 4000}
+    spec = FieldSpec("industry", "categorical", categories(counts))
+
+    assert spec.bins == ("online media", "publishing", "saas")
+    assert field_counts(spec, counts, live=5000) == FieldCounts(5000, 1000, (10, 500, 300, 190))
+    assert categories({None: 10}) == ()
+
+
+def test_list_members_count_each_occurrence_and_pool_the_rare_ones() -> None:
+    members = {"contentful": 60, "sitecore": 39, "wix": 1}
+    spec = FieldSpec("tech_stack", "list", categories(members))
+
+    counts = field_counts(spec, {True: 80, None: 20}, live=100, members=members)
+
+    assert counts == FieldCounts(100, 80, (1, 60, 39))
+
+
+def test_numbers_are_counted_by_bin_and_unreadable_ones_only_as_known() -> None:
+    spec = FieldSpec("employees", "numeric", (10.0, 100.0))
+
+    counts = field_counts(spec, {0: 5, 1: 20, 2: 30, -1: 3, None: 42}, live=100)
+
+    assert counts == FieldCounts(100, 58, (5, 20, 30))
 
 
 def test_numeric_bins_are_the_baseline_deciles_with_ties_collapsed() -> None:
@@ -88,6 +109,13 @@ def test_each_criterion_field_is_binned_as_its_criterion_compares_it() -> None:
                 {"id": "seo", "field": "attributes.seo", "op": "eq", "value": True, "weight": 5},
                 {"id": "arr", "field": "attributes.arr", "op": "gt", "value": 5, "weight": 5},
                 {"id": "site", "field": "domain", "op": "exists", "weight": 5},
+                {
+                    "id": "blog",
+                    "field": "name",
+                    "op": "text_contains",
+                    "value": "blog",
+                    "weight": 5,
+                },
                 {"id": "won", "field": "won_deals", "op": "gte", "value": 1, "weight": 5},
                 {"id": "buyer", "field": "personas.buyer", "op": "gte", "value": 1, "weight": 5},
                 {"id": "us2", "field": "country", "op": "exists", "weight": 1},
@@ -104,6 +132,7 @@ def test_each_criterion_field_is_binned_as_its_criterion_compares_it() -> None:
         ("attributes.seo", "categorical"),
         ("attributes.arr", "numeric"),
         ("domain", "presence"),
+        ("name", "presence"),
     ]
 
 
