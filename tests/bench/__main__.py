@@ -17,7 +17,14 @@ from pathlib import Path
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-BENCHES = ["bench_scoring", "bench_titles", "bench_rescore", "bench_sync", "bench_webhooks"]
+BENCHES = [
+    "bench_scoring",
+    "bench_titles",
+    "bench_rescore",
+    "bench_health",
+    "bench_sync",
+    "bench_webhooks",
+]
 
 
 def machine() -> str:
