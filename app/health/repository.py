@@ -6,7 +6,7 @@ Python: each account is reduced to one cheap value per field — the raw text of
 or list field, the decile bin of a number — and a plain GROUP BY on (field, value), which
 PostgreSQL splits over parallel workers, counts them all. Only then, over the few distinct
 values, are they normalised as the scoring core compares them, and lists taken apart into
-their members.
+their members. The tiers are counted from the verdicts alone, not joined account by account.
 """
 
 from __future__ import annotations
@@ -107,12 +107,27 @@ class HealthRepository:
     async def distributions(
         self, *, icp_version_id: uuid.UUID, fields: Sequence[tuple[str, str, Sequence[float]]]
     ) -> Distributions:
-        """One pass over the live accounts: how many hold each tier of the version's verdicts
-        and each value of every (field, kind, numeric edges) — categorical fields by
-        normalised value, numeric ones by bin, the others known or not — and how often each
-        member of a list field occurs."""
-        params: dict[str, Any] = {"version": icp_version_id, "all": list(range(len(fields) + 1))}
-        values = ["s.tier::text"]
+        """How many live accounts hold each tier of the version's verdicts and each value of
+        every (field, kind, numeric edges) — categorical fields by normalised value, numeric
+        ones by bin, the others known or not — and how often each member of a list field
+        occurs."""
+        connection = await driver_connection(self.session)
+        # The tiers apart: joining every account to its verdict in the pass below would make
+        # PostgreSQL walk the accounts in id order, page by page at random once syncs have
+        # moved rows around; archived accounts are few, so leaving them out is cheap.
+        cursor = await connection.execute(
+            """
+            SELECT s.tier::text, count(*) FROM account_scores s
+            WHERE s.icp_version_id = %s
+              AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.archived)
+            GROUP BY 1
+            """,
+            (icp_version_id,),
+        )
+        scored: list[tuple[Any, ...]] = await cursor.fetchall()  # type: ignore[assignment]
+        tiers: dict[str | None, int] = {tier: int(n) for tier, n in scored}
+        params: dict[str, Any] = {"all": list(range(len(fields) + 1))}
+        values = ["NULL::text"]  # field 0: every live account once, to count them
         kinds: dict[str, list[int]] = {"categorical": [], "list": [], "presence": []}
         for index, (field, kind, edges) in enumerate(fields, start=1):
             if kind == "numeric":
@@ -126,7 +141,6 @@ class HealthRepository:
                 kinds[kind].append(index)
         params |= {f"{kind}_fields": indexes for kind, indexes in kinds.items()}
         known = _text_known("c.v")
-        connection = await driver_connection(self.session)
         # Each account becomes one (field number, value) row per field, counted by a plain
         # GROUP BY, which PostgreSQL splits over parallel workers.
         cursor = await connection.execute(
@@ -135,10 +149,7 @@ class HealthRepository:
                 SELECT x.k, x.v, count(*) AS n
                 FROM (
                     SELECT unnest(%(all)s::int[]) AS k, unnest(ARRAY[{", ".join(values)}]) AS v
-                    FROM accounts a
-                    LEFT JOIN account_scores s ON s.account_id = a.id
-                                              AND s.icp_version_id = %(version)s
-                    WHERE NOT a.archived
+                    FROM accounts a WHERE NOT a.archived
                 ) x
                 GROUP BY 1, 2
             )
@@ -174,8 +185,10 @@ class HealthRepository:
             elif text is not None and kind_of[k] in ("list", "presence"):
                 key = True
             counted[k][key] = counted[k].get(key, 0) + int(n)
+        live = sum(counted[0].values())
+        tiers[None] = live - sum(tiers.values())  # live accounts with no verdict of the version
         return Distributions(
-            tiers=counted[0],
+            tiers=tiers,
             fields={field: counted[i] for i, (field, _, _) in enumerate(fields, start=1)},
             members={
                 field: occurs[i]

@@ -99,6 +99,13 @@ def tier_counts(database_url) -> dict[str, int]:
     return dict(rows)
 
 
+def psi_by_hand(then: dict[str, int], now: dict[str, int]) -> float:
+    """Σ (now − then) × ln(now / then) over the tiers' shares, an empty tier as 0.0001."""
+    then_shares = [max(then.get(t, 0) / sum(then.values()), 1e-4) for t in "ABCD"]
+    now_shares = [max(now.get(t, 0) / sum(now.values()), 1e-4) for t in "ABCD"]
+    return sum((a - e) * math.log(a / e) for e, a in zip(then_shares, now_shares, strict=True))
+
+
 def set_activated_days_ago(database_url, days: int) -> None:
     """Move the active version's activation back in time (no sleeping)."""
     _execute(
@@ -161,10 +168,7 @@ async def test_a_population_that_moved_industry_and_country_raises_psi_alerts(
     assert ("field_drift", "industry") in kinds(body)
     assert ("field_drift", "country") in kinds(body)
     # The tier PSI by hand, from direct counts of the stored verdicts then and now.
-    now_tiers = tier_counts(database_url)
-    then = [max(baseline_tiers.get(t, 0) / 1000, 1e-4) for t in "ABCD"]
-    now = [max(now_tiers.get(t, 0) / 1000, 1e-4) for t in "ABCD"]
-    by_hand = sum((a - e) * math.log(a / e) for e, a in zip(then, now, strict=True))
+    by_hand = psi_by_hand(baseline_tiers, tier_counts(database_url))
     assert body["psi"]["tiers"] == pytest.approx(by_hand, rel=1e-9)
     assert by_hand > 0.1  # leaving the US and media costs 45 points: tiers moved
     assert body["accounts"] == 1000
@@ -175,6 +179,7 @@ async def test_a_population_drawn_again_from_the_same_distributions_raises_no_al
 ):
     _, connection, rows = seeded
     first = (await app_client.get(HEALTH, headers=read_headers)).json()
+    baseline_tiers = tier_counts(database_url)
     # Every account replaced by another drawn from the same distributions, in another order.
     others = population(1000, seed=2, prefix="other")
     random.Random(3).shuffle(others)
@@ -186,6 +191,10 @@ async def test_a_population_drawn_again_from_the_same_distributions_raises_no_al
     assert body["accounts"] == 1000
     assert body["baseline_at"] == first["baseline_at"]
     assert body["alerts"] == []
+    # The archived accounts (and their verdicts) are out of the count.
+    assert body["psi"]["tiers"] == pytest.approx(
+        psi_by_hand(baseline_tiers, tier_counts(database_url)), rel=1e-9
+    )
     assert body["psi"]["tiers"] < 0.1
     assert all(value < 0.1 for value in body["psi"]["fields"].values()), body["psi"]
     # Every criterion's field, in criteria order.
