@@ -563,6 +563,60 @@ def icp_activate(
     _say_activated(run_with_database(work))
 
 
+@icp_cli.command("health")
+def icp_health() -> None:
+    """How the active ICP is holding up: age, drift since its baseline (PSI), fill rates and
+    alerts, as GET /api/v1/icps/active/health answers."""
+    from app.health.service import icp_health as active_icp_health
+
+    async def work(database: Database) -> dict[str, Any]:
+        async with database.transaction() as session:
+            return await active_icp_health(session)
+
+    for line in health_table(run_with_database(work)):
+        typer.echo(line)
+
+
+def _drift_level(psi: float | None) -> str:
+    from app.science.drift import PSI_ALERT, PSI_WATCH
+
+    if psi is None:
+        return "—"
+    return "ALERT" if psi >= PSI_ALERT else "watch" if psi >= PSI_WATCH else "stable"
+
+
+def health_table(report: dict[str, Any]) -> list[str]:
+    """ICP health as lines a person reads: age and status, then the PSI and fill rates of the
+    tiers and of each criterion's field, then the alerts."""
+    status = report["status"].replace("_", " ")
+    lines = [
+        f"{report['icp_version']}: active for {report['age_days']} days, {status} "
+        "(review soon from 90 days, stale from 180)"
+    ]
+    if report["baseline_at"] is None:
+        lines.append("no baseline yet: it is taken once the activation's rescore has finished")
+    else:
+        taken = datetime.fromisoformat(report["baseline_at"]).astimezone(UTC)
+        lines.append(
+            f"baseline taken {taken:%Y-%m-%d %H:%M} UTC; {report['accounts']:,} live accounts now"
+        )
+    lines.append(f"{'':<32}{'PSI':>7}  {'drift':<8}{'filled then':>12}{'now':>8}")
+    psi = report["psi"]
+    rows = [("tiers", psi["tiers"], None)]
+    rows += [(f, value, report["fill_rates"].get(f)) for f, value in psi["fields"].items()]
+    for name, value, fill in rows:
+        figure = "—" if value is None else f"{value:.3f}"
+        then = _percent(fill["baseline"]) if fill else ""
+        now = _percent(fill["current"]) if fill else ""
+        lines.append(f"{name:<32}{figure:>7}  {_drift_level(value):<8}{then:>12}{now:>8}")
+    if not report["alerts"]:
+        lines.append("alerts: none")
+    else:
+        lines.append("alerts:")
+        lines += [f"  {alert['kind']}: {alert['detail']}" for alert in report["alerts"]]
+    return lines
+
+
 @cli.command("import")
 def import_csv(
     file: Annotated[Path, typer.Argument(metavar="FILE", exists=True, dir_okay=False, hidden=True)],

@@ -33,6 +33,8 @@ from app.core.metrics import INBOX_PENDING, JOB_QUEUE_DEPTH, OUTBOX_PENDING
 from app.core.migrations import current_revisions, head_revisions, upgrade_to_head
 from app.core.security import configure_secrets
 from app.deals.router import router as deals_router
+from app.health.router import router as health_router
+from app.health.service import refresh_health_gauges
 from app.icps.router import router as icps_router
 from app.inbox.repository import WebhookInboxRepository
 from app.inbox.router import router as webhooks_router
@@ -117,6 +119,7 @@ def create_app(
     for router in (
         icps_router,
         insights_router,
+        health_router,
         accounts_router,
         contacts_router,
         deals_router,
@@ -170,13 +173,15 @@ def create_app(
 
 
 async def refresh_backlog_gauges(session: AsyncSession) -> None:
-    """Set the backlog gauges from the database: outbox, webhook inbox, job queue."""
+    """Set the gauges read from the database: outbox, webhook inbox, job queue, and the
+    active ICP's health (its latest daily check)."""
     OUTBOX_PENDING.set(await WritebackRepository(session).waiting_count())
     INBOX_PENDING.set(await WebhookInboxRepository(session).unprocessed_count())
     depth = await queue_depth(session)
     JOB_QUEUE_DEPTH.clear()  # forget labels of tasks no longer queued (old names, say)
     for task in {*map(str, TaskName), *depth}:
         JOB_QUEUE_DEPTH.labels(task).set(depth.get(task, 0))
+    await refresh_health_gauges(session)
 
 
 def app_from_env() -> FastAPI:

@@ -8,7 +8,7 @@ import time
 from app.accounts.pipeline import rescore_active_version
 from app.core.db import get_database
 from app.icps.repository import IcpRepository
-from app.jobs import TaskName, task
+from app.jobs import JobRequest, TaskName, defer, task
 from app.jobs.locks import RESCORE_LOCK
 from app.writeback.service import queue_due_flushes
 
@@ -35,6 +35,12 @@ async def rescore_all_accounts(icp_version_id: str) -> dict[str, int]:
     async with database.transaction() as session:
         # Changed verdicts of CRM accounts are in the outbox now: write them back.
         await queue_due_flushes(session)
+        # Every account has this version's tier now: its drift baseline can be taken (kept
+        # if it has one since its activation).
+        await defer(
+            session,
+            JobRequest(TaskName.SNAPSHOT_ICP_BASELINE, {"icp_version_id": str(version.id)}),
+        )
     log.info(
         "rescored %d accounts against %s in %.1fs (%d changed)",
         progress.scored,

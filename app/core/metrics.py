@@ -29,3 +29,25 @@ INBOX_PENDING = Gauge(
     "icp_sync_webhook_inbox_pending", "Webhook events received and not yet processed"
 )
 JOB_QUEUE_DEPTH = Gauge("icp_sync_job_queue_depth", "Jobs waiting or running, by task", ["task"])
+# The active ICP's health (DESIGN §9), read at scrape time too: age from its activation, drift
+# and alerts from its latest daily check (NaN where there is nothing to say).
+ICP_AGE_DAYS = Gauge("icp_sync_icp_age_days", "Days since the active ICP version was activated")
+ICP_HEALTH_STATUS = Gauge(
+    "icp_sync_icp_health_status",
+    "1 for the active ICP's status by age (ok, review_soon from 90 days, stale from 180)",
+    ["status"],
+)
+ICP_TIER_PSI = Gauge(
+    "icp_sync_icp_tier_psi", "Population stability index of the tier distribution since baseline"
+)
+ICP_FIELD_PSI = Gauge(
+    "icp_sync_icp_psi",
+    "Population stability index of a criterion's field since baseline",
+    ["field"],
+)
+ICP_HEALTH_ALERTS = Gauge(
+    "icp_sync_icp_health_alerts", "Alerts standing at the latest daily ICP health check", ["kind"]
+)
+ICP_HEALTH_CHECKED = Gauge(
+    "icp_sync_icp_health_checked_timestamp_seconds", "When the daily ICP health check last ran"
+)

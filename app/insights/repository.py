@@ -107,6 +107,19 @@ class InsightsRepository:
         rows: list[tuple[Any, ...]] = await cursor.fetchall()  # type: ignore[assignment]
         return [SampleAccount(row[0], bool(row[1]), row[2]) for row in rows]
 
+    async def verdicts(self, account_ids: Sequence[int]) -> dict[int, Verdict]:
+        """The verdict stored on each of these accounts that has one."""
+        connection = await driver_connection(self.session)
+        cursor = await connection.execute(
+            """
+            SELECT s.account_id, s.score, s.tier, s.is_mql, s.is_sql
+            FROM unnest(%s::bigint[]) AS t(id) JOIN account_scores s ON s.account_id = t.id
+            """,
+            (list(account_ids),),
+        )
+        rows: list[tuple[Any, ...]] = await cursor.fetchall()  # type: ignore[assignment]
+        return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+
     @contextlib.asynccontextmanager
     async def readings(
         self,

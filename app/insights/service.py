@@ -108,6 +108,20 @@ async def sample_rows(
     return rows
 
 
+async def stored_sample_rows(session: AsyncSession, *, window: Window) -> list[SampleRow]:
+    """Every account of the window's sample with the verdict stored on it, and whether it was
+    won; accounts with no verdict are left out. For the active version this is its score of
+    the stored data, with nothing to rescore (ICP health reads it over a million accounts)."""
+    repository = InsightsRepository(session)
+    sample = await repository.sample(window)
+    verdicts = await repository.verdicts([account.account_id for account in sample])
+    return [
+        SampleRow(*verdict, account.won)
+        for account in sample
+        if (verdict := verdicts.get(account.account_id)) is not None
+    ]
+
+
 async def backtest_icp(
     session: AsyncSession, *, icp_id: uuid.UUID, window: Window
 ) -> dict[str, Any]:

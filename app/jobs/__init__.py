@@ -48,6 +48,7 @@ TASK_MODULES = [
     "app.writeback.tasks",
     "app.subscriptions.tasks",
     "app.inbox.tasks",
+    "app.health.tasks",
 ]
 
 
@@ -90,7 +91,8 @@ def task(name: TaskName, **options: Any) -> Callable[[Callable[..., Any]], Any]:
             log.info("job %s done in %.1fs: %s", name, time.perf_counter() - started, result)
             return result
 
-        return job_app.task(name=str(name), aliases=[LEGACY_NAMES[name]], **options)(counted)
+        aliases = [LEGACY_NAMES[name]] if name in LEGACY_NAMES else []
+        return job_app.task(name=str(name), aliases=aliases, **options)(counted)
 
     return register
 

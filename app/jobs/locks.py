@@ -32,3 +32,7 @@ def flush_queueing_lock(connection_id: uuid.UUID) -> str:
 def inbox_queueing_lock(connection_id: uuid.UUID) -> str:
     """At most one waiting processing job per connection: it reads the whole inbox."""
     return f"inbox:{connection_id}"
+
+
+# A baseline snapshot and a health check never run at once (both may take the baseline).
+HEALTH_LOCK = "icp-health"

@@ -26,9 +26,12 @@ class TaskName(StrEnum):
     PRUNE_WEBHOOK_EVENTS = "subscriptions.prune"
     RETRY_STALLED_JOBS = "jobs.retry_stalled"
     REMOVE_OLD_JOBS = "jobs.remove_old"
+    SNAPSHOT_ICP_BASELINE = "health.snapshot_baseline"
+    CHECK_ICP_HEALTH = "health.check"
 
 
-# The names procrastinate gave these tasks from their module path, before they had names.
+# The names procrastinate gave these tasks from their module path, before they had names (tasks
+# born with a name have none).
 LEGACY_NAMES: dict[TaskName, str] = {
     TaskName.RESCORE_ALL_ACCOUNTS: "app.accounts.tasks.rescore_all_accounts",
     TaskName.SYNC_CONNECTION: "app.sync.tasks.sync_connection",

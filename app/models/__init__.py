@@ -4,6 +4,7 @@ from app.models.account import Account, AccountScore, AccountScoreHistory
 from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.connection import IMPORT_CONNECTION_NAME, Connection
+from app.models.health import IcpBaseline, IcpHealthCheck
 from app.models.icp import IcpStatus, IcpVersion
 from app.models.outbound import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from app.models.outcome import Contact, ContactAccount, Deal, DealAccount
@@ -32,6 +33,8 @@ __all__ = [
     "ContactAccount",
     "Deal",
     "DealAccount",
+    "IcpBaseline",
+    "IcpHealthCheck",
     "IcpStatus",
     "IcpVersion",
     "SyncRun",

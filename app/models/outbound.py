@@ -1,5 +1,5 @@
-"""Webhooks out: subscriber endpoints, the account events they hear about, and every
-delivery attempt."""
+"""Webhooks out: subscriber endpoints, the events they hear about (account verdicts, ICP
+health alerts), and every delivery attempt."""
 
 from __future__ import annotations
 
@@ -43,13 +43,14 @@ class WebhookEndpoint(Base):
 
 
 class WebhookEvent(Base):
-    """One account event (``account.tier_changed``…), sent to every endpoint subscribed to it."""
+    """One event (``account.tier_changed``…, ``icp.health_alert``), sent to every endpoint
+    subscribed to it; ``account_id`` names the account of an account event."""
 
     __tablename__ = "webhook_events"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     event_type: Mapped[str] = mapped_column(Text)
-    account_id: Mapped[int] = mapped_column(
+    account_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     payload: Mapped[dict[str, Any]]

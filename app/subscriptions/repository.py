@@ -80,6 +80,39 @@ async def record_verdict_events(staged: StagedRows) -> Reaction:
     return Reaction(rows=cursor.rowcount, jobs=(JobRequest(TaskName.DELIVER_WEBHOOKS),))
 
 
+async def record_event(
+    session: AsyncSession, *, event_type: str, payload: dict[str, Any]
+) -> Reaction:
+    """Record one event that names no account (``icp.health_alert``) and a first delivery
+    attempt to every enabled endpoint subscribed to its type; asks for a delivery pass when
+    there is one. With no such endpoint, nothing is recorded."""
+    endpoints = (
+        await session.scalars(
+            select(WebhookEndpoint.id).where(
+                WebhookEndpoint.disabled_at.is_(None),
+                WebhookEndpoint.events.contains([event_type]),
+            )
+        )
+    ).all()
+    if not endpoints:
+        return Reaction()
+    event = WebhookEvent(event_type=event_type, payload=payload)
+    session.add(event)
+    await session.flush()
+    session.add_all(
+        WebhookDelivery(
+            endpoint_id=endpoint_id,
+            event_id=event.id,
+            attempt=1,
+            status="pending",
+            next_attempt_at=func.now(),
+        )
+        for endpoint_id in endpoints
+    )
+    await session.flush()
+    return Reaction(rows=len(endpoints), jobs=(JobRequest(TaskName.DELIVER_WEBHOOKS),))
+
+
 @dataclass(slots=True, frozen=True)
 class DueDelivery:
     """A pending attempt whose time has come, with what sending it needs."""

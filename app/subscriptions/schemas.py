@@ -8,11 +8,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EventType = Literal["account.tier_changed", "account.became_mql", "account.became_sql"]
+EventType = Literal[
+    "account.tier_changed", "account.became_mql", "account.became_sql", "icp.health_alert"
+]
 
 
 class EndpointCreate(BaseModel):
-    """A URL to send account events to."""
+    """A URL to send account and ICP health events to."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -24,6 +24,7 @@ BENCHES = [
     "bench_sync",
     "bench_webhooks",
     "bench_insights",
+    "bench_health",
 ]
 
 
