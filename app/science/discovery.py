@@ -414,7 +414,12 @@ class _Discovery:
         import numpy as np
 
         base = fit.sample_wins / fit.sample_accounts
-        survivors = [int(i) for i in np.argsort(fit.p, kind="stable") if fit.q[i] <= FDR_Q]
+        # Most significant first; of equally significant traits (a trait and its complement,
+        # "economic buyers ≥ 1" and "≤ 0") the one that raises the odds, which a person reads
+        # as the trait, where its complement would be a penalty for lacking it.
+        raises = fit.won >= base * fit.accounts
+        order = np.lexsort((~raises, fit.p))
+        survivors = [int(i) for i in order if fit.q[i] <= FDR_Q]
         if not survivors or base in (0.0, 1.0):
             fit.warnings.append(
                 f"No trait tells won from lost after false-discovery control (q ≤ {FDR_Q} "

@@ -14,7 +14,7 @@ from scipy.stats import false_discovery_control, fisher_exact
 
 from app.science.discovery import MIN_WINS, OUTCOME_FIELDS, discover
 from app.science.traits import min_trait_accounts
-from app.scoring.definition import ordered_definition, parse_definition
+from app.scoring.definition import Persona, ordered_definition, parse_definition
 from app.scoring.engine import compile_icp
 from tests.science.planted import PlantedSample, planted_sample
 
@@ -458,3 +458,24 @@ def test_a_candidate_keeps_at_most_one_range_or_presence_reading_per_field():
         if c["op"] in {"lt", "lte", "gt", "gte", "between", "exists", "missing"}
     ]
     assert nesting and len(nesting) == len(set(nesting)), answer["definition"]["criteria"]
+
+
+def test_a_trait_and_its_complement_are_proposed_as_the_one_that_raises_the_odds():
+    # Having an economic buyer doubles the odds of a win: the candidate says "at least one
+    # economic buyer" with points, not "none" with a penalty (the same split, read backwards).
+    rng = random.Random(3)
+    accounts, won = [], []
+    for _ in range(3_000):
+        buyers = rng.choice([0, 0, 0, 1, 2])
+        software = rng.random() < 0.3
+        accounts.append(
+            {"personas.economic_buyer": buyers, "industry": "Software" if software else "Retail"}
+        )
+        won.append(rng.random() < 0.2 + 0.25 * (buyers > 0) + 0.15 * software)
+
+    buyer_persona = Persona(id="economic_buyer", seniority=["c_level", "vp"])
+    answer = discover(accounts, won, [None] * len(accounts), personas=[buyer_persona])
+
+    criteria = {c["field"]: c for c in answer["definition"]["criteria"]}
+    buyer = criteria["personas.economic_buyer"]
+    assert (buyer["op"], buyer["value"]) in {("gte", 1), ("gt", 0)} and buyer["weight"] > 0
