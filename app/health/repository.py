@@ -84,7 +84,8 @@ def _number_bin(j: str, edges: str) -> str:
         f"THEN width_bucket({text}::float8, {edges}) "
         f"WHEN {_text_known(text)} THEN {UNBINNED} END "
         f"WHEN 'array' THEN CASE WHEN jsonb_array_length({j}) > 0 THEN {UNBINNED} END "
-        f"WHEN 'null' THEN NULL ELSE {UNBINNED} END"
+        # Absent (SQL NULL) and JSON null are unknown: only objects and booleans remain.
+        f"WHEN 'object' THEN {UNBINNED} WHEN 'boolean' THEN {UNBINNED} END"
     )
 
 
