@@ -136,12 +136,6 @@ class AccountRepository:
             "WHERE id > %s AND NOT archived ORDER BY id LIMIT %s", (after_id, limit), fields
         )
 
-    async def scoring_data(
-        self, account_ids: Sequence[int], *, fields: Sequence[str]
-    ) -> list[tuple[int, dict[str, Any]]]:
-        """These accounts as (id, data) cut down to ``fields``, in id order."""
-        return await self._projected("WHERE id = ANY(%s) ORDER BY id", (list(account_ids),), fields)
-
     async def _projected(
         self, where: str, arguments: tuple[Any, ...], fields: Sequence[str]
     ) -> list[tuple[int, dict[str, Any]]]:

@@ -142,17 +142,6 @@ async def rescore_linked_accounts(
     return len(accounts)
 
 
-async def scoring_data(
-    session: AsyncSession, compiled: CompiledIcp, account_ids: Sequence[int]
-) -> Sequence[tuple[int, dict[str, Any]]]:
-    """(id, data) of these accounts with only the fields ``compiled`` reads, roll-ups
-    included: what scoring them needs."""
-    rows = await AccountRepository(session).scoring_data(
-        account_ids, fields=sorted(compiled.read_fields)
-    )
-    return await with_rollups(session, compiled, rows)
-
-
 async def account_profiles(
     session: AsyncSession, *, account_ids: Sequence[int], personas: Sequence[Persona]
 ) -> list[tuple[int, dict[str, Any]]]:
