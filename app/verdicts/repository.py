@@ -54,7 +54,9 @@ async def stage_verdicts(
         f"CREATE TEMP TABLE IF NOT EXISTS {staged.table} "
         "(LIKE account_scores INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
     )
-    version = str(icp_version_id)
+    # The values every row shares go as text, formatted once: a datetime handed to write_row
+    # is formatted again for every row, two thirds of the COPY's cost on the Python side.
+    version, at = str(icp_version_id), scored_at.isoformat()
     async with cursor.copy(f"COPY {staged.table} ({_STAGE_COLUMNS}) FROM STDIN") as copy:
         for r in rows:
             await copy.write_row(
@@ -68,7 +70,7 @@ async def stage_verdicts(
                     r.excluded,
                     r.coverage,
                     r.reasons,
-                    scored_at,
+                    at,
                 )
             )
     return staged
