@@ -5,6 +5,7 @@ Nothing here imports ``app``: a connector knows CRMs, not our database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connectors import normalize
 
+_BARE_HOST = re.compile(r"[a-z0-9.-]+")
+
 
 def domain_of(value: Any) -> str | None:
     """``https://www.Acme.com/about`` → ``acme.com``: the host of a website, lower-cased."""
@@ -23,7 +26,13 @@ def domain_of(value: Any) -> str | None:
     text = str(value).strip().lower()
     if not text:
         return None
-    host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    # A bare host (most CRM domains, every e-mail's) is its own host: urlsplit would say so
+    # too, at ten times the cost, for every company and contact a sync reads.
+    host = (
+        text
+        if _BARE_HOST.fullmatch(text)
+        else urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    )
     return host.removeprefix("www.") or None
 
 

@@ -52,6 +52,10 @@ _COUNTRY_ALIASES = {
 _DOTS_AND_SPACES = re.compile(r"[.\s]+")
 
 
+# Values without text in them: nothing to strip.
+_SCALARS = frozenset({int, float, bool})
+
+
 def without_nul(value: Any) -> Any:
     """``value`` with NUL characters removed from every string in it (lists and mappings
     included). PostgreSQL's text and jsonb cannot hold NUL, and no CRM value means anything
@@ -59,6 +63,18 @@ def without_nul(value: Any) -> Any:
     if isinstance(value, str):
         return value.replace("\x00", "") if "\x00" in value else value
     if isinstance(value, dict):
+        # The common case, a flat mapping of clean scalars (a CRM record's properties), is
+        # returned as it is after one pass: rebuilding it cost more than reading the record.
+        for k, v in value.items():
+            if type(k) is not str or "\x00" in k:
+                break
+            if type(v) is str:
+                if "\x00" in v:
+                    break
+            elif v is not None and type(v) not in _SCALARS:
+                break
+        else:
+            return value
         return {without_nul(k): without_nul(v) for k, v in value.items()}
     if isinstance(value, list):
         return [without_nul(v) for v in value]

@@ -234,3 +234,38 @@ async def test_outcomes_stored_before_the_first_full_read_rescore_nothing_until_
 
     assert rescored == 0
     assert _scores(database_url) == before
+
+
+async def test_storing_a_contact_touches_exactly_the_companies_it_gained_or_lost_or_all_if_changed(
+    database, database_url
+):
+    """What a store says to rescore: a new or changed contact's companies before and after,
+    an unchanged one's gained or lost companies only, and nothing when read again as it was
+    (its links are then left as they are, not deleted and written again)."""
+    from app.contacts.repository import ContactRepository
+
+    connection_id = await _setup(database)
+
+    async def store(title: str, *accounts: str) -> set[str]:
+        async with database.transaction() as session:
+            return await ContactRepository(session).upsert(
+                connection_id, [_person("c1", title, *accounts)]
+            )
+
+    def links() -> list[tuple[str, int]]:
+        with psycopg.connect(libpq_conninfo(database_url)) as connection:
+            rows = connection.execute(
+                "SELECT account_external_id, xmin::text::bigint FROM contact_accounts "
+                "ORDER BY account_external_id"
+            ).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    assert await store("Engineer", "acme") == {"acme"}
+    assert await store("Engineer", "acme", "globex") == {"globex"}
+    assert await store("Engineer", "globex") == {"acme"}
+    assert await store("Engineer", "globex", "initech") == {"initech"}
+    assert await store("CFO", "globex", "initech") == {"globex", "initech"}
+    assert await store("CTO", "acme") == {"acme", "globex", "initech"}
+    before = links()
+    assert await store("CTO", "acme") == set()
+    assert links() == before

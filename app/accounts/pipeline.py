@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.accounts.service import read_scoring_batch
-from app.core.db import Database
+from app.core.db import Database, without_parallel_workers
 from app.icps.service import compiled_icp
 from app.models import IcpVersion
 from app.verdicts.repository import ScoreRow
@@ -57,15 +57,15 @@ async def rescore_active_version(
         after_id = 0
         try:
             while True:
-                async with database.transaction() as session:
-                    with paused_gc():
+                with paused_gc():
+                    async with database.transaction() as session:
+                        await without_parallel_workers(session)
                         batch = await read_scoring_batch(
                             session, version=version, after_id=after_id, limit=batch_size
                         )
-                if not batch:
-                    break
-                after_id = batch[-1][0]
-                with paused_gc():
+                    if not batch:
+                        break
+                    after_id = batch[-1][0]
                     rows = score_rows(compiled, batch)
                 await scored_batches.put(rows)
         finally:

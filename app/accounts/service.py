@@ -67,11 +67,12 @@ async def with_rollups(
         return accounts
     ids = [account_id for account_id, _ in accounts]
     deals = await DealRepository(session).rollups(ids, deal_fields) if deal_fields else {}
-    people_counts = (
-        await ContactRepository(session).persona_counts(ids, compiled.definition.personas)
-        if people
-        else {}
-    )
+    # Only the personas the ICP reads are counted: matching a persona's title keywords is a
+    # regular expression per contact, for nothing when no criterion reads the count.
+    personas = [
+        p for p in compiled.definition.personas if PERSONA_PREFIX + p.id in compiled.read_fields
+    ]
+    people_counts = await ContactRepository(session).persona_counts(ids, personas) if people else {}
     enriched = []
     for account_id, data in accounts:
         rolled = deals.get(account_id)

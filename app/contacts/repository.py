@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
-from app.core.links import archive_linked, changed_links, replace_links
+from app.core.links import StoredRecords, archive_linked, replace_links, upsert_returning
 from app.models import Account, Connection, Contact, ContactAccount
 from app.scoring.definition import PERSONA_PREFIX, Persona
 from app.scoring.titles import classify_contact
@@ -64,52 +64,55 @@ class ContactRepository:
         classes = [classify_contact(c.title, c.buying_role) for c in rows]
         connection = await driver_connection(self.session)
         cursor = await connection.execute(
-            """
-            INSERT INTO contacts AS c (connection_id, external_id, name, email_domain, title,
-                                       department, buying_role, seniority, function,
-                                       crm_updated_at, archived)
-            SELECT %b, * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[],
-                                     %b::text[], %b::text[], %b::text[], %b::text[],
-                                     %b::timestamptz[], %b::boolean[])
-            ON CONFLICT (connection_id, external_id) DO UPDATE SET
-                name = EXCLUDED.name, email_domain = EXCLUDED.email_domain,
-                title = EXCLUDED.title, department = EXCLUDED.department,
-                buying_role = EXCLUDED.buying_role, seniority = EXCLUDED.seniority,
-                function = EXCLUDED.function, crm_updated_at = EXCLUDED.crm_updated_at,
-                archived = EXCLUDED.archived, updated_at = now()
-            WHERE (c.name, c.email_domain, c.title, c.department, c.buying_role, c.seniority,
-                   c.function, c.archived)
-                  IS DISTINCT FROM
-                  (EXCLUDED.name, EXCLUDED.email_domain, EXCLUDED.title, EXCLUDED.department,
-                   EXCLUDED.buying_role, EXCLUDED.seniority, EXCLUDED.function,
-                   EXCLUDED.archived)
-            RETURNING external_id
-            """,
-            (
-                connection_id,
-                [c.external_id for c in rows],
-                [c.name for c in rows],
-                [c.email_domain for c in rows],
-                [c.title for c in rows],
-                [c.department for c in rows],
-                [c.buying_role for c in rows],
-                [k.seniority for k in classes],
-                [k.function for k in classes],
-                [c.crm_updated_at for c in rows],
-                [c.archived for c in rows],
-            ),
-        )
-        changed = {row[0] for row in await cursor.fetchall()}  # type: ignore[index]
-        return changed_links(
-            await replace_links(
-                connection,
-                table="contact_accounts",
-                owner="contact_id",
+            upsert_returning(
+                """
+                INSERT INTO contacts AS c (connection_id, external_id, name, email_domain,
+                                           title, department, buying_role, seniority,
+                                           function, crm_updated_at, archived)
+                SELECT %(connection_id)b, *
+                FROM unnest(%(external_ids)b::text[], %(names)b::text[],
+                            %(email_domains)b::text[], %(titles)b::text[],
+                            %(departments)b::text[], %(buying_roles)b::text[],
+                            %(seniorities)b::text[], %(functions)b::text[],
+                            %(crm_updated_at)b::timestamptz[], %(archived)b::boolean[])
+                ON CONFLICT (connection_id, external_id) DO UPDATE SET
+                    name = EXCLUDED.name, email_domain = EXCLUDED.email_domain,
+                    title = EXCLUDED.title, department = EXCLUDED.department,
+                    buying_role = EXCLUDED.buying_role, seniority = EXCLUDED.seniority,
+                    function = EXCLUDED.function, crm_updated_at = EXCLUDED.crm_updated_at,
+                    archived = EXCLUDED.archived, updated_at = now()
+                WHERE (c.name, c.email_domain, c.title, c.department, c.buying_role,
+                       c.seniority, c.function, c.archived)
+                      IS DISTINCT FROM
+                      (EXCLUDED.name, EXCLUDED.email_domain, EXCLUDED.title,
+                       EXCLUDED.department, EXCLUDED.buying_role, EXCLUDED.seniority,
+                       EXCLUDED.function, EXCLUDED.archived)
+                RETURNING c.id, c.external_id, c.xmax = 0 AS inserted
+                """,
                 owners="contacts",
-                connection_id=connection_id,
-                links={c.external_id: c.account_external_ids for c in rows},
             ),
-            changed,
+            {
+                "connection_id": connection_id,
+                "external_ids": [c.external_id for c in rows],
+                "names": [c.name for c in rows],
+                "email_domains": [c.email_domain for c in rows],
+                "titles": [c.title for c in rows],
+                "departments": [c.department for c in rows],
+                "buying_roles": [c.buying_role for c in rows],
+                "seniorities": [k.seniority for k in classes],
+                "functions": [k.function for k in classes],
+                "crm_updated_at": [c.crm_updated_at for c in rows],
+                "archived": [c.archived for c in rows],
+            },
+        )
+        stored = StoredRecords.from_rows(await cursor.fetchall())  # type: ignore[arg-type]
+        return await replace_links(
+            connection,
+            table="contact_accounts",
+            owner="contact_id",
+            connection_id=connection_id,
+            stored=stored,
+            links={c.external_id: c.account_external_ids for c in rows},
         )
 
     async def persona_counts(

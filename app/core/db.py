@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import psutil
 import psycopg
-from sqlalchemy import URL, make_url
+from sqlalchemy import URL, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -143,6 +143,13 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[ob
     driver = raw.driver_connection
     assert isinstance(driver, psycopg.AsyncConnection)
     return driver
+
+
+async def without_parallel_workers(session: AsyncSession) -> None:
+    """Plan the rest of the transaction's queries for one process: for a pipeline that keeps
+    every core busy already (reading one batch while the last is written), the workers of a
+    parallel plan only take CPU from the writes, and cost their start-up on every batch."""
+    await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
 @dataclass(slots=True, frozen=True)

@@ -8,10 +8,52 @@ replaces the stored one.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecords:
+    """What an upsert of deals or contacts said about each record (by CRM id): its row id,
+    whether it was new, and whether it was new or changed."""
+
+    ids: dict[str, int]
+    new: set[str]
+    changed: set[str]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[int, str, bool, bool]]) -> StoredRecords:
+        """From ``(id, external_id, new, changed)`` rows, as ``UPSERT_RETURNING`` gives."""
+        ids: dict[str, int] = {}
+        new: set[str] = set()
+        changed: set[str] = set()
+        for row_id, external_id, is_new, is_changed in rows:
+            ids[external_id] = row_id
+            if is_new:
+                new.add(external_id)
+            if is_changed:
+                changed.add(external_id)
+        return cls(ids, new, changed)
+
+
+def upsert_returning(upsert: str, *, owners: str) -> str:
+    """An ``INSERT … ON CONFLICT DO UPDATE … WHERE <changed> RETURNING id, external_id,
+    xmax = 0 AS inserted`` of ``owners`` (that reads ``%(connection_id)b`` and ``%(external_ids)b``)
+    made to answer for every record given, as ``(id, external_id, new, changed)``: the
+    records it wrote, and those it left as they were. (``xmax = 0`` is PostgreSQL's way of
+    telling a row inserted from one updated by ON CONFLICT.) ``owners`` is an identifier of
+    our own schema, never input."""
+    return f"""
+        WITH written AS ({upsert})
+        SELECT id, external_id, inserted, true FROM written
+        UNION ALL
+        SELECT o.id, o.external_id, false, false FROM {owners} o
+        WHERE o.connection_id = %(connection_id)b AND o.external_id = ANY(%(external_ids)b)
+          AND o.external_id NOT IN (SELECT external_id FROM written)
+        """
 
 
 async def replace_links(
@@ -19,53 +61,58 @@ async def replace_links(
     *,
     table: str,
     owner: str,
-    owners: str,
     connection_id: uuid.UUID,
+    stored: StoredRecords,
     links: Mapping[str, Sequence[str]],
-) -> dict[str, tuple[set[str], set[str]]]:
-    """Replace the company links of each record (by CRM id) in ``links``; returns, per record,
-    the companies it was linked to before and after. ``table``, ``owner`` and ``owners`` are
-    identifiers of our own schema, never input."""
-    external_ids = list(links)
+) -> set[str]:
+    """Make the company links of each record (by CRM id) in ``links`` what it lists; returns
+    the companies to rescore: every company of a record that is new or changed (before and
+    after), and for an unchanged record the companies it gained or lost. Only the links that
+    differ are written, and a new record's links are only inserted. ``table`` and ``owner``
+    are identifiers of our own schema, never input."""
+    owner_ids: list[int] = []
+    accounts: list[str] = []
+    for record, companies in links.items():
+        record_id = stored.ids[record]
+        owner_ids += [record_id] * len(companies)
+        accounts += companies
+    existing = [stored.ids[record] for record in links if record not in stored.new]
     cursor = await connection.execute(
         f"""
-        WITH gone AS (
-            DELETE FROM {table} l USING {owners} o
-            WHERE l.{owner} = o.id AND o.connection_id = %b AND o.external_id = ANY(%b)
-            RETURNING o.external_id, l.account_external_id
-        )
-        SELECT external_id, array_agg(account_external_id) FROM gone GROUP BY external_id
-        """,
-        (connection_id, external_ids),
-    )
-    before = {row[0]: set(row[1]) for row in await cursor.fetchall()}
-    pairs = [(record, account) for record, accounts in links.items() for account in accounts]
-    await connection.execute(
-        f"""
-        INSERT INTO {table} ({owner}, account_external_id, connection_id)
-        SELECT o.id, p.account, %b
-        FROM unnest(%b::text[], %b::text[]) AS p(record, account)
-        JOIN {owners} o ON o.connection_id = %b AND o.external_id = p.record
-        ON CONFLICT DO NOTHING
-        """,
-        (
-            connection_id,
-            [record for record, _ in pairs],
-            [account for _, account in pairs],
-            connection_id,
+        WITH wanted AS MATERIALIZED (
+            SELECT DISTINCT p.id, p.account
+            FROM unnest(%(owner_ids)b::bigint[], %(accounts)b::text[]) AS p(id, account)
         ),
+        gone AS (
+            DELETE FROM {table} l
+            WHERE l.{owner} = ANY(%(existing)b::bigint[])
+              AND NOT EXISTS (
+                  SELECT FROM wanted w WHERE w.id = l.{owner} AND w.account = l.account_external_id
+              )
+            RETURNING l.{owner}, l.account_external_id
+        ),
+        added AS (
+            INSERT INTO {table} ({owner}, account_external_id, connection_id)
+            SELECT id, account, %(connection_id)b FROM wanted
+            ON CONFLICT DO NOTHING
+            RETURNING {owner}, account_external_id
+        )
+        SELECT {owner}, account_external_id FROM gone
+        UNION ALL
+        SELECT {owner}, account_external_id FROM added
+        WHERE {owner} = ANY(%(existing)b::bigint[])
+        """,
+        {
+            "owner_ids": owner_ids,
+            "accounts": accounts,
+            "existing": existing,
+            "connection_id": connection_id,
+        },
     )
-    return {
-        record: (before.get(record, set()), set(accounts)) for record, accounts in links.items()
-    }
-
-
-def changed_links(links: Mapping[str, tuple[set[str], set[str]]], changed: set[str]) -> set[str]:
-    """The companies to rescore: all of a changed record's companies, before and after, and
-    for an unchanged record those it gained or lost."""
-    touched: set[str] = set()
-    for record, (before, after) in links.items():
-        touched |= (before | after) if record in changed else (before ^ after)
+    # A changed record's companies before and after: those it lists now, and those it lost.
+    # An unchanged record's: those it gained or lost (each comes back from the statement).
+    touched = {company for record in stored.changed & links.keys() for company in links[record]}
+    touched.update(company for _, company in await cursor.fetchall())
     return touched
 
 

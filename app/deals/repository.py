@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
-from app.core.links import archive_linked, changed_links, replace_links
+from app.core.links import StoredRecords, archive_linked, replace_links, upsert_returning
 from app.models import Account, Deal, DealAccount
 from app.scoring.definition import DEAL_ROLLUP_FIELDS
 from connectors.base import DealRecord
@@ -79,56 +79,59 @@ class DealRepository:
         rows = list(latest.values())
         connection = await driver_connection(self.session)
         cursor = await connection.execute(
-            """
-            INSERT INTO deals AS d (connection_id, external_id, name, pipeline, stage,
-                                    is_closed, is_won, stage_known, amount, created_at,
-                                    closed_at, crm_updated_at, archived)
-            SELECT %b, * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[],
-                                     %b::boolean[], %b::boolean[], %b::boolean[],
-                                     %b::float8[], %b::timestamptz[], %b::timestamptz[],
-                                     %b::timestamptz[], %b::boolean[])
-            ON CONFLICT (connection_id, external_id) DO UPDATE SET
-                name = EXCLUDED.name, pipeline = EXCLUDED.pipeline, stage = EXCLUDED.stage,
-                is_closed = EXCLUDED.is_closed, is_won = EXCLUDED.is_won,
-                stage_known = EXCLUDED.stage_known, amount = EXCLUDED.amount,
-                created_at = EXCLUDED.created_at, closed_at = EXCLUDED.closed_at,
-                crm_updated_at = EXCLUDED.crm_updated_at, archived = EXCLUDED.archived,
-                updated_at = now()
-            WHERE (d.name, d.pipeline, d.stage, d.is_closed, d.is_won, d.stage_known, d.amount,
-                   d.created_at, d.closed_at, d.archived)
-                  IS DISTINCT FROM
-                  (EXCLUDED.name, EXCLUDED.pipeline, EXCLUDED.stage, EXCLUDED.is_closed,
-                   EXCLUDED.is_won, EXCLUDED.stage_known, EXCLUDED.amount, EXCLUDED.created_at,
-                   EXCLUDED.closed_at, EXCLUDED.archived)
-            RETURNING external_id
-            """,
-            (
-                connection_id,
-                [d.external_id for d in rows],
-                [d.name for d in rows],
-                [d.pipeline for d in rows],
-                [d.stage for d in rows],
-                [d.is_closed for d in rows],
-                [d.is_won for d in rows],
-                [d.stage_known for d in rows],
-                [d.amount for d in rows],
-                [d.created_at for d in rows],
-                [d.closed_at for d in rows],
-                [d.crm_updated_at for d in rows],
-                [d.archived for d in rows],
-            ),
-        )
-        changed = {row[0] for row in await cursor.fetchall()}  # type: ignore[index]
-        return changed_links(
-            await replace_links(
-                connection,
-                table="deal_accounts",
-                owner="deal_id",
+            upsert_returning(
+                """
+                INSERT INTO deals AS d (connection_id, external_id, name, pipeline, stage,
+                                        is_closed, is_won, stage_known, amount, created_at,
+                                        closed_at, crm_updated_at, archived)
+                SELECT %(connection_id)b, *
+                FROM unnest(%(external_ids)b::text[], %(names)b::text[], %(pipelines)b::text[],
+                            %(stages)b::text[], %(is_closed)b::boolean[],
+                            %(is_won)b::boolean[], %(stage_known)b::boolean[],
+                            %(amounts)b::float8[], %(created_at)b::timestamptz[],
+                            %(closed_at)b::timestamptz[], %(crm_updated_at)b::timestamptz[],
+                            %(archived)b::boolean[])
+                ON CONFLICT (connection_id, external_id) DO UPDATE SET
+                    name = EXCLUDED.name, pipeline = EXCLUDED.pipeline, stage = EXCLUDED.stage,
+                    is_closed = EXCLUDED.is_closed, is_won = EXCLUDED.is_won,
+                    stage_known = EXCLUDED.stage_known, amount = EXCLUDED.amount,
+                    created_at = EXCLUDED.created_at, closed_at = EXCLUDED.closed_at,
+                    crm_updated_at = EXCLUDED.crm_updated_at, archived = EXCLUDED.archived,
+                    updated_at = now()
+                WHERE (d.name, d.pipeline, d.stage, d.is_closed, d.is_won, d.stage_known,
+                       d.amount, d.created_at, d.closed_at, d.archived)
+                      IS DISTINCT FROM
+                      (EXCLUDED.name, EXCLUDED.pipeline, EXCLUDED.stage, EXCLUDED.is_closed,
+                       EXCLUDED.is_won, EXCLUDED.stage_known, EXCLUDED.amount,
+                       EXCLUDED.created_at, EXCLUDED.closed_at, EXCLUDED.archived)
+                RETURNING d.id, d.external_id, d.xmax = 0 AS inserted
+                """,
                 owners="deals",
-                connection_id=connection_id,
-                links={d.external_id: d.account_external_ids for d in rows},
             ),
-            changed,
+            {
+                "connection_id": connection_id,
+                "external_ids": [d.external_id for d in rows],
+                "names": [d.name for d in rows],
+                "pipelines": [d.pipeline for d in rows],
+                "stages": [d.stage for d in rows],
+                "is_closed": [d.is_closed for d in rows],
+                "is_won": [d.is_won for d in rows],
+                "stage_known": [d.stage_known for d in rows],
+                "amounts": [d.amount for d in rows],
+                "created_at": [d.created_at for d in rows],
+                "closed_at": [d.closed_at for d in rows],
+                "crm_updated_at": [d.crm_updated_at for d in rows],
+                "archived": [d.archived for d in rows],
+            },
+        )
+        stored = StoredRecords.from_rows(await cursor.fetchall())  # type: ignore[arg-type]
+        return await replace_links(
+            connection,
+            table="deal_accounts",
+            owner="deal_id",
+            connection_id=connection_id,
+            stored=stored,
+            links={d.external_id: d.account_external_ids for d in rows},
         )
 
     async def rollups(

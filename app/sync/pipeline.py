@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +38,7 @@ from connectors.base import (
     FatalError,
     OutcomeReader,
     Page,
+    RecordT,
 )
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,8 @@ log = logging.getLogger(__name__)
 # Pages are stored in groups this large: one transaction, one scoring pass and one queue of
 # writes per thousand companies, not per page of a hundred.
 STORE_BATCH_RECORDS = 1_000
+# How far the read runs ahead of storing: two batches' worth of records, whatever a page holds.
+READ_AHEAD_RECORDS = 2 * STORE_BATCH_RECORDS
 # The counts a run's process keeps itself (the write counts are kept by the database).
 PROGRESS_COUNTS = (
     "fetched",
@@ -154,20 +158,19 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
     async def read(
         obj: str, pages: Iterator[Page[Any]], store: Callable[[list[Any], dict[str, Any]], Any]
     ) -> None:
-        """Fetch the next page while a batch is stored, and write the previous batch's
-        verdicts back meanwhile (CRM and database each busy); mark ``obj`` finished."""
+        """Read pages ahead in a thread while a batch is stored, and write the previous
+        batch's verdicts back meanwhile (CRM and database each busy); mark ``obj`` finished."""
         flushing: asyncio.Future[FlushCounts] | None = None
 
         async def flushed(task: asyncio.Future[FlushCounts] | None) -> None:
             if task is not None:
                 await task
 
-        next_page = asyncio.ensure_future(asyncio.to_thread(next, pages, None))
+        ahead = ReadAhead(pages, records=READ_AHEAD_RECORDS)
         records: list[Any] = []
         last_cursor: dict[str, Any] | None = None
         try:
-            while (page := await next_page) is not None:
-                next_page = asyncio.ensure_future(asyncio.to_thread(next, pages, None))
+            while (page := await ahead.next()) is not None:
                 records += page.records
                 last_cursor = page.cursor
                 if len(records) < STORE_BATCH_RECORDS:
@@ -182,11 +185,11 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
             flushing = None
             await flushed(flush())
         finally:
-            for task in (next_page, flushing):
-                if task is not None and not task.done():
-                    task.cancel()
-                    with contextlib.suppress(BaseException):
-                        await task
+            ahead.stop()
+            if flushing is not None and not flushing.done():
+                flushing.cancel()
+                with contextlib.suppress(BaseException):
+                    await flushing
 
     try:
         schema = await asyncio.to_thread(connector.ensure_schema)
@@ -352,3 +355,64 @@ async def follow_sync_run(
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker
+
+
+# A page read ahead, or (None, error) for a read that failed; (None, None) after the last page.
+_Taken = tuple[Page[RecordT] | None, BaseException | None]
+
+
+class ReadAhead(Generic[RecordT]):
+    """Pages read in a thread of their own, kept up to ``records`` records ahead of the one
+    who takes them: the CRM's answers are awaited and parsed while the last batch is stored,
+    and memory stays bounded. A read error is raised where the page would have been taken."""
+
+    def __init__(self, pages: Iterator[Page[RecordT]], *, records: int) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._pages: Iterator[Page[RecordT]] = pages
+        self._limit = records
+        self._buffered = 0  # records read and not yet taken
+        self._room = threading.Condition()
+        self._stopped = False
+        self._queue: asyncio.Queue[_Taken[RecordT]] = asyncio.Queue()
+        self._thread = threading.Thread(target=self._produce, name="read-ahead", daemon=True)
+        self._thread.start()
+
+    async def next(self) -> Page[RecordT] | None:
+        """The next page, or None after the last."""
+        page, error = await self._queue.get()
+        if error is not None:
+            raise error
+        if page is not None:
+            with self._room:
+                self._buffered -= len(page.records)
+                self._room.notify()
+        return page
+
+    def stop(self) -> None:
+        """Read no further (the thread ends after the call it may be making)."""
+        with self._room:
+            self._stopped = True
+            self._room.notify()
+
+    def _produce(self) -> None:
+        try:
+            while True:
+                with self._room:
+                    self._room.wait_for(lambda: self._stopped or self._buffered < self._limit)
+                    if self._stopped:
+                        return
+                page = next(self._pages, None)
+                if page is not None:
+                    with self._room:
+                        self._buffered += len(page.records)
+                self._loop.call_soon_threadsafe(self._queue.put_nowait, (page, None))
+                if page is None:
+                    return
+        except BaseException as exc:  # every error is the reader's to raise
+            with contextlib.suppress(RuntimeError):  # the loop may be closed already
+                self._loop.call_soon_threadsafe(self._queue.put_nowait, (None, exc))
+        finally:
+            with contextlib.suppress(BaseException):
+                close = getattr(self._pages, "close", None)
+                if close is not None:
+                    close()

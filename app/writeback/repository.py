@@ -40,13 +40,17 @@ async def queue_changed_verdicts(staged: StagedRows) -> Reaction:
     CRM last confirmed; drop pending writes whose account went back to the confirmed verdict.
     (The flush is queued by whoever stored the verdicts: a sync writes back as it goes.)"""
     cursor = staged.cursor
+    # What the CRM confirmed is looked up by key for the few accounts with a pending write (as
+    # a join, the planner would hash every confirmed write-back for each batch).
     await cursor.execute(
         f"""
         DELETE FROM writeback_outbox o
-        USING {staged.table} s JOIN account_writebacks w ON w.account_id = s.account_id
+        USING {staged.table} s
         WHERE o.account_id = s.account_id
-          AND (w.icp_version_id, w.score, w.tier, w.is_mql, w.is_sql)
-              IS NOT DISTINCT FROM (s.icp_version_id, s.score, s.tier, s.is_mql, s.is_sql)
+          AND ROW(s.icp_version_id, s.score, s.tier, s.is_mql, s.is_sql) IS NOT DISTINCT FROM (
+              SELECT ROW(w.icp_version_id, w.score, w.tier, w.is_mql, w.is_sql)
+              FROM account_writebacks w WHERE w.account_id = s.account_id
+          )
         """
     )
     await cursor.execute(

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -131,6 +132,24 @@ class _Progress(ReadProgress):
         return {"after": self.after}
 
 
+class _Apis:
+    """One object type's client APIs (``basic_api``, ``search_api``, ``batch_api``), each
+    made once. hubspot-api-client makes a new API client on every attribute access, with its
+    own connection pool: a new TCP connection, and the package's metadata read again, for
+    every call."""
+
+    def __init__(self, discovery: Any) -> None:
+        self._discovery = discovery
+        self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if name not in self._made:
+                self._made[name] = getattr(self._discovery, name)
+            return self._made[name]
+
+
 # Builds one record from a raw JSON item and the ids of the companies it is associated to.
 _Build = Callable[[Mapping[str, Any], Sequence[str]], RecordT]
 
@@ -147,7 +166,7 @@ class _ObjectReads(Generic[RecordT]):
     singular: str
     scope: str
     modified_property: str
-    apis: Any
+    apis: _Apis
     associated: bool
     prepare: Callable[[], tuple[list[str], _Build[RecordT]]]
 
@@ -203,7 +222,7 @@ class HubSpotConnector:
             singular="company",
             scope="crm.objects.companies.read",
             modified_property=MODIFIED_PROPERTY,
-            apis=crm.companies,
+            apis=_Apis(crm.companies),
             associated=False,
             prepare=self._companies_prepared,
         )
@@ -212,7 +231,7 @@ class HubSpotConnector:
             singular="deal",
             scope="crm.objects.deals.read",
             modified_property=MODIFIED_PROPERTY,
-            apis=crm.deals,
+            apis=_Apis(crm.deals),
             associated=True,
             prepare=self._deals_prepared,
         )
@@ -221,7 +240,7 @@ class HubSpotConnector:
             singular="contact",
             scope="crm.objects.contacts.read",
             modified_property=CONTACT_MODIFIED_PROPERTY,
-            apis=crm.contacts,
+            apis=_Apis(crm.contacts),
             associated=True,
             prepare=self._contacts_prepared,
         )

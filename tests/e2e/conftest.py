@@ -71,12 +71,23 @@ async def activate_example_icp(database, path: Path = EXAMPLES / "icp.yaml"):
 
 
 async def sync(database, connection_id: uuid.UUID, mode: str = "full"):
-    """Queue a run and carry it out in this process, as a worker would."""
+    """Queue a run and carry it out in this process, as a worker would. Its job leaves the
+    queue in the transaction that queued it: the worker of a test's ``service_url`` would
+    otherwise carry out the same run at the same time (and the two deadlock)."""
+    from sqlalchemy import text
+
     from app.sync.pipeline import run_sync
     from app.sync.service import request_sync
 
     async with database.transaction() as session:
         run = await request_sync(session, connection_id=connection_id, mode=mode)
+        await session.execute(
+            text(
+                "DELETE FROM procrastinate_jobs "
+                "WHERE task_name = 'sync.run' AND args->>'sync_run_id' = :run_id"
+            ),
+            {"run_id": str(run.id)},
+        )
     return await run_sync(database, run_id=run.id)
 
 

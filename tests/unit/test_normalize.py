@@ -200,3 +200,7 @@ def test_without_nul_strips_nul_from_every_string_in_lists_and_mappings():
     }
     clean = "no nul here"
     assert without_nul(clean) is clean
+    flat = {"name": "Acme", "employees": 12, "customer": True, "revenue": 1.5, "region": None}
+    assert without_nul(flat) is flat
+    assert without_nul({"name": "Ac\x00me", "employees": 12}) == {"name": "Acme", "employees": 12}
+    assert without_nul({"tags": ["a\x00"], "n": 1}) == {"tags": ["a"], "n": 1}
