@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXTERNAL_DB ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install run serve test test-external lint format bench fuzz peers constraints clean
+.PHONY: install run serve test test-external lint format bench fuzz peers screenshots constraints clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ fuzz: install  ## schemathesis against the served API with an admin key (install
 
 peers: install  ## tap-hubspot and tap-salesforce, unchanged, against the fakes (installs them under .peers/)
 	$(BIN)/python -m tests.peers $(PEERS)
+
+screenshots: install  ## README's dashboard screenshots, from the browser tests (needs chromium)
+	ICP_SYNC_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/ui/test_dashboard_browser.py -k every_page
 
 constraints:  ## pin every runtime dependency for the image (the Dockerfile installs with it)
 	rm -rf .venv-constraints

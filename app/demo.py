@@ -247,8 +247,9 @@ class DemoSummary:
                 "",
                 *edit,
                 "",
-                f"API: {url}   docs: {url}/docs",
-                f"admin API key (kept in {DEMO_KEY_FILE} of the data dir for the next run):",
+                f"Dashboard: {url}/   API: {url}/api/v1   docs: {url}/docs",
+                f"admin API key, to sign in to the dashboard and call the API (kept in "
+                f"{DEMO_KEY_FILE} of the data dir for the next run):",
                 self.admin_key,
             ]
         )

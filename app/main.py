@@ -31,7 +31,7 @@ from app.core.http import (
 from app.core.logging import configure_logging
 from app.core.metrics import INBOX_PENDING, JOB_QUEUE_DEPTH, OUTBOX_PENDING
 from app.core.migrations import current_revisions, head_revisions, upgrade_to_head
-from app.core.security import configure_secrets
+from app.core.security import configure_secrets, purpose_cipher
 from app.deals.router import router as deals_router
 from app.health.router import router as health_router
 from app.health.service import refresh_health_gauges
@@ -46,6 +46,8 @@ from app.jobs.runtime import background_worker, open_job_queue, queue_depth
 from app.subscriptions.router import router as webhook_endpoints_router
 from app.sync.router import connection_sync_router
 from app.sync.router import router as sync_router
+from app.ui.router import router as dashboard_router
+from app.ui.session import SessionCookies
 from app.writeback.repository import WritebackRepository
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,11 @@ def create_app(
             await asyncio.to_thread(upgrade_to_head, url)
         app.state.database = open_database(settings)
         configure_secrets(settings)
+        app.state.session_cookies = SessionCookies(
+            purpose_cipher(settings, "dashboard session"),
+            max_age_seconds=settings.dashboard_session_hours * 3600,
+            secure=settings.dashboard_secure_cookie,
+        )
         app.state.head_revisions = head_revisions(url)
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(open_job_queue(url))
@@ -131,6 +138,7 @@ def create_app(
         jobs_router,
     ):
         app.include_router(router, dependencies=api)
+    app.include_router(dashboard_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -47,8 +47,9 @@ class AccountFilters:
     q: str | None = None
 
 
-# What the accounts list sorts by, as the expression keyset pages compare. Unscored
-# accounts sort as score -1 and nameless ones as "", so every row has a key.
+# What the accounts list sorts by, as the expression keyset pages compare. Nameless accounts
+# sort as "", so every row has a key; unscored ones carry score -1 in a cursor, and the score
+# sort (``_page_by_score``) lists them after every scored one.
 SORTS: dict[str, ColumnElement[Any]] = {
     "id": Account.id.expression,
     "score": func.coalesce(AccountScore.score, -1),
@@ -203,6 +204,10 @@ class AccountRepository:
         inserts and edits elsewhere in the list."""
         key = SORTS[sort.removeprefix("-")]
         descending = sort.startswith("-")
+        if key is SORTS["score"]:
+            return await self._page_by_score(
+                filters, descending=descending, after=after, limit=limit
+            )
         query = self._list_query(filters)
         if after is not None:
             position = tuple_(key, Account.id)
@@ -210,8 +215,49 @@ class AccountRepository:
                 position < tuple_(*after) if descending else position > tuple_(*after)
             )
         order = (key.desc(), Account.id.desc()) if descending else (key, Account.id)
-        result = await self.session.execute(query.order_by(*order).limit(limit))
+        return await self._rows(query.order_by(*order).limit(limit))
+
+    async def _rows(
+        self, query: Select[Account, AccountScore]
+    ) -> list[tuple[Account, AccountScore | None]]:
+        result = await self.session.execute(query)
         return [(row[0], row[1]) for row in result.all()]
+
+    async def _page_by_score(
+        self,
+        filters: AccountFilters,
+        *,
+        descending: bool,
+        after: tuple[Any, int] | None,
+        limit: int,
+    ) -> list[tuple[Account, AccountScore | None]]:
+        """The score-sorted page as two walks: scored accounts along the (score, account_id)
+        index, then unscored ones (no score; key -1 in cursors) by id, in either direction.
+        A page costs the same over a million accounts as over a thousand (one sort of the
+        outer join cost seconds there), and the unscored, which have no score to rank, come
+        last whichever way the list runs."""
+        scored = self._list_query(filters).where(AccountScore.account_id.is_not(None))
+        unscored = self._list_query(filters).where(AccountScore.account_id.is_(None))
+        position = tuple_(AccountScore.score, AccountScore.account_id)
+        if descending:
+            scored = scored.order_by(AccountScore.score.desc(), AccountScore.account_id.desc())
+            unscored = unscored.order_by(Account.id.desc())
+        else:
+            scored = scored.order_by(AccountScore.score, AccountScore.account_id)
+            unscored = unscored.order_by(Account.id)
+        if after is not None and after[0] < 0:  # already among the unscored
+            further = Account.id < after[1] if descending else Account.id > after[1]
+            return await self._rows(unscored.where(further).limit(limit))
+        if after is not None:
+            scored = scored.where(
+                position < tuple_(*after) if descending else position > tuple_(*after)
+            )
+        rows = await self._rows(scored.limit(limit))
+        # A filter on the verdict leaves no unscored account to look for.
+        verdict_filtered = (filters.tier, filters.is_mql, filters.is_sql) != (None, None, None)
+        if len(rows) < limit and not verdict_filtered:
+            rows += await self._rows(unscored.limit(limit - len(rows)))
+        return rows
 
     async def get(self, account_id: int) -> tuple[Account, AccountScore | None] | None:
         """One account with its current score."""
@@ -223,28 +269,31 @@ class AccountRepository:
 
     async def stats(self, *, connection_id: uuid.UUID | None = None) -> dict[str, Any]:
         """Live accounts (of one connection, or all): how many, how many scored, per tier,
-        MQL, SQL and excluded, and the mean data coverage of the scored ones. One aggregate
-        pass, whatever the number of accounts."""
+        MQL, SQL and excluded, and the mean data coverage of the scored ones. Aggregates
+        over the narrow verdicts table: live accounts are counted from their partial index,
+        and archived ones (few) left out of the verdicts by an anti-join on theirs."""
         score = AccountScore
-        query = (
-            select(
-                func.count().label("accounts"),
-                func.count(score.account_id).label("scored"),
-                *(func.count().filter(score.tier == t).label(t) for t in "ABCD"),
-                func.count().filter(score.is_mql.is_(True)).label("mql"),
-                func.count().filter(score.is_sql.is_(True)).label("sql"),
-                func.count().filter(score.excluded.is_(True)).label("excluded"),
-                func.avg(score.coverage).label("coverage"),
-            )
-            .select_from(Account)
-            .outerjoin(score, score.account_id == Account.id)
-            .where(Account.archived.is_(False))
-        )
+        archived = select(Account.id).where(Account.id == score.account_id, Account.archived)
+        live = select(func.count()).select_from(Account).where(~Account.archived)
+        verdicts = select(
+            func.count().label("scored"),
+            *(func.count().filter(score.tier == t).label(t) for t in "ABCD"),
+            func.count().filter(score.is_mql.is_(True)).label("mql"),
+            func.count().filter(score.is_sql.is_(True)).label("sql"),
+            func.count().filter(score.excluded.is_(True)).label("excluded"),
+            func.avg(score.coverage).label("coverage"),
+        ).where(~archived.exists())
         if connection_id is not None:
-            query = query.where(Account.connection_id == connection_id)
-        row = (await self.session.execute(query)).one()
+            live = live.where(Account.connection_id == connection_id)
+            verdicts = verdicts.where(
+                score.account_id.in_(
+                    select(Account.id).where(Account.connection_id == connection_id)
+                )
+            )
+        accounts = await self.session.scalar(live)
+        row = (await self.session.execute(verdicts)).one()
         return {
-            "accounts": row.accounts,
+            "accounts": accounts or 0,
             "scored": row.scored,
             "tiers": {t: getattr(row, t) for t in "ABCD"},
             "mql": row.mql,

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
         description="let outgoing webhooks reach private, loopback and link-local addresses",
     )
     webhook_max_body_bytes: int = 1024 * 1024
+    dashboard_session_hours: int = Field(
+        default=12, ge=1, le=24 * 30, description="how long a dashboard sign-in lasts"
+    )
+    dashboard_secure_cookie: bool = Field(
+        default=True,
+        description="mark the dashboard's session cookie Secure (browsers still send it to "
+        "http://localhost); turn off only to sign in over plain HTTP on another host",
+    )
 
     @property
     def embedded(self) -> bool:

@@ -324,9 +324,9 @@ def _alert_payload(report: dict[str, Any], alert: Alert) -> dict[str, Any]:
 async def refresh_health_gauges(session: AsyncSession, *, now: datetime | None = None) -> None:
     """Set the ICP health gauges: age and status of the active version from its activation,
     drift and alerts from its latest daily check (NaN where there is nothing to say)."""
-    version = await IcpRepository(session).get_active()
+    standing = await standing_health(session, now=now)
     ICP_FIELD_PSI.clear()  # forget fields of a version no longer active
-    if version is None:
+    if standing is None:
         ICP_AGE_DAYS.set(math.nan)
         for status in STATUSES:
             ICP_HEALTH_STATUS.labels(status).set(0)
@@ -335,12 +335,10 @@ async def refresh_health_gauges(session: AsyncSession, *, now: datetime | None =
         ICP_TIER_PSI.set(math.nan)
         ICP_HEALTH_CHECKED.set(math.nan)
         return
-    days = age_days(version, now=now or utc_now())
-    ICP_AGE_DAYS.set(days)
+    ICP_AGE_DAYS.set(standing.age_days)
     for status in STATUSES:
-        ICP_HEALTH_STATUS.labels(status).set(1 if status == age_status(days) else 0)
-    check = await HealthRepository(session).latest_check(version.id)
-    report = check.report if check is not None else {}
+        ICP_HEALTH_STATUS.labels(status).set(1 if status == standing.age_status else 0)
+    report = standing.report or {}
     kinds = [alert["kind"] for alert in report.get("alerts", [])]
     for kind in ALERT_KINDS:
         ICP_HEALTH_ALERTS.labels(kind).set(kinds.count(kind))
@@ -348,8 +346,39 @@ async def refresh_health_gauges(session: AsyncSession, *, now: datetime | None =
     ICP_TIER_PSI.set(_gauge(psis.get("tiers")))
     for field, value in psis.get("fields", {}).items():
         ICP_FIELD_PSI.labels(field).set(_gauge(value))
-    ICP_HEALTH_CHECKED.set(check.checked_at.timestamp() if check is not None else math.nan)
+    checked = standing.checked_at
+    ICP_HEALTH_CHECKED.set(checked.timestamp() if checked is not None else math.nan)
 
 
 def _gauge(value: float | None) -> float:
     return math.nan if value is None else value
+
+
+@dataclass(frozen=True, slots=True)
+class StandingHealth:
+    """The active version's age now and what its latest daily check found (None before its
+    first check): read, not recomputed, so a page can show it over a million accounts."""
+
+    version: IcpVersion
+    age_days: int
+    age_status: str
+    checked_at: datetime | None
+    report: dict[str, Any] | None
+
+
+async def standing_health(
+    session: AsyncSession, *, now: datetime | None = None
+) -> StandingHealth | None:
+    """The active version's standing health, or None when no version is active."""
+    version = await IcpRepository(session).get_active()
+    if version is None:
+        return None
+    days = age_days(version, now=now or utc_now())
+    check = await HealthRepository(session).latest_check(version.id)
+    return StandingHealth(
+        version,
+        days,
+        age_status(days),
+        check.checked_at if check is not None else None,
+        check.report if check is not None else None,
+    )

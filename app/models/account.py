@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,7 +27,14 @@ class Account(Base):
     """A company as one CRM connection knows it, in the canonical shape (DESIGN §3.1)."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("connection_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("connection_id", "external_id"),
+        # Counting live accounts reads the first alone (an index-only scan), and leaving
+        # archived ones out of an aggregate over verdicts probes the second (a handful):
+        # the dashboard's overview over a million accounts, without reading their rows.
+        Index("ix_accounts_live", "id", postgresql_where=text("NOT archived")),
+        Index("ix_accounts_archived", "id", postgresql_where=text("archived")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     connection_id: Mapped[uuid.UUID] = mapped_column(
@@ -50,7 +58,9 @@ class AccountScore(VerdictColumns, Base):
     """
 
     __tablename__ = "account_scores"
-    __table_args__ = (Index(None, "tier", "account_id"),)
+    # (score, account_id): the accounts list sorted by score walks this index, a page at a
+    # time, instead of sorting every account.
+    __table_args__ = (Index(None, "tier", "account_id"), Index(None, "score", "account_id"))
 
     account_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True

@@ -190,3 +190,51 @@ async def test_the_csv_export_holds_the_filtered_sorted_list(
     assert [r["external_id"] for r in csv.DictReader(io.StringIO(a_only.text))] == sorted(
         tier_a, key=lambda e: next(i["id"] for i in listed if i["external_id"] == e)
     )
+
+
+@pytest.mark.parametrize("sort", ["score", "-score"])
+async def test_sorting_by_score_pages_across_scored_and_unscored_accounts(
+    app_client, write_headers, example_icp_yaml, sort
+):
+    """Scored accounts by score, then the unscored (no score to rank) by id, in either
+    direction: the seam between the two is crossed within a page and by a cursor."""
+    unscored = "".join(f"u{n},Early {n},US,Online Media,{10 + n}\n" for n in range(5))
+    header = b"external_id,name,country,industry,employees\n"
+    await app_client.post(
+        "/api/v1/accounts/import", content=header + unscored.encode(), headers=write_headers | CSV
+    )
+    await _activate(app_client, write_headers, example_icp_yaml)  # its rescore is not run
+    scored = "".join(f"s{n},Later {n},US,Online Media,{50 * n}\n" for n in range(6))
+    await app_client.post(
+        "/api/v1/accounts/import", content=header + scored.encode(), headers=write_headers | CSV
+    )
+
+    seen, cursor = [], None
+    while True:
+        params = {"sort": sort, "limit": 4} | ({"cursor": cursor} if cursor else {})
+        page = (
+            await app_client.get("/api/v1/accounts", params=params, headers=write_headers)
+        ).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert sum(item["score"] is None for item in seen) == 5
+    assert len(seen) == len({item["id"] for item in seen}) == 11
+    reverse = sort.startswith("-")
+    ranked = sorted(
+        (item for item in seen if item["score"] is not None),
+        key=lambda item: (item["score"], item["id"]),
+        reverse=reverse,
+    )
+    unranked = sorted(
+        (item for item in seen if item["score"] is None),
+        key=lambda item: item["id"],
+        reverse=reverse,
+    )
+    assert seen == ranked + unranked
+    tier_a = await app_client.get(
+        "/api/v1/accounts", params={"sort": sort, "tier": "A"}, headers=write_headers
+    )
+    assert all(item["tier"] == "A" for item in tier_a.json()["items"])

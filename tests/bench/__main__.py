@@ -25,6 +25,7 @@ BENCHES = [
     "bench_webhooks",
     "bench_insights",
     "bench_health",
+    "bench_dashboard",
 ]
 
 

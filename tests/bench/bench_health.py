@@ -31,8 +31,9 @@ DEAL_SHARE = 0.05
 HEALTH_RUNS = 3
 
 
-def _load(conninfo: str) -> None:
-    """The accounts, and one closed deal for DEAL_SHARE of them (won or lost once scored)."""
+def load_accounts_and_deals(conninfo: str, count: int = ACCOUNTS) -> None:
+    """``count`` demo accounts, and one closed deal for DEAL_SHARE of them (won or lost once
+    scored: see ``outcomes_follow_tiers``)."""
     connection_id = uuid.uuid4()
     rng = random.Random(11)
     now = datetime.now(UTC)
@@ -46,7 +47,7 @@ def _load(conninfo: str) -> None:
         with connection.cursor().copy(
             "COPY accounts (connection_id, external_id, name, domain, data) FROM STDIN"
         ) as copy:
-            for external_id, data in demo_accounts(7, ACCOUNTS):
+            for external_id, data in demo_accounts(7, count):
                 copy.write_row(
                     (
                         connection_id,
@@ -79,7 +80,7 @@ def _load(conninfo: str) -> None:
             connection.execute(f"ANALYZE {table}")
 
 
-def _outcomes_follow_tiers(conninfo: str) -> None:
+def outcomes_follow_tiers(conninfo: str) -> None:
     """Deals are won more often the better the account's tier (60% of A, 45% B, 30% C, 15% D),
     as a sound ICP has it: no tier inversion to find."""
     with psycopg.connect(conninfo) as connection:
@@ -123,7 +124,7 @@ async def _run() -> dict[str, Any]:
     async with bench_database() as (database, _):
         conninfo = libpq_conninfo(database.url)
         started = time.perf_counter()
-        await asyncio.to_thread(_load, conninfo)
+        await asyncio.to_thread(load_accounts_and_deals, conninfo)
         load_s = time.perf_counter() - started
         async with database.transaction() as session:
             version = await create_icp(
@@ -133,7 +134,7 @@ async def _run() -> dict[str, Any]:
         started = time.perf_counter()
         await rescore_all_accounts(icp_version_id=str(version.id))
         rescore_s = time.perf_counter() - started
-        await asyncio.to_thread(_outcomes_follow_tiers, conninfo)
+        await asyncio.to_thread(outcomes_follow_tiers, conninfo)
         baseline_s, taken = await _timed(database, take_baseline)
         assert taken, "the baseline was not taken"
         runs = [await _timed(database, icp_health) for _ in range(HEALTH_RUNS)]
