@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
+from app.core.links import json_rows
 from app.models import (
     IMPORT_CONNECTION_NAME,
     Account,
@@ -99,15 +100,16 @@ class AccountRepository:
             return []
         rows = list(latest.values())
         connection = await driver_connection(self.session)
-        # unnest() of column arrays: one statement of constant text, so PostgreSQL plans it
-        # once and nothing is compiled per row on our side; %b sends the arrays in binary
-        # (the text form escapes every element with a regular expression).
+        # One statement of constant text, so PostgreSQL plans it once and nothing is compiled
+        # per row on our side; the rows travel as one JSON text (json_rows: serialised and
+        # parsed in C, where psycopg's column arrays dumped every value in Python).
         cursor = await connection.execute(
             """
             INSERT INTO accounts (connection_id, external_id, name, domain, data, archived,
                                   crm_updated_at)
-            SELECT %b, * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]::jsonb[],
-                                     %b::boolean[], %b::timestamptz[])
+            SELECT %s, * FROM jsonb_to_recordset(%s::jsonb) AS r(
+                external_id text, name text, domain text, data jsonb, archived boolean,
+                crm_updated_at timestamptz)
             ON CONFLICT (connection_id, external_id) DO UPDATE SET
                 name = EXCLUDED.name, domain = EXCLUDED.domain, data = EXCLUDED.data,
                 archived = EXCLUDED.archived, crm_updated_at = EXCLUDED.crm_updated_at,
@@ -118,12 +120,17 @@ class AccountRepository:
             """,
             (
                 connection_id,
-                [a["external_id"] for a in rows],
-                [a["data"].get("name") for a in rows],
-                [a["data"].get("domain") for a in rows],
-                [orjson.dumps(a["data"]).decode() for a in rows],
-                [bool(a.get("archived", False)) for a in rows],
-                [a.get("crm_updated_at") for a in rows],
+                json_rows(
+                    {
+                        "external_id": a["external_id"],
+                        "name": a["data"].get("name"),
+                        "domain": a["data"].get("domain"),
+                        "data": a["data"],
+                        "archived": bool(a.get("archived", False)),
+                        "crm_updated_at": a.get("crm_updated_at"),
+                    }
+                    for a in rows
+                ),
             ),
         )
         return [UpsertedAccount(*row) for row in await cursor.fetchall()]  # type: ignore[misc]

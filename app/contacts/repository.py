@@ -13,7 +13,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
-from app.core.links import StoredRecords, archive_linked, replace_links, upsert_returning
+from app.core.links import (
+    StoredRecords,
+    archive_linked,
+    json_rows,
+    replace_links,
+    upsert_returning,
+)
 from app.models import Account, Connection, Contact, ContactAccount
 from app.scoring.definition import PERSONA_PREFIX, Persona
 from app.scoring.titles import classify_contact
@@ -70,11 +76,10 @@ class ContactRepository:
                                            title, department, buying_role, seniority,
                                            function, crm_updated_at, archived)
                 SELECT %(connection_id)b, *
-                FROM unnest(%(external_ids)b::text[], %(names)b::text[],
-                            %(email_domains)b::text[], %(titles)b::text[],
-                            %(departments)b::text[], %(buying_roles)b::text[],
-                            %(seniorities)b::text[], %(functions)b::text[],
-                            %(crm_updated_at)b::timestamptz[], %(archived)b::boolean[])
+                FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
+                    external_id text, name text, email_domain text, title text,
+                    department text, buying_role text, seniority text, function text,
+                    crm_updated_at timestamptz, archived boolean)
                 ON CONFLICT (connection_id, external_id) DO UPDATE SET
                     name = EXCLUDED.name, email_domain = EXCLUDED.email_domain,
                     title = EXCLUDED.title, department = EXCLUDED.department,
@@ -94,15 +99,21 @@ class ContactRepository:
             {
                 "connection_id": connection_id,
                 "external_ids": [c.external_id for c in rows],
-                "names": [c.name for c in rows],
-                "email_domains": [c.email_domain for c in rows],
-                "titles": [c.title for c in rows],
-                "departments": [c.department for c in rows],
-                "buying_roles": [c.buying_role for c in rows],
-                "seniorities": [k.seniority for k in classes],
-                "functions": [k.function for k in classes],
-                "crm_updated_at": [c.crm_updated_at for c in rows],
-                "archived": [c.archived for c in rows],
+                "rows": json_rows(
+                    {
+                        "external_id": c.external_id,
+                        "name": c.name,
+                        "email_domain": c.email_domain,
+                        "title": c.title,
+                        "department": c.department,
+                        "buying_role": c.buying_role,
+                        "seniority": k.seniority,
+                        "function": k.function,
+                        "crm_updated_at": c.crm_updated_at,
+                        "archived": c.archived,
+                    }
+                    for c, k in zip(rows, classes, strict=True)
+                ),
             },
         )
         stored = StoredRecords.from_rows(await cursor.fetchall())  # type: ignore[arg-type]

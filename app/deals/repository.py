@@ -12,7 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import driver_connection
-from app.core.links import StoredRecords, archive_linked, replace_links, upsert_returning
+from app.core.links import (
+    StoredRecords,
+    archive_linked,
+    json_rows,
+    replace_links,
+    upsert_returning,
+)
 from app.models import Account, Deal, DealAccount
 from app.scoring.definition import DEAL_ROLLUP_FIELDS
 from connectors.base import DealRecord
@@ -85,12 +91,10 @@ class DealRepository:
                                         is_closed, is_won, stage_known, amount, created_at,
                                         closed_at, crm_updated_at, archived)
                 SELECT %(connection_id)b, *
-                FROM unnest(%(external_ids)b::text[], %(names)b::text[], %(pipelines)b::text[],
-                            %(stages)b::text[], %(is_closed)b::boolean[],
-                            %(is_won)b::boolean[], %(stage_known)b::boolean[],
-                            %(amounts)b::float8[], %(created_at)b::timestamptz[],
-                            %(closed_at)b::timestamptz[], %(crm_updated_at)b::timestamptz[],
-                            %(archived)b::boolean[])
+                FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
+                    external_id text, name text, pipeline text, stage text, is_closed boolean,
+                    is_won boolean, stage_known boolean, amount float8, created_at timestamptz,
+                    closed_at timestamptz, crm_updated_at timestamptz, archived boolean)
                 ON CONFLICT (connection_id, external_id) DO UPDATE SET
                     name = EXCLUDED.name, pipeline = EXCLUDED.pipeline, stage = EXCLUDED.stage,
                     is_closed = EXCLUDED.is_closed, is_won = EXCLUDED.is_won,
@@ -111,17 +115,23 @@ class DealRepository:
             {
                 "connection_id": connection_id,
                 "external_ids": [d.external_id for d in rows],
-                "names": [d.name for d in rows],
-                "pipelines": [d.pipeline for d in rows],
-                "stages": [d.stage for d in rows],
-                "is_closed": [d.is_closed for d in rows],
-                "is_won": [d.is_won for d in rows],
-                "stage_known": [d.stage_known for d in rows],
-                "amounts": [d.amount for d in rows],
-                "created_at": [d.created_at for d in rows],
-                "closed_at": [d.closed_at for d in rows],
-                "crm_updated_at": [d.crm_updated_at for d in rows],
-                "archived": [d.archived for d in rows],
+                "rows": json_rows(
+                    {
+                        "external_id": d.external_id,
+                        "name": d.name,
+                        "pipeline": d.pipeline,
+                        "stage": d.stage,
+                        "is_closed": d.is_closed,
+                        "is_won": d.is_won,
+                        "stage_known": d.stage_known,
+                        "amount": d.amount,
+                        "created_at": d.created_at,
+                        "closed_at": d.closed_at,
+                        "crm_updated_at": d.crm_updated_at,
+                        "archived": d.archived,
+                    }
+                    for d in rows
+                ),
             },
         )
         stored = StoredRecords.from_rows(await cursor.fetchall())  # type: ignore[arg-type]

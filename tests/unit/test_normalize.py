@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connectors.normalize import norm_enum, to_bool, to_country, to_float, to_int, to_str_list
 
@@ -204,3 +206,39 @@ def test_without_nul_strips_nul_from_every_string_in_lists_and_mappings():
     assert without_nul(flat) is flat
     assert without_nul({"name": "Ac\x00me", "employees": 12}) == {"name": "Acme", "employees": 12}
     assert without_nul({"tags": ["a\x00"], "n": 1}) == {"tags": ["a"], "n": 1}
+
+
+def test_without_nul_returns_a_nested_record_holding_no_nul_as_it_is():
+    """A Salesforce row nests ``attributes`` and related records: with no NUL anywhere it
+    comes back untouched (nothing rebuilt); a NUL at any depth is still found."""
+    from connectors.normalize import without_nul
+
+    row = {
+        "Id": "006A",
+        "attributes": {"type": "Opportunity", "url": "/services/data/v59.0/x"},
+        "Amount": 1200.0,
+        "OpportunityContactRoles": {"totalSize": 1, "records": [{"Role": "Decision Maker"}]},
+        "Tags": ["a", 1, None, True],
+    }
+    assert without_nul(row) is row
+    deep = {**row, "OpportunityContactRoles": {"records": [{"Role": "Deci\x00sion"}]}}
+    assert without_nul(deep)["OpportunityContactRoles"] == {"records": [{"Role": "Decision"}]}
+    assert without_nul([["x", ["y\x00"]]]) == [["x", ["y"]]]
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+        max_leaves=30,
+    )
+)
+def test_without_nul_leaves_no_nul_and_changes_nothing_else(value):
+    import json
+
+    from connectors.normalize import without_nul
+
+    cleaned = without_nul(value)
+    assert "\\u0000" not in json.dumps(cleaned)
+    if "\\u0000" not in json.dumps(value):
+        assert cleaned is value
