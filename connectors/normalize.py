@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -68,30 +69,25 @@ def without_nul(value: Any) -> Any:
     if isinstance(value, str):
         return value.replace("\x00", "") if "\x00" in value else value
     if isinstance(value, dict):
-        for k, v in value.items():
-            if type(k) is not str or "\x00" in k:
-                break
-            kind = type(v)
-            if kind is str:
-                if "\x00" in v:
-                    break
-            elif v is not None and kind not in _SCALARS and without_nul(v) is not v:
-                break
-        else:
+        if _holds_no_nul(value) and _holds_no_nul(value.values()):  # keys, then values
             return value
         return {without_nul(k): without_nul(v) for k, v in value.items()}
     if isinstance(value, list):
-        for v in value:
-            kind = type(v)
-            if kind is str:
-                if "\x00" in v:
-                    break
-            elif v is not None and kind not in _SCALARS and without_nul(v) is not v:
-                break
-        else:
-            return value
-        return [without_nul(v) for v in value]
+        return value if _holds_no_nul(value) else [without_nul(v) for v in value]
     return value
+
+
+def _holds_no_nul(values: Iterable[Any]) -> bool:
+    """True when no string in ``values`` (nested ones included) holds a NUL. Strings and
+    scalars are checked here, in the loop: a call per container, not per value."""
+    for v in values:
+        kind = type(v)
+        if kind is str:
+            if "\x00" in v:
+                return False
+        elif v is not None and kind not in _SCALARS and without_nul(v) is not v:
+            return False
+    return True
 
 
 def to_float(v: Any) -> float | None:

@@ -7,25 +7,27 @@ account they concern, so they are computed when asked (a button), not on page lo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.accounts import service as accounts
 from app.accounts.repository import AccountFilters
 from app.apikeys.service import authenticate
-from app.connections.service import get_connection, list_connections
+from app.connections.service import list_connections
 from app.core.errors import Forbidden, IcpSyncError, Unauthorized
 from app.core.http import SessionDep
 from app.core.security import Scope
@@ -33,6 +35,7 @@ from app.health.service import check_icp_health, standing_health
 from app.icps import service as icps
 from app.insights import service as insights
 from app.insights.schemas import DiscoverIn, Window
+from app.models import IcpVersion
 from app.sync.service import SYNC_MODES, request_sync
 from app.ui import service
 from app.ui.auth import (
@@ -231,8 +234,11 @@ async def icp_page(
 
 
 async def _diff_base(
-    session: SessionDep, version: Any, versions: Any, against: uuid.UUID | None
-) -> Any:
+    session: AsyncSession,
+    version: IcpVersion,
+    versions: Sequence[IcpVersion],
+    against: uuid.UUID | None,
+) -> IcpVersion | None:
     """What a version's page diffs it against: the one asked for, else the active one,
     else the version before it."""
     if against is not None:
@@ -359,56 +365,72 @@ async def save_candidate(
 # -- accounts ----------------------------------------------------------------------------
 
 
-def _account_filters(
-    tier: str | None,
-    is_mql: str | None,
-    is_sql: str | None,
-    connection_id: str | None,
-    q: str | None,
-) -> AccountFilters:
-    """Filters from a page's query, where a form's empty choice means no filter."""
+FilterText = Annotated[str | None, Query(max_length=200)]
+SortText = Annotated[str, Query(max_length=20)]
 
-    def flag(name: str, value: str | None) -> bool | None:
-        if not value:
-            return None
-        if value not in ("true", "false"):
-            raise RequestValidationError([{"loc": ("query", name), "msg": "true or false"}])
-        return value == "true"
 
+@dataclass(frozen=True, slots=True)
+class AccountQuery:
+    """The accounts page's filters and sort, parsed, and as the query string carries them
+    (a form's empty choice means no filter)."""
+
+    filters: AccountFilters
+    sort: str
+    raw: dict[str, str]
+
+
+def _flag(name: str, value: str | None) -> bool | None:
+    if not value:
+        return None
+    if value not in ("true", "false"):
+        raise RequestValidationError([{"loc": ("query", name), "msg": "true or false"}])
+    return value == "true"
+
+
+def account_query(
+    tier: FilterText = None,
+    is_mql: FilterText = None,
+    is_sql: FilterText = None,
+    connection_id: FilterText = None,
+    q: FilterText = None,
+    sort: SortText = "-score",
+) -> AccountQuery:
+    """The filters and sort of the accounts page and of its CSV export."""
     try:
         connection = uuid.UUID(connection_id) if connection_id else None
     except ValueError:
         raise RequestValidationError(
             [{"loc": ("query", "connection_id"), "msg": "not a connection id"}]
         ) from None
-    return AccountFilters(
+    filters = AccountFilters(
         tier=accounts.parse_tier(tier or None),
-        is_mql=flag("is_mql", is_mql),
-        is_sql=flag("is_sql", is_sql),
+        is_mql=_flag("is_mql", is_mql),
+        is_sql=_flag("is_sql", is_sql),
         connection_id=connection,
         q=(q or "").strip() or None,
     )
+    raw = {
+        "tier": tier or "",
+        "is_mql": is_mql or "",
+        "is_sql": is_sql or "",
+        "connection_id": connection_id or "",
+        "q": q or "",
+        "sort": sort,
+    }
+    return AccountQuery(filters, accounts.parse_sort(sort), raw)
 
 
-FilterText = Annotated[str | None, Query(max_length=200)]
+AccountQueryDep = Annotated[AccountQuery, Depends(account_query)]
 
 
 @router.get("/accounts/export.csv")
 async def export_accounts(
-    request: Request,
-    visitor: VisitorDep,
-    tier: FilterText = None,
-    is_mql: FilterText = None,
-    is_sql: FilterText = None,
-    connection_id: FilterText = None,
-    q: FilterText = None,
-    sort: Annotated[str, Query(max_length=20)] = "id",
+    request: Request, visitor: VisitorDep, query: AccountQueryDep
 ) -> Response:
     """The filtered, sorted list as CSV, streamed."""
-    filters = _account_filters(tier, is_mql, is_sql, connection_id, q)
     return StreamingResponse(
         accounts.export_accounts_csv(
-            request.app.state.database, filters=filters, sort=accounts.parse_sort(sort)
+            request.app.state.database, filters=query.filters, sort=query.sort
         ),
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="accounts.csv"'},
@@ -420,27 +442,13 @@ async def accounts_page(
     request: Request,
     session: SessionDep,
     visitor: VisitorDep,
-    tier: FilterText = None,
-    is_mql: FilterText = None,
-    is_sql: FilterText = None,
-    connection_id: FilterText = None,
-    q: FilterText = None,
-    sort: Annotated[str, Query(max_length=20)] = "-score",
+    query: AccountQueryDep,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """Accounts filtered, sorted and searched, a keyset page at a time."""
-    filters = _account_filters(tier, is_mql, is_sql, connection_id, q)
     rows, next_cursor = await accounts.list_accounts(
-        session, filters=filters, sort=sort, cursor=cursor, limit=ACCOUNTS_PER_PAGE
+        session, filters=query.filters, sort=query.sort, cursor=cursor, limit=ACCOUNTS_PER_PAGE
     )
-    query = {
-        "tier": tier or "",
-        "is_mql": is_mql or "",
-        "is_sql": is_sql or "",
-        "connection_id": connection_id or "",
-        "q": q or "",
-        "sort": sort,
-    }
     return _page(
         request,
         "accounts.html",
@@ -448,7 +456,7 @@ async def accounts_page(
         {
             "rows": rows,
             "next_cursor": next_cursor,
-            "query": query,
+            "query": query.raw,
             "sorts": accounts.ACCOUNT_SORTS,
             "connections": await list_connections(session),
             "first_page": cursor is None,
@@ -487,7 +495,6 @@ async def start_sync(
     mode: Annotated[str, Form(max_length=20)] = "incremental",
 ) -> Response:
     """Queue a sync of the connection."""
-    await get_connection(session, connection_id=connection_id)
     await request_sync(session, connection_id=connection_id, mode=mode)
     return _see_other("/connections?queued=1")
 

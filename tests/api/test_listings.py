@@ -101,6 +101,23 @@ async def test_an_unknown_query_parameter_is_refused_not_ignored(app_client, adm
     assert "unknown query parameter" in response.json()["detail"][0]["message"]
 
 
+async def _every_page(app_client, headers, params) -> list[dict]:
+    """Every account the list gives, following its cursors to the end."""
+    seen, cursor = [], None
+    while True:
+        page = (
+            await app_client.get(
+                "/api/v1/accounts",
+                params=params | ({"cursor": cursor} if cursor else {}),
+                headers=headers,
+            )
+        ).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return seen
+
+
 @pytest.mark.parametrize("sort", ["score", "-score", "name", "-name", "updated_at", "-updated_at"])
 async def test_every_sort_pages_through_every_account_once_in_order(
     app_client, write_headers, example_icp_yaml, sort
@@ -113,16 +130,7 @@ async def test_every_sort_pages_through_every_account_once_in_order(
         "/api/v1/accounts/import", content=b"external_id\nunnamed\n", headers=write_headers | CSV
     )
 
-    seen, cursor = [], None
-    while True:
-        params = {"sort": sort, "limit": 3} | ({"cursor": cursor} if cursor else {})
-        page = (
-            await app_client.get("/api/v1/accounts", params=params, headers=write_headers)
-        ).json()
-        seen += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
+    seen = await _every_page(app_client, write_headers, {"sort": sort, "limit": 3})
 
     field = sort.removeprefix("-")
     default = {"score": -1, "name": ""}.get(field)
@@ -209,16 +217,7 @@ async def test_sorting_by_score_pages_across_scored_and_unscored_accounts(
         "/api/v1/accounts/import", content=header + scored.encode(), headers=write_headers | CSV
     )
 
-    seen, cursor = [], None
-    while True:
-        params = {"sort": sort, "limit": 4} | ({"cursor": cursor} if cursor else {})
-        page = (
-            await app_client.get("/api/v1/accounts", params=params, headers=write_headers)
-        ).json()
-        seen += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
+    seen = await _every_page(app_client, write_headers, {"sort": sort, "limit": 4})
 
     assert sum(item["score"] is None for item in seen) == 5
     assert len(seen) == len({item["id"] for item in seen}) == 11
