@@ -159,14 +159,23 @@ class AccountRepository:
         self, connection_id: uuid.UUID, external_ids: Sequence[str]
     ) -> list[tuple[int, dict[str, Any]]]:
         """(id, canonical data) of a connection's live accounts with these CRM ids."""
-        result = await self.session.execute(
-            select(Account.id, Account.data).where(
-                Account.connection_id == connection_id,
-                Account.external_id.in_(external_ids),
-                Account.archived.is_(False),
-            )
+        connection = await driver_connection(self.session)
+        # Looked up one by one, by key (LIMIT keeps the planner from flattening the LATERAL
+        # subquery into a join): as ``external_id IN (…)`` it read every account of the
+        # connection for each batch of deals or contacts a sync rescored.
+        cursor = await connection.execute(
+            """
+            SELECT a.id, a.data::text FROM unnest(%s::text[]) AS given(external_id)
+            CROSS JOIN LATERAL (
+                SELECT id, data FROM accounts
+                WHERE connection_id = %s AND external_id = given.external_id AND NOT archived
+                LIMIT 1
+            ) a
+            """,
+            (list(external_ids), connection_id),
         )
-        return [(row[0], row[1]) for row in result.all()]
+        loads = orjson.loads
+        return [(row[0], loads(row[1])) for row in await cursor.fetchall()]  # type: ignore[index]
 
     async def accounts_data(self, account_ids: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
         """(id, all canonical data) of the given accounts, in id order."""

@@ -25,12 +25,17 @@ class ConnectionRepository:
         return connection
 
     async def get(self, connection_id: uuid.UUID, *, for_update: bool = False) -> Connection | None:
-        """One connection by id (CRM connections only, not the built-in import one)."""
+        """One connection by id (CRM connections only, not the built-in import one);
+        ``for_update`` locks it as an update of its settings or state does."""
         query = select(Connection).where(
             Connection.id == connection_id, Connection.kind != "import"
         )
         if for_update:
-            query = query.with_for_update()
+            # FOR NO KEY UPDATE, not FOR UPDATE: rows that name the connection in a foreign
+            # key hold FOR KEY SHARE on it until they commit, and a sync stores companies,
+            # deals and contacts in transactions side by side that each end by saving their
+            # progress here; FOR UPDATE would deadlock them.
+            query = query.with_for_update(key_share=True)
         return await self.session.scalar(query)
 
     async def by_name(self, name: str) -> Connection | None:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from typing import Any, Generic
 
@@ -99,73 +99,79 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
     }
     finished: list[str] = list(resume.get("finished", []))
 
-    async def save(session: AsyncSession, obj: str, cursor: dict[str, Any]) -> None:
+    async def save(session: AsyncSession, obj: str, cursor: dict[str, Any], *, last: bool) -> None:
         counts["api_calls"] = calls_so_far()
         cursors[obj] = cursor
-        await _save_progress(session, run.id, connection.id, counts, cursors, finished, warnings)
+        # ``obj`` counts as finished once its last batch commits, and not before: another
+        # object's batch may commit in between, and must not mark it finished early.
+        done = [*finished, obj] if last else finished
+        await _save_progress(session, run.id, connection.id, counts, cursors, done, warnings)
 
-    async def store_companies(records: list[AccountRecord], cursor: dict[str, Any]) -> None:
+    # Each store says whether it may have queued verdicts to write back.
+    async def store_companies(
+        records: list[AccountRecord], cursor: dict[str, Any], *, last: bool
+    ) -> bool:
         async with database.transaction() as session:
             outcome = await upsert_and_score(
                 session, connection_id=connection.id, accounts=account_rows(records)
             )
-            counts["repaired"] += await queue_repairs(
-                session, connection_id=connection.id, records=records
-            )
+            repaired = await queue_repairs(session, connection_id=connection.id, records=records)
+            # Added after the await: ``counts[k] += await …`` reads the count before awaiting,
+            # and would lose what another object's batch added meanwhile.
+            counts["repaired"] += repaired
             counts["fetched"] += len(records)
             counts["upserted"] += len(outcome.accounts)
             counts["scored"] += outcome.scored
-            await save(session, "companies", cursor)
+            await save(session, "companies", cursor, last=last)
+        return outcome.scored + repaired > 0
 
-    async def store_deals_page(records: list[DealRecord], cursor: dict[str, Any]) -> None:
+    async def store_deals(records: list[DealRecord], cursor: dict[str, Any], *, last: bool) -> bool:
         async with database.transaction() as session:
-            counts["scored"] += await store_outcomes(
-                session,
-                connection_id=connection.id,
-                deals=records,
-            )
+            scored = await store_outcomes(session, connection_id=connection.id, deals=records)
+            counts["scored"] += scored
             counts["deals_fetched"] += len(records)
             unknown = sorted({d.stage or "(none)" for d in records if not d.stage_known})
             if unknown:
                 _warn(warnings, f"deals in unknown stages counted as open: {', '.join(unknown)}")
-            await save(session, "deals", cursor)
+            await save(session, "deals", cursor, last=last)
+        return scored > 0
 
-    async def store_contacts_page(records: list[ContactRecord], cursor: dict[str, Any]) -> None:
+    async def store_contacts(
+        records: list[ContactRecord], cursor: dict[str, Any], *, last: bool
+    ) -> bool:
         async with database.transaction() as session:
-            counts["scored"] += await store_outcomes(
-                session,
-                connection_id=connection.id,
-                contacts=records,
-            )
+            scored = await store_outcomes(session, connection_id=connection.id, contacts=records)
+            counts["scored"] += scored
             counts["contacts_fetched"] += len(records)
-            await save(session, "contacts", cursor)
+            await save(session, "contacts", cursor, last=last)
+        return scored > 0
 
     async def record_round(session: AsyncSession, round_counts: FlushCounts) -> None:
         await SyncRunRepository(session).add_write_counts(
             run.id, written=round_counts.written, failed=round_counts.failed
         )
 
-    def flush() -> asyncio.Future[FlushCounts]:
-        return asyncio.ensure_future(
-            flush_outbox(
-                database,
-                connection_id=connection.id,
-                connector=connector,
-                record_round=record_round,
-            )
+    write_back = WriteBackRounds(
+        lambda: flush_outbox(
+            database, connection_id=connection.id, connector=connector, record_round=record_round
         )
+    )
+    # Once a connection's deals or contacts have been read, a company's score counts them:
+    # then one batch is stored at a time, whichever object it holds, or a company and its new
+    # deal stored at once could each miss the other. Until then scores read no deal or
+    # contact, and every object's batches are stored side by side.
+    storing: contextlib.AbstractAsyncContextManager[Any] = (
+        asyncio.Lock()
+        if connection.deals_synced_at is not None or connection.contacts_synced_at is not None
+        else contextlib.nullcontext()
+    )
 
     async def read(
-        obj: str, pages: Iterator[Page[Any]], store: Callable[[list[Any], dict[str, Any]], Any]
+        obj: str, pages: Iterator[Page[Any]], store: Callable[..., Awaitable[bool]]
     ) -> None:
-        """Read pages ahead in a thread while a batch is stored, and write the previous
-        batch's verdicts back meanwhile (CRM and database each busy); mark ``obj`` finished."""
-        flushing: asyncio.Future[FlushCounts] | None = None
-
-        async def flushed(task: asyncio.Future[FlushCounts] | None) -> None:
-            if task is not None:
-                await task
-
+        """Read ``obj``'s pages ahead in a thread, store them a batch at a time and start a
+        write-back round after each batch that queued writes; mark ``obj`` finished with its
+        last batch."""
         ahead = ReadAhead(pages, records=READ_AHEAD_RECORDS)
         records: list[Any] = []
         last_cursor: dict[str, Any] | None = None
@@ -175,44 +181,59 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
                 last_cursor = page.cursor
                 if len(records) < STORE_BATCH_RECORDS:
                     continue
-                await store(records, page.cursor)
+                async with storing:
+                    queued = await store(records, page.cursor, last=False)
                 records = []
-                await flushed(flushing)
-                flushing = flush()
+                # A batch that queued nothing (deals and contacts, in a first sync) goes on
+                # reading: waiting for another object's write-back would stall it.
+                if queued:
+                    await write_back.next_round()
+            async with storing:
+                cursor = last_cursor if last_cursor is not None else cursors[obj] or {}
+                await store(records, cursor, last=True)
             finished.append(obj)
-            await store(records, last_cursor if last_cursor is not None else cursors[obj] or {})
-            await flushed(flushing)
-            flushing = None
-            await flushed(flush())
         finally:
             ahead.stop()
-            if flushing is not None and not flushing.done():
-                flushing.cancel()
-                with contextlib.suppress(BaseException):
-                    await flushing
+
+    async def read_outcomes(
+        obj: str,
+        reader: Callable[..., Iterator[Page[Any]]],
+        store: Callable[..., Awaitable[bool]],
+    ) -> None:
+        cursor = cursors[obj]
+        try:
+            await read(obj, reader(cursor=cursor, full=full or cursor is None), store)
+        except FatalError as exc:
+            # A token without the deals or contacts scope still syncs companies.
+            _warn(warnings, f"{obj} not read: {exc}")
+            log.warning("sync run %s: %s not read: %s", run.id, obj, exc)
 
     try:
         schema = await asyncio.to_thread(connector.ensure_schema)
         if not schema.ok:
             missing = "; ".join(f"{name}: {how}" for name, how in schema.missing.items())
             raise FatalError(f"the CRM lacks icp-sync's fields: {missing}")
+        # Companies, deals and contacts are read at once, each in its own thread: one
+        # object's pages are fetched and parsed while another's batch is stored.
+        reads = []
         if "companies" not in finished:
             pages = connector.read_pages(cursor=cursors["companies"], full=full)
-            await read("companies", pages, store_companies)
+            reads.append(read("companies", pages, store_companies))
         if isinstance(connector, OutcomeReader):
-            for obj, reader, store in (
-                ("deals", connector.read_deal_pages, store_deals_page),
-                ("contacts", connector.read_contact_pages, store_contacts_page),
-            ):
-                if obj in finished:
-                    continue
-                cursor = cursors[obj]
-                try:
-                    await read(obj, reader(cursor=cursor, full=full or cursor is None), store)
-                except FatalError as exc:
-                    # A token without the deals or contacts scope still syncs companies.
-                    _warn(warnings, f"{obj} not read: {exc}")
-                    log.warning("sync run %s: %s not read: %s", run.id, obj, exc)
+            reads += [
+                read_outcomes(obj, reader, store)
+                for obj, reader, store in (
+                    ("deals", connector.read_deal_pages, store_deals),
+                    ("contacts", connector.read_contact_pages, store_contacts),
+                )
+                if obj not in finished
+            ]
+        try:
+            await all_or_first_error(reads)
+            await write_back.last_round()
+        finally:
+            await write_back.cancel()
+        if isinstance(connector, OutcomeReader):
             async with database.transaction() as session:
                 await mark_outcomes_read(
                     session,
@@ -416,3 +437,50 @@ class ReadAhead(Generic[RecordT]):
                 close = getattr(self._pages, "close", None)
                 if close is not None:
                     close()
+
+
+async def all_or_first_error(coroutines: list[Coroutine[Any, Any, None]]) -> None:
+    """Run ``coroutines`` together until all are done; the first to fail cancels the rest and
+    its error is raised as it is (a job retries a RetriableError, not a group of them)."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        for done in asyncio.as_completed(tasks):
+            await done
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class WriteBackRounds:
+    """A run's write-back rounds, one at a time, started as batches are stored: a stored
+    batch waits for the round under way (so storing stays at most a round ahead of writing
+    back, whatever the CRM's rate limit) and then starts the next, unless another object's
+    batch started it first."""
+
+    def __init__(self, flush: Callable[[], Coroutine[Any, Any, FlushCounts]]) -> None:
+        self._flush = flush
+        self._round: asyncio.Future[FlushCounts] | None = None
+
+    async def next_round(self) -> None:
+        """Wait for the round under way, then start one."""
+        under_way = self._round
+        if under_way is not None:
+            await asyncio.shield(under_way)  # a cancelled reader leaves the round to cancel()
+        if self._round is under_way:
+            self._round = asyncio.ensure_future(self._flush())
+
+    async def last_round(self) -> None:
+        """Wait for the round under way, then write back all that is left."""
+        if self._round is not None:
+            await asyncio.shield(self._round)
+        self._round = asyncio.ensure_future(self._flush())
+        await asyncio.shield(self._round)
+
+    async def cancel(self) -> None:
+        """Stop the round under way, if any (the run failed or was cancelled)."""
+        under_way, self._round = self._round, None
+        if under_way is not None and not under_way.done():
+            under_way.cancel()
+            with contextlib.suppress(BaseException):
+                await under_way

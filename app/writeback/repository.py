@@ -152,22 +152,32 @@ class WritebackRepository:
         if not held:
             return 0
         connection = await driver_connection(self.session)
+        # Each account's verdict is looked up by key (a LATERAL subquery that LIMIT keeps the
+        # planner from flattening into a join): as a join, the planner, with no statistics
+        # for tables a first sync is filling, hashed every account of the connection and
+        # every verdict for each batch of a thousand.
         cursor = await connection.execute(
             f"""
             INSERT INTO writeback_outbox (account_id, connection_id, {_VERDICT}, reasons,
                                           scored_at)
-            SELECT a.id, a.connection_id, s.icp_version_id, s.score, s.tier, s.is_mql,
-                   s.is_sql, s.reasons, s.scored_at
+            SELECT ours.account_id, ours.connection_id, ours.icp_version_id, ours.score,
+                   ours.tier, ours.is_mql, ours.is_sql, ours.reasons, ours.scored_at
             FROM unnest(%s::text[], %s::float8[], %s::text[], %s::boolean[], %s::boolean[],
                         %s::text[]) AS crm(external_id, score, tier, is_mql, is_sql, version)
-            JOIN accounts a ON a.connection_id = %s AND a.external_id = crm.external_id
-                           AND NOT a.archived
-            JOIN account_scores s ON s.account_id = a.id
-            JOIN icp_versions v ON v.id = s.icp_version_id
+            CROSS JOIN LATERAL (
+                SELECT a.id AS account_id, a.connection_id, s.icp_version_id, s.score,
+                       s.tier, s.is_mql, s.is_sql, s.reasons, s.scored_at,
+                       v.name || ' v' || v.version AS version
+                FROM accounts a
+                JOIN account_scores s ON s.account_id = a.id
+                JOIN icp_versions v ON v.id = s.icp_version_id
+                WHERE a.connection_id = %s AND a.external_id = crm.external_id
+                  AND NOT a.archived
+                LIMIT 1
+            ) ours
             WHERE (crm.score, crm.tier, crm.is_mql, crm.is_sql, crm.version)
                   IS DISTINCT FROM
-                  (s.score::float8, s.tier::text, s.is_mql, s.is_sql,
-                   v.name || ' v' || v.version)
+                  (ours.score::float8, ours.tier::text, ours.is_mql, ours.is_sql, ours.version)
             ON CONFLICT (account_id) DO NOTHING
             """,
             (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -136,6 +137,8 @@ class HubSpotCaller:
         self.timeout = timeout
         self.rng = rng
         self.calls = 0
+        # A sync reads companies, deals and contacts and writes back, each in its own thread.
+        self._counting = threading.Lock()
 
     def __call__(self, what: str, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``method(*args, **kwargs)`` with a timeout, retried until it answers or gives up.
@@ -149,7 +152,8 @@ class HubSpotCaller:
         for attempt in range(self.max_attempts):
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire()
-            self.calls += 1
+            with self._counting:
+                self.calls += 1
             try:
                 result = method(*args, **kwargs)
             except _API_EXCEPTIONS as exc:

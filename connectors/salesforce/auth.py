@@ -19,6 +19,7 @@ Every request, logins included, goes through the connector's metered ``requests.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -58,6 +59,7 @@ class SalesforceAuth:
         self.api_version = api_version
         self._credentials = dict(credentials)
         self._client: Salesforce | None = None
+        self._signing_in = threading.Lock()
         has = {key for key, value in credentials.items() if value not in (None, "")}
         if {"instance_url", "client_id", "client_secret", "refresh_token"} <= has:
             self.kind = "refresh_token"
@@ -78,9 +80,12 @@ class SalesforceAuth:
 
     def client(self) -> Salesforce:
         """The signed-in client; signs in first when there is no session yet."""
-        if self._client is None:
-            self._client = self._sign_in()
-        return self._client
+        # A sync reads accounts, opportunities and contacts in threads side by side: one
+        # of them signs in, the others wait for its session.
+        with self._signing_in:
+            if self._client is None:
+                self._client = self._sign_in()
+            return self._client
 
     def refresh(self) -> None:
         """Forget the current session: the next ``client()`` signs in again."""

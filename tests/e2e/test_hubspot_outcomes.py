@@ -157,6 +157,8 @@ async def test_full_sync_stores_5000_deals_and_10000_contacts_linked_to_their_co
     assert run.status == "succeeded", run.error
     assert run.counts["fetched"] == 5000
     assert (run.counts["deals_fetched"], run.counts["contacts_fetched"]) == (5000, 10000)
+    # Companies, deals and contacts are stored side by side: no object's count is lost.
+    assert (run.counts["scored"], run.counts["written"]) == (5000, 5000)
     assert run.warnings == []
     crm_deals = _crm(hubspot, "deals", ["dealstage", "pipeline", "hs_is_closed_won"])
     crm_contacts = _crm(hubspot, "contacts", ["jobtitle", "hs_buying_role"])
@@ -329,3 +331,44 @@ async def test_a_deal_stage_change_webhook_rescores_its_account_within_seconds(
     assert time.monotonic() - started < 15
     assert _deals(database_url, connection_id)[deal_id][2:4] == (True, True)
     assert _query(database_url, "SELECT count(*) FROM sync_runs")[0][0] == 1  # no sync ran
+
+
+async def test_deals_and_contacts_are_read_while_companies_still_are(
+    database, hubspot_admin: SandboxAdmin, monkeypatch: pytest.MonkeyPatch
+):
+    from app.sync import pipeline
+
+    hubspot_admin.reset(seed=5, companies=3000, deals_per_company=1, contacts_per_company=1)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, hubspot_admin.url)
+    seen: list[str] = []  # each page as it is read, by object, and each object's end
+    open_connector = pipeline.open_connector
+
+    def open_watched(connection: Any, **kwargs: Any) -> Any:
+        opened = open_connector(connection, **kwargs)
+        for method, obj in (
+            ("read_pages", "companies"),
+            ("read_deal_pages", "deals"),
+            ("read_contact_pages", "contacts"),
+        ):
+            read = getattr(opened.connector, method)
+
+            def watched(*, cursor: Any, full: bool, read: Any = read, obj: str = obj) -> Any:
+                for page in read(cursor=cursor, full=full):
+                    seen.append(obj)
+                    yield page
+                seen.append(f"{obj} read")
+
+            setattr(opened.connector, method, watched)
+        return opened
+
+    monkeypatch.setattr(pipeline, "open_connector", open_watched)
+
+    run = await sync(database, connection_id)
+
+    assert run.status == "succeeded", run.error
+    assert (run.counts["fetched"], run.counts["deals_fetched"]) == (3000, 3000)
+    assert run.counts["contacts_fetched"] == 3000
+    before_the_last_company_page = seen[: seen.index("companies read")]
+    assert "deals" in before_the_last_company_page
+    assert "contacts" in before_the_last_company_page

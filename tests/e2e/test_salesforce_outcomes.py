@@ -122,6 +122,7 @@ async def test_full_sync_stores_5000_opportunities_and_10000_contacts_linked_to_
         5000,
         10000,
     )
+    assert (run.counts["scored"], run.counts["written"]) == (5000, 5000)
     opportunities = _crm(sf, "SELECT Id, AccountId, IsClosed, IsWon FROM Opportunity")
     deals = _deals(database_url, connection_id)
     assert deals == {
