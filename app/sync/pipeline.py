@@ -169,8 +169,8 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
     async def read(
         obj: str, pages: Iterator[Page[Any]], store: Callable[..., Awaitable[bool]]
     ) -> None:
-        """Read ``obj``'s pages ahead in a thread, store them a batch at a time and start a
-        write-back round after each batch that queued writes; mark ``obj`` finished with its
+        """Read ``obj``'s pages ahead in a thread, store them a batch at a time and ask for a
+        write-back after each batch that queued writes; mark ``obj`` finished with its
         last batch."""
         ahead = ReadAhead(pages, records=READ_AHEAD_RECORDS)
         records: list[Any] = []
@@ -184,10 +184,8 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
                 async with storing:
                     queued = await store(records, page.cursor, last=False)
                 records = []
-                # A batch that queued nothing (deals and contacts, in a first sync) goes on
-                # reading: waiting for another object's write-back would stall it.
                 if queued:
-                    await write_back.next_round()
+                    write_back.ask()
             async with storing:
                 cursor = last_cursor if last_cursor is not None else cursors[obj] or {}
                 await store(records, cursor, last=True)
@@ -453,34 +451,42 @@ async def all_or_first_error(coroutines: list[Coroutine[Any, Any, None]]) -> Non
 
 
 class WriteBackRounds:
-    """A run's write-back rounds, one at a time, started as batches are stored: a stored
-    batch waits for the round under way (so storing stays at most a round ahead of writing
-    back, whatever the CRM's rate limit) and then starts the next, unless another object's
-    batch started it first."""
+    """A run's write-back, beside its reading and storing, one round at a time: a batch
+    stored with writes queued asks for a round, which starts at once when none is under way
+    and otherwise follows the one under way (a round writes all that is due, so one covers
+    every batch stored meanwhile). Storing never waits for the CRM: a stored batch's writes
+    wait in the outbox, in the database, and a failed round fails the run at the next ask."""
 
     def __init__(self, flush: Callable[[], Coroutine[Any, Any, FlushCounts]]) -> None:
         self._flush = flush
-        self._round: asyncio.Future[FlushCounts] | None = None
+        self._rounds: asyncio.Future[None] | None = None
+        self._asked = False
 
-    async def next_round(self) -> None:
-        """Wait for the round under way, then start one."""
-        under_way = self._round
-        if under_way is not None:
-            await asyncio.shield(under_way)  # a cancelled reader leaves the round to cancel()
-        if self._round is under_way:
-            self._round = asyncio.ensure_future(self._flush())
+    def ask(self) -> None:
+        """Write back what was just queued: a round now, or one more after this one."""
+        if self._rounds is not None and not self._rounds.done():
+            self._asked = True
+            return
+        if self._rounds is not None:
+            self._rounds.result()  # a round that failed fails the run here
+        self._asked = True
+        self._rounds = asyncio.ensure_future(self._run_rounds())
 
     async def last_round(self) -> None:
-        """Wait for the round under way, then write back all that is left."""
-        if self._round is not None:
-            await asyncio.shield(self._round)
-        self._round = asyncio.ensure_future(self._flush())
-        await asyncio.shield(self._round)
+        """Wait for the rounds under way, then write back all that is left."""
+        if self._rounds is not None:
+            await self._rounds
+        await self._flush()
 
     async def cancel(self) -> None:
         """Stop the round under way, if any (the run failed or was cancelled)."""
-        under_way, self._round = self._round, None
+        under_way, self._rounds = self._rounds, None
         if under_way is not None and not under_way.done():
             under_way.cancel()
             with contextlib.suppress(BaseException):
                 await under_way
+
+    async def _run_rounds(self) -> None:
+        while self._asked:
+            self._asked = False
+            await self._flush()

@@ -1,5 +1,5 @@
 """How a sync run reads its objects side by side: the first read to fail stops the others,
-and write-back rounds run one at a time."""
+and write-back rounds run one at a time beside the storing, never holding it up."""
 
 from __future__ import annotations
 
@@ -61,27 +61,43 @@ async def test_reads_that_all_succeed_all_run_to_the_end():
     assert done == [1, 2, 3]
 
 
-async def test_a_stored_batch_waits_for_the_round_under_way_and_rounds_never_overlap():
+async def test_batches_stored_during_a_round_get_one_more_round_and_rounds_never_overlap():
     rounds = _Rounds()
     write_back = WriteBackRounds(rounds.flush)
-    await write_back.next_round()  # nothing under way: starts the first round at once
+    write_back.ask()  # nothing under way: a round starts at once
     await asyncio.sleep(0)
     assert rounds.started == 1
-    # Two objects' batches stored meanwhile both wait for it; one next round follows.
-    waiting = [asyncio.ensure_future(write_back.next_round()) for _ in range(2)]
+    # Batches stored meanwhile do not wait for it; together they ask for one more round.
+    write_back.ask()
+    write_back.ask()
     await asyncio.sleep(0.05)
-    assert not any(w.done() for w in waiting)
+    assert rounds.started == 1
     rounds.release.set()
-    await asyncio.wait_for(asyncio.gather(*waiting), 5)
-    await write_back.last_round()
-    assert rounds.started == 3  # the first, the one the two batches started, the last
+    await asyncio.wait_for(write_back.last_round(), 5)
+    assert rounds.started == 3  # the first, the one more, the last
     assert rounds.most_at_once == 1
+
+
+async def test_a_failed_round_fails_the_run_at_the_next_ask_and_at_the_last_round():
+    class CrmDown(Exception):
+        pass
+
+    async def failing_flush() -> FlushCounts:
+        raise CrmDown("HubSpot still failing after 6 attempts")
+
+    write_back = WriteBackRounds(failing_flush)
+    write_back.ask()
+    await asyncio.sleep(0.01)
+    with pytest.raises(CrmDown):
+        write_back.ask()
+    with pytest.raises(CrmDown):
+        await write_back.last_round()
 
 
 async def test_a_failed_run_cancels_the_round_under_way():
     rounds = _Rounds()
     write_back = WriteBackRounds(rounds.flush)
-    await write_back.next_round()
+    write_back.ask()
     await asyncio.sleep(0)
     await asyncio.wait_for(write_back.cancel(), 5)
     assert rounds.running == 0
