@@ -140,6 +140,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run a job worker alone (scale these out next to `serve --no-worker`)."""
+    from app.core.collector import settle_garbage_collector
     from app.jobs.runtime import run_worker, start_metrics_server
 
     if metrics_port is not None:
@@ -158,6 +159,7 @@ def worker(
             main_task.cancel()
 
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
+        settle_garbage_collector()
         try:
             await run_worker(concurrency=concurrency)
         except asyncio.CancelledError:
@@ -657,11 +659,13 @@ def sync(
     connection = _uuid(connection_id, what="a connection")
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from app.core.collector import settle_garbage_collector
     from app.models import SyncStatus
     from app.sync.pipeline import follow_sync_run
     from app.sync.service import request_sync
 
     async def work(database: Database) -> Any:
+        settle_garbage_collector()  # this process works the run's jobs, as a worker would
         async with database.transaction() as session:
             run = await request_sync(
                 session, connection_id=connection, mode="full" if full else "incremental"

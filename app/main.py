@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -18,6 +17,7 @@ from app.accounts.router import router as accounts_router
 from app.apikeys.router import router as api_keys_router
 from app.connections.router import router as connections_router
 from app.contacts.router import router as contacts_router
+from app.core.collector import settle_garbage_collector
 from app.core.config import Settings, get_settings
 from app.core.db import close_database, database_url, open_database
 from app.core.docs import install_docs
@@ -51,22 +51,6 @@ from app.ui.session import SessionCookies
 from app.writeback.repository import WritebackRepository
 
 log = logging.getLogger(__name__)
-
-
-# Young-generation collections per allocation: CPython's 700 ran the collector every few
-# requests on the webhook path; at 20,000 the webhook ingest rate rose 7-18% in alternating
-# rounds (tests/bench/bench_webhooks.py), and cycles are still collected, only less often.
-GC_YOUNG_THRESHOLD = 20_000
-
-
-def settle_garbage_collector() -> None:
-    """Once started: move what start-up built (modules, the app, pools) out of the
-    collector's sight with ``gc.freeze()`` so full collections stop walking it, and collect
-    the young generation less often."""
-    gc.collect()
-    gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def create_app(

@@ -477,3 +477,48 @@ def test_icp_discover_refuses_an_unknown_field_in_one_line(runner):
 
     assert result.exit_code != 0
     assert "shoe_size" in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture
+def collector_restored():
+    """Whatever a command does to the garbage collector is undone after the test."""
+    import gc
+
+    before = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*before)
+
+
+def test_a_standalone_worker_works_jobs_with_the_collector_settled(
+    runner, monkeypatch, collector_restored
+):
+    """`icp-sync worker` runs syncs as `serve` does: start-up frozen, young generation
+    collected less often (the job loop itself is replaced: it would run until stopped)."""
+    import gc
+
+    from app.core.collector import GC_YOUNG_THRESHOLD
+    from app.jobs import runtime
+
+    seen: list[tuple[int, int]] = []
+
+    async def one_pass(*, concurrency: int) -> None:
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count()))
+
+    monkeypatch.setattr(runtime, "run_worker", one_pass)
+    result = runner.invoke(cli, ["worker"])
+    assert result.exit_code == 0, result.output
+    assert len(seen) == 1
+    threshold, frozen = seen[0]
+    assert threshold == GC_YOUNG_THRESHOLD and frozen > 0
+
+
+def test_a_sync_from_the_cli_works_its_jobs_with_the_collector_settled(runner, collector_restored):
+    """`icp-sync sync` works its run's jobs in its own process, settled as a worker's."""
+    import gc
+
+    from app.core.collector import GC_YOUNG_THRESHOLD
+
+    result = runner.invoke(cli, ["sync", str(uuid.uuid4())])
+    assert result.exit_code == 1 and "no connection" in result.output, result.output
+    assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD and gc.get_freeze_count() > 0

@@ -53,7 +53,8 @@ async def test_a_serving_process_settles_its_garbage_collector(settings):
     often; apps built in tests leave the collector alone."""
     import gc
 
-    from app.main import GC_YOUNG_THRESHOLD, create_app
+    from app.core.collector import GC_YOUNG_THRESHOLD
+    from app.main import create_app
 
     before = gc.get_threshold()
     app = create_app(settings, run_worker=False, migrate=False, tune_gc=True)

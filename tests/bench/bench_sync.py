@@ -57,6 +57,7 @@ async def _connect_and_sync(
 ) -> object:
     from app.connections.schemas import ConnectionCreate
     from app.connections.service import create_connection
+    from app.core.collector import settle_garbage_collector
     from app.icps.service import activate_icp, create_icp
     from app.sync.pipeline import run_sync
     from app.sync.service import request_sync
@@ -76,6 +77,7 @@ async def _connect_and_sync(
             ),
         )
         run = await request_sync(session, connection_id=connection.id, mode="full")
+    settle_garbage_collector()  # as every process that works jobs does (serve, worker, sync)
     return await run_sync(database, run_id=run.id)  # type: ignore[arg-type]
 
 
