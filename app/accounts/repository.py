@@ -17,8 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import driver_connection
-from app.core.links import json_rows
+from app.core.db import driver_connection, json_rows
 from app.models import (
     IMPORT_CONNECTION_NAME,
     Account,

@@ -12,11 +12,10 @@ from sqlalchemy import BigInteger, ColumnElement, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import driver_connection
+from app.core.db import driver_connection, json_rows
 from app.core.links import (
     StoredRecords,
     archive_linked,
-    json_rows,
     replace_links,
     upsert_returning,
 )

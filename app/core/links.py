@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import psycopg
+
+from app.core.db import json_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +39,6 @@ class StoredRecords:
             if is_changed:
                 changed.add(external_id)
         return cls(ids, new, changed)
-
-
-def json_rows(rows: Iterable[Mapping[str, Any]]) -> str:
-    """Rows for ``jsonb_to_recordset(%s::jsonb)``: one JSON text, serialised in C by orjson
-    and parsed in C by PostgreSQL. Sent as column arrays instead, psycopg dumped every value
-    in Python, the costliest step of storing a page of deals or contacts. (Values hold no
-    NUL: the connectors strip it, and jsonb could not take one.)"""
-    return orjson.dumps(list(rows)).decode()
 
 
 def upsert_returning(upsert: str, *, owners: str) -> str:
@@ -89,18 +82,17 @@ async def replace_links(
     after), and for an unchanged record the companies it gained or lost. Only the links that
     differ are written, and a new record's links are only inserted. ``table`` and ``owner``
     are identifiers of our own schema, never input."""
-    owner_ids: list[int] = []
-    accounts: list[str] = []
-    for record, companies in links.items():
-        record_id = stored.ids[record]
-        owner_ids += [record_id] * len(companies)
-        accounts += companies
+    wanted = json_rows(
+        {"id": stored.ids[record], "account": company}
+        for record, companies in links.items()
+        for company in companies
+    )
     existing = [stored.ids[record] for record in links if record not in stored.new]
     cursor = await connection.execute(
         f"""
         WITH wanted AS MATERIALIZED (
             SELECT DISTINCT p.id, p.account
-            FROM unnest(%(owner_ids)b::bigint[], %(accounts)b::text[]) AS p(id, account)
+            FROM jsonb_to_recordset(%(wanted)s::jsonb) AS p(id bigint, account text)
         ),
         gone AS (
             DELETE FROM {table} l
@@ -122,8 +114,7 @@ async def replace_links(
         WHERE {owner} = ANY(%(existing)b::bigint[])
         """,
         {
-            "owner_ids": owner_ids,
-            "accounts": accounts,
+            "wanted": wanted,
             "existing": existing,
             "connection_id": connection_id,
         },

@@ -11,11 +11,10 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import driver_connection
+from app.core.db import driver_connection, json_rows
 from app.core.links import (
     StoredRecords,
     archive_linked,
-    json_rows,
     replace_links,
     upsert_returning,
 )

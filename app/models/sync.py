@@ -71,9 +71,10 @@ class WritebackOutbox(VerdictColumns, Base):
     account_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
-    connection_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("connections.id", ondelete="CASCADE")
-    )
+    # The account's connection, for each connection's write-back rounds. No foreign key: the
+    # account's already ties the row to its connection (and deletes it with it); a second
+    # one cost a trigger call per verdict queued.
+    connection_id: Mapped[uuid.UUID]
     reasons: Mapped[str] = mapped_column(Text)
     scored_at: Mapped[datetime]
     revision: Mapped[int] = mapped_column(

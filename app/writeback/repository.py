@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import StagedRows, driver_connection
+from app.core.db import StagedRows, driver_connection, json_rows
 from app.jobs import Reaction
 from connectors.base import CrmVerdict
 
@@ -53,18 +53,26 @@ async def queue_changed_verdicts(staged: StagedRows) -> Reaction:
           )
         """
     )
+    # Each staged account, and what the CRM confirmed for it, is looked up by key too: as
+    # joins, the planner (blind to the staging table's size) hashed every account and every
+    # confirmed write-back for each batch, which made a first sync's cost grow with the
+    # square of its size.
     await cursor.execute(
         f"""
         INSERT INTO writeback_outbox (account_id, connection_id, {_VERDICT}, reasons, scored_at)
         SELECT s.account_id, a.connection_id, s.icp_version_id, s.score, s.tier, s.is_mql,
                s.is_sql, s.reasons, s.scored_at
         FROM {staged.table} s
-        JOIN accounts a ON a.id = s.account_id AND NOT a.archived
-        JOIN connections c ON c.id = a.connection_id AND c.kind <> 'import'
-        LEFT JOIN account_writebacks w ON w.account_id = s.account_id
-        WHERE w.account_id IS NULL
-           OR (w.icp_version_id, w.score, w.tier, w.is_mql, w.is_sql)
-              IS DISTINCT FROM (s.icp_version_id, s.score, s.tier, s.is_mql, s.is_sql)
+        CROSS JOIN LATERAL (
+            SELECT a.connection_id FROM accounts a
+            JOIN connections c ON c.id = a.connection_id AND c.kind <> 'import'
+            WHERE a.id = s.account_id AND NOT a.archived
+            LIMIT 1
+        ) a
+        WHERE ROW(s.icp_version_id, s.score, s.tier, s.is_mql, s.is_sql) IS DISTINCT FROM (
+            SELECT ROW(w.icp_version_id, w.score, w.tier, w.is_mql, w.is_sql)
+            FROM account_writebacks w WHERE w.account_id = s.account_id
+        )
         ON CONFLICT (account_id) DO UPDATE SET
             icp_version_id = EXCLUDED.icp_version_id, score = EXCLUDED.score,
             tier = EXCLUDED.tier, is_mql = EXCLUDED.is_mql, is_sql = EXCLUDED.is_sql,
@@ -110,36 +118,41 @@ class WritebackRepository:
         if not writes:
             return
         connection = await driver_connection(self.session)
-        # One list per column: psycopg sends a list as an array (a tuple would be a record).
-        account_ids = [w.account_id for w in writes]
-        verdicts = (
-            account_ids,
-            [w.icp_version_id for w in writes],
-            [w.score for w in writes],
-            [w.tier for w in writes],
-            [w.is_mql for w in writes],
-            [w.is_sql for w in writes],
-        )
         await connection.execute(
             """
-            INSERT INTO account_writebacks (account_id, icp_version_id, score, tier, is_mql,
-                                            is_sql, written_at)
-            SELECT * , now() FROM unnest(%s::bigint[], %s::uuid[], %s::smallint[],
-                                         %s::char(1)[], %s::boolean[], %s::boolean[])
-            ON CONFLICT (account_id) DO UPDATE SET
-                icp_version_id = EXCLUDED.icp_version_id, score = EXCLUDED.score,
-                tier = EXCLUDED.tier, is_mql = EXCLUDED.is_mql, is_sql = EXCLUDED.is_sql,
-                written_at = EXCLUDED.written_at
-            """,
-            verdicts,
-        )
-        await connection.execute(
-            """
+            WITH confirmed AS MATERIALIZED (
+                SELECT * FROM jsonb_to_recordset(%s::jsonb) AS c(
+                    account_id bigint, revision bigint, icp_version_id uuid, score smallint,
+                    tier char(1), is_mql boolean, is_sql boolean)
+            ),
+            held AS (
+                INSERT INTO account_writebacks (account_id, icp_version_id, score, tier, is_mql,
+                                                is_sql, written_at)
+                SELECT account_id, icp_version_id, score, tier, is_mql, is_sql, now()
+                FROM confirmed
+                ON CONFLICT (account_id) DO UPDATE SET
+                    icp_version_id = EXCLUDED.icp_version_id, score = EXCLUDED.score,
+                    tier = EXCLUDED.tier, is_mql = EXCLUDED.is_mql, is_sql = EXCLUDED.is_sql,
+                    written_at = EXCLUDED.written_at
+            )
             DELETE FROM writeback_outbox o
-            USING unnest(%s::bigint[], %s::bigint[]) AS c(account_id, revision)
+            USING confirmed c
             WHERE o.account_id = c.account_id AND o.revision = c.revision
             """,
-            (account_ids, [w.revision for w in writes]),
+            (
+                json_rows(
+                    {
+                        "account_id": w.account_id,
+                        "revision": w.revision,
+                        "icp_version_id": w.icp_version_id,
+                        "score": w.score,
+                        "tier": w.tier,
+                        "is_mql": w.is_mql,
+                        "is_sql": w.is_sql,
+                    }
+                    for w in writes
+                ),
+            ),
         )
 
     async def queue_repairs(
@@ -162,8 +175,9 @@ class WritebackRepository:
                                           scored_at)
             SELECT ours.account_id, ours.connection_id, ours.icp_version_id, ours.score,
                    ours.tier, ours.is_mql, ours.is_sql, ours.reasons, ours.scored_at
-            FROM unnest(%s::text[], %s::float8[], %s::text[], %s::boolean[], %s::boolean[],
-                        %s::text[]) AS crm(external_id, score, tier, is_mql, is_sql, version)
+            FROM jsonb_to_recordset(%s::jsonb) AS crm(external_id text, score float8,
+                                                      tier text, is_mql boolean,
+                                                      is_sql boolean, version text)
             CROSS JOIN LATERAL (
                 SELECT a.id AS account_id, a.connection_id, s.icp_version_id, s.score,
                        s.tier, s.is_mql, s.is_sql, s.reasons, s.scored_at,
@@ -181,12 +195,17 @@ class WritebackRepository:
             ON CONFLICT (account_id) DO NOTHING
             """,
             (
-                [external_id for external_id, _ in held],
-                [verdict.score for _, verdict in held],
-                [verdict.tier for _, verdict in held],
-                [verdict.is_mql for _, verdict in held],
-                [verdict.is_sql for _, verdict in held],
-                [verdict.version for _, verdict in held],
+                json_rows(
+                    {
+                        "external_id": external_id,
+                        "score": verdict.score,
+                        "tier": verdict.tier,
+                        "is_mql": verdict.is_mql,
+                        "is_sql": verdict.is_sql,
+                        "version": verdict.version,
+                    }
+                    for external_id, verdict in held
+                ),
                 connection_id,
             ),
         )
