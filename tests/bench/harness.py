@@ -22,7 +22,13 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from app.core.config import Settings
-from app.core.db import Database, close_database, open_database, start_embedded_postgres
+from app.core.db import (
+    Database,
+    close_database,
+    open_database,
+    release_embedded_postgres,
+    start_embedded_postgres,
+)
 from app.core.migrations import upgrade_to_head
 from app.core.security import configure_secrets
 from app.jobs.runtime import open_job_queue
@@ -53,6 +59,7 @@ async def bench_database() -> AsyncIterator[tuple[Database, Settings]]:
         finally:
             await close_database()
             db.reset_database_url()
+            release_embedded_postgres(Path(data_dir))
 
 
 def example_icp() -> dict[str, object]:
