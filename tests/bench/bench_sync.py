@@ -7,7 +7,10 @@
 - HubSpot, a full sync of 1,000,000 companies in a separate worker process: its peak RSS
   (≤ 300 MB);
 - Salesforce, a full sync of 100,000 accounts: accounts/s (≥ 2,000) and API calls per 1,000
-  against the minimum of 0.5 query + 5 composite calls (≤ 1.02×).
+  against the minimum of 0.5 query + 5 composite calls (≤ 1.02×);
+- both CRMs with a deal and two contacts per company: companies/s (≥ 2,000) for the run, and
+  again until the rescore that the first read of deals and contacts queues has run and written
+  back; API calls against the minimum per object; the HubSpot worker's peak RSS.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from connectors.sandbox.common.admin_client import SandboxAdmin
 from tests.bench.harness import bench_database, example_icp, sandbox_process
@@ -81,6 +84,18 @@ async def _connect_and_sync(
     return await run_sync(database, run_id=run.id)  # type: ignore[arg-type]
 
 
+class TimedSync(NamedTuple):
+    """One timed full sync: the run's seconds, its counts, the sandbox's call statistics after
+    it, and (when asked) the seconds until the jobs it left queued were done too, with the
+    sandbox's call count by then."""
+
+    seconds: float
+    counts: dict[str, int]
+    stats: dict[str, object]
+    with_jobs_seconds: float = 0.0
+    calls_with_jobs: int = 0
+
+
 async def _timed_sync(
     url: str,
     *,
@@ -91,8 +106,13 @@ async def _timed_sync(
     ca_file: str | None = None,
     deals_per_company: int = 0,
     contacts_per_company: int = 0,
-) -> tuple[float, dict[str, int], dict[str, object]]:
-    """Seed the sandbox with its limit set, full-sync it once; (seconds, counts, stats)."""
+    then_jobs: bool = False,
+) -> TimedSync:
+    """Seed the sandbox with its limit set, full-sync it once; with ``then_jobs``, go on
+    working the queue until it is empty (the rescore that a first read of deals and contacts
+    defers, and the write-back it queues), timed from the same start."""
+    from app.jobs.runtime import run_worker
+
     with SandboxAdmin(url, verify=ca_file or True, timeout=600) as admin:
         if kind == "hubspot":
             admin.rate_limit(calls_per_10s)
@@ -108,7 +128,18 @@ async def _timed_sync(
                 database, url, calls_per_10s=calls_per_10s, kind=kind, ca_file=ca_file
             )
             elapsed = time.perf_counter() - started
-        return elapsed, run.counts, admin.stats()  # type: ignore[attr-defined]
+            stats = admin.stats()
+            if not then_jobs:
+                return TimedSync(elapsed, run.counts, stats)  # type: ignore[attr-defined]
+            await run_worker(concurrency=2, wait=False)
+            with_jobs = time.perf_counter() - started
+        return TimedSync(
+            elapsed,
+            run.counts,  # type: ignore[attr-defined]
+            stats,
+            with_jobs,
+            int(admin.stats()["total"]),  # type: ignore[call-overload]
+        )
 
 
 def _worker_rss(
@@ -153,7 +184,7 @@ def _outcome_lines(sandboxes: object) -> list[str]:
         ("hubspot", sandboxes.hubspot_url, None, 11),  # type: ignore[attr-defined]
         ("salesforce", sandboxes.salesforce_url, sandboxes.ca_file, 12),  # type: ignore[attr-defined]
     ):
-        elapsed, counts, stats = asyncio.run(
+        elapsed, counts, stats, with_jobs, calls_with_jobs = asyncio.run(
             _timed_sync(
                 url,
                 companies=COMPANIES,
@@ -163,6 +194,7 @@ def _outcome_lines(sandboxes: object) -> list[str]:
                 ca_file=ca_file,
                 deals_per_company=deals,
                 contacts_per_company=contacts,
+                then_jobs=True,
             )
         )
         calls = int(stats["total"])  # type: ignore[call-overload]
@@ -181,6 +213,9 @@ def _outcome_lines(sandboxes: object) -> list[str]:
             f"deals and contacts (target ≥ 2,000/s)",
             f"{kind} API calls with outcomes: {calls:,}; minimum {minimum:,.0f} → "
             f"{calls / minimum:.3f}× (target ≤ 1.02×)",
+            f"{kind} with the rescore that the first read of deals and contacts queues, and its "
+            f"write-back: {with_jobs:.1f} s = {COMPANIES / with_jobs:,.0f} companies/s "
+            f"({calls_with_jobs - calls:,} more API calls)",
         ]
     rss = _worker_rss(
         sandboxes.hubspot_url,  # type: ignore[attr-defined]
@@ -199,13 +234,13 @@ def run() -> list[str]:
     """Three measurements, side by side with their limits."""
     with sandbox_process() as sandboxes:
         url = sandboxes.hubspot_url
-        elapsed, counts, stats = asyncio.run(
+        elapsed, counts, stats, *_ = asyncio.run(
             _timed_sync(url, companies=COMPANIES, calls_per_10s=0, seed=5)
         )
         minimum = 20 * COMPANIES / 1000
         total_calls = int(stats["total"])  # type: ignore[call-overload]
         per_1000 = total_calls / (COMPANIES / 1000)
-        throttled_s, throttled_counts, throttled_stats = asyncio.run(
+        throttled_s, throttled_counts, throttled_stats, *_ = asyncio.run(
             _timed_sync(url, companies=THROTTLED_COMPANIES, calls_per_10s=190, seed=6)
         )
         throttled_calls = int(throttled_stats["total"])  # type: ignore[call-overload]
@@ -222,7 +257,7 @@ def run() -> list[str]:
             f"{limited / max(1, throttled_calls):.2%} (target < 1%); "
             f"{throttled_counts['written']:,} of {THROTTLED_COMPANIES:,} written",
         ]
-        sf_s, sf_counts, sf_stats = asyncio.run(
+        sf_s, sf_counts, sf_stats, *_ = asyncio.run(
             _timed_sync(
                 sandboxes.salesforce_url,
                 companies=COMPANIES,
