@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,13 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import Database
 from app.writeback.repository import PendingWrite, WritebackRepository
 from app.writeback.service import retry_time, writeback_values
-from connectors.base import Connector
+from connectors.base import Connector, WriteResult
 
 log = logging.getLogger(__name__)
 
 # Write calls per round trip to the outbox: confirmations are recorded per round, so a crash
 # re-sends at most this many calls' worth (harmless: the same values again).
 CALLS_PER_ROUND = 10
+# Write calls of a round in flight at once: one call's answer is awaited while the next is
+# sent and the last is parsed, so a round is not a chain of round trips. Two, not more: the
+# connector's limiter paces them to the CRM's rate limit either way.
+CALLS_IN_FLIGHT = 2
 
 
 @dataclass(slots=True)
@@ -57,11 +61,8 @@ async def flush_outbox(
             return counts
         confirmed: list[PendingWrite] = []
         failed: list[tuple[PendingWrite, str]] = []
-        for start in range(0, len(due), size):
-            batch = due[start : start + size]
-            results = await asyncio.to_thread(
-                connector.write_batch, [writeback_values(w) for w in batch]
-            )
+        batches = [due[start : start + size] for start in range(0, len(due), size)]
+        for batch, results in zip(batches, await _write_batches(connector, batches), strict=True):
             by_id = {r.external_id: r for r in results}
             for write in batch:
                 result = by_id.get(write.external_id)
@@ -91,3 +92,31 @@ async def flush_outbox(
                 connection_id,
                 failed[0][1],
             )
+
+
+async def _write_batches(
+    connector: Connector, batches: Sequence[Sequence[PendingWrite]]
+) -> list[list[WriteResult]]:
+    """Each batch's results, in order, with up to CALLS_IN_FLIGHT calls at once. The first
+    call to fail stops the round: no further call is sent, and its error is raised once the
+    calls in flight have returned (nothing of the round is confirmed; those writes are sent
+    again later, the same values)."""
+    room = asyncio.Semaphore(CALLS_IN_FLIGHT)
+    errors: list[BaseException] = []
+
+    async def write(batch: Sequence[PendingWrite]) -> list[WriteResult]:
+        async with room:
+            if errors:
+                return []
+            try:
+                return await asyncio.to_thread(
+                    connector.write_batch, [writeback_values(w) for w in batch]
+                )
+            except Exception as exc:
+                errors.append(exc)
+                return []
+
+    results = await asyncio.gather(*(write(batch) for batch in batches))
+    if errors:
+        raise errors[0]
+    return results
