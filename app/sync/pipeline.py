@@ -228,17 +228,19 @@ async def run_sync(database: Database, *, run_id: uuid.UUID) -> SyncRun:
             ]
         try:
             await all_or_first_error(reads)
+            if isinstance(connector, OutcomeReader):
+                # Before the last write-back round, not after: the rescore this may queue
+                # (the first full read of deals and contacts) runs beside that round.
+                async with database.transaction() as session:
+                    await mark_outcomes_read(
+                        session,
+                        connection_id=connection.id,
+                        deals="deals" in finished,
+                        contacts="contacts" in finished,
+                    )
             await write_back.last_round()
         finally:
             await write_back.cancel()
-        if isinstance(connector, OutcomeReader):
-            async with database.transaction() as session:
-                await mark_outcomes_read(
-                    session,
-                    connection_id=connection.id,
-                    deals="deals" in finished,
-                    contacts="contacts" in finished,
-                )
         counts["api_calls"] = calls_so_far()
         async with database.transaction() as session:
             return await _finish(
