@@ -50,3 +50,26 @@ def test_downgrade_to_base_removes_everything(empty_database):
     command.upgrade(config, "head")
     command.downgrade(config, "base")
     assert _tables(empty_database) == {"alembic_version"}
+
+
+async def test_a_saved_icp_version_cannot_be_deleted_or_renumbered(database, database_url):
+    from app.icps.service import apply_icp
+    from tests.e2e.conftest import EXAMPLES
+
+    async with database.transaction() as session:
+        version, _ = await apply_icp(
+            session, source=(EXAMPLES / "icp.yaml").read_bytes(), content_type="application/yaml"
+        )
+    with psycopg.connect(libpq_conninfo(database_url), autocommit=True) as connection:
+        with pytest.raises(psycopg.errors.RestrictViolation, match="is kept"):
+            connection.execute("DELETE FROM icp_versions WHERE id = %s", (version.id,))
+        with pytest.raises(psycopg.errors.RestrictViolation, match="is kept"):
+            connection.execute(
+                "UPDATE icp_versions SET id = gen_random_uuid() WHERE id = %s", (version.id,)
+            )
+        connection.execute(  # what activation and retirement change is still changeable
+            "UPDATE icp_versions SET status = status WHERE id = %s", (version.id,)
+        )
+        assert connection.execute(
+            "SELECT count(*) FROM icp_versions WHERE id = %s", (version.id,)
+        ).fetchone() == (1,)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import CHAR, DateTime, ForeignKey, MetaData, SmallInteger, func
+from sqlalchemy import CHAR, DateTime, MetaData, SmallInteger, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -43,7 +43,9 @@ class VerdictColumns:
     """The columns of an ICP verdict, shared by current scores, their history, pending
     CRM writes and what the CRM last confirmed."""
 
-    icp_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("icp_versions.id"))
+    # The ICP version scored with. No foreign key: versions are never deleted (a trigger
+    # refuses it, migration 0011), and a key cost a trigger call per verdict row stored.
+    icp_version_id: Mapped[uuid.UUID]
     score: Mapped[int] = mapped_column(SmallInteger)
     tier: Mapped[str] = mapped_column(CHAR(1))
     is_mql: Mapped[bool]

@@ -22,7 +22,8 @@ class IcpStatus(enum.StrEnum):
 
 
 class IcpVersion(Base):
-    """One saved version of a named ICP; never edited after insert."""
+    """One saved version of a named ICP; never edited after insert, and never deleted (the
+    database refuses it: verdict rows name their version without a foreign key)."""
 
     __tablename__ = "icp_versions"
     __table_args__ = (

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import psycopg
 import pytest
 
 from app.core.db import libpq_conninfo
+from connectors.base import RetriableError
 from tests.e2e.conftest import (
     BATCH_UPDATE,
     EXAMPLES,
@@ -386,3 +389,98 @@ async def test_a_full_sync_repairs_icp_fields_edited_by_hand_or_lost_in_a_restor
     _assert_crm_matches(hubspot, _stored(database_url, connection_id))
     again = await sync(database, connection_id)
     assert again.counts["repaired"] == 0 and again.counts["written"] == 0
+
+
+class _CallsInFlight:
+    """The connection's real connector, its write calls counted as they overlap (and, when
+    told, the first refused before it is sent, as a CRM that keeps failing would end it)."""
+
+    def __init__(self, connector, *, fail_first: bool = False) -> None:
+        self.connector = connector
+        self.fail_first = fail_first
+        self.started = 0
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._lock = threading.Lock()
+        real = connector.write_batch
+
+        def write_batch(updates):
+            with self._lock:
+                self.started += 1
+                first = self.started == 1
+                self.in_flight += 1
+                self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                if first and self.fail_first:
+                    raise RetriableError("HubSpot kept answering 503")
+                return real(updates)
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
+
+        connector.write_batch = write_batch
+
+
+async def _moved_verdicts(database, hubspot_admin, tmp_path, *, companies: int):
+    """A synced connection whose every verdict a new ICP moved, its writes queued; with the
+    connection's connector, counting its write calls."""
+    from app.accounts.tasks import rescore_all_accounts
+    from app.connections.service import get_connection, open_connector
+
+    hubspot_admin.reset(seed=3, companies=companies)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, hubspot_admin.url)
+    await sync(database, connection_id)
+    await activate_example_icp(database, _changed_icp(tmp_path))
+    await rescore_all_accounts(icp_version_id="test")
+    async with database.transaction() as session:
+        connection = await get_connection(session, connection_id=connection_id)
+    return connection_id, open_connector(connection, database_url=database.url)
+
+
+async def test_a_write_back_round_keeps_two_crm_calls_in_flight(
+    database, database_url, hubspot_admin, hubspot, tmp_path
+):
+    from app.writeback.pipeline import CALLS_IN_FLIGHT, flush_outbox
+
+    connection_id, opened = await _moved_verdicts(
+        database, hubspot_admin, tmp_path, companies=1_000
+    )
+    hubspot_admin.faults(latency_ms=50)  # long enough for the calls of a round to overlap
+    calls = _CallsInFlight(opened.connector)
+    try:
+        counts = await flush_outbox(
+            database, connection_id=connection_id, connector=calls.connector
+        )
+    finally:
+        hubspot_admin.faults()
+        opened.close()
+
+    assert counts.written == 1_000 and counts.failed == 0
+    assert calls.started == 10  # one round: ten batches of 100
+    assert calls.most_in_flight == CALLS_IN_FLIGHT == 2
+    assert _outbox(database_url) == 0
+    crm = read_back(hubspot)
+    for external_id, (score, tier, *_) in _stored(database_url, connection_id).items():
+        assert crm[external_id]["icp_fit_score"] == str(score)
+        assert crm[external_id]["icp_tier"] == tier
+        assert crm[external_id]["icp_version"].endswith(" v2")
+
+
+async def test_a_write_call_that_fails_stops_its_round_and_nothing_of_it_is_confirmed(
+    database, database_url, hubspot_admin, tmp_path
+):
+    from app.writeback.pipeline import flush_outbox
+
+    connection_id, opened = await _moved_verdicts(
+        database, hubspot_admin, tmp_path, companies=1_000
+    )
+    calls = _CallsInFlight(opened.connector, fail_first=True)
+    try:
+        with pytest.raises(RetriableError, match="503"):
+            await flush_outbox(database, connection_id=connection_id, connector=calls.connector)
+    finally:
+        opened.close()
+
+    assert calls.started <= 2  # the call beside the failed one, and no further
+    assert _outbox(database_url) == 1_000  # all still to be written (again, the same values)
