@@ -53,7 +53,8 @@ def main(selected: list[str]) -> None:
         print(f"[{name}] ({time.perf_counter() - started:.0f}s)")
         for result in results:
             print(f"  {result}")
-        lines += [f"- {r}" for r in results]
+        # A result indented under the one before it stays a nested item.
+        lines += [f"  - {r.lstrip()}" if r.startswith("  ") else f"- {r}" for r in results]
     stamp = f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()} with `make bench`:"
     block = "\n".join([START, stamp, "", *lines, END])
     text = README.read_text()

@@ -33,7 +33,7 @@ def icp_sync_lines() -> list[str]:
             ("hubspot", sandboxes.hubspot_url, None),
             ("salesforce", sandboxes.salesforce_url, sandboxes.ca_file),
         ):
-            seconds, counts, stats = asyncio.run(
+            seconds, counts, stats, *_ = asyncio.run(
                 _timed_sync(
                     url,
                     companies=COMPANIES,

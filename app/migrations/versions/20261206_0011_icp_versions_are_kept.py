@@ -2,7 +2,7 @@
 
 Every verdict row (current scores, their history, queued and confirmed write-backs) names
 the ICP version it was scored with, and a foreign key checked that version on each row
-stored: four trigger calls per account scored, about 7 µs each, over a tenth of the
+stored: four trigger calls per account scored, about 7 µs each, about a tenth of the
 database's work in a first sync. Versions are never deleted (an ICP file changes by adding a
 version), so the keys could only ever refuse a delete. That is now said once, on the
 versions: a trigger refuses to delete one (or change its id) with a clear error, and the
