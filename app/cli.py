@@ -141,7 +141,7 @@ def worker(
 ) -> None:
     """Run a job worker alone (scale these out next to `serve --no-worker`)."""
     from app.core.collector import settle_garbage_collector
-    from app.jobs.runtime import run_worker, start_metrics_server
+    from app.jobs.runtime import run_worker_until_cancelled, start_metrics_server
 
     if metrics_port is not None:
         start_metrics_server(metrics_port)
@@ -161,7 +161,7 @@ def worker(
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
         settle_garbage_collector()
         try:
-            await run_worker(concurrency=concurrency)
+            await run_worker_until_cancelled(concurrency=concurrency)
         except asyncio.CancelledError:
             if not terminated.is_set():
                 raise

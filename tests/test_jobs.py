@@ -232,3 +232,42 @@ def test_stalled_jobs_are_looked_for_often_enough_to_requeue_within_30_seconds()
     runs = croniter.croniter(STALLED_CHECK_CRON, datetime(2026, 1, 1))
     times = [runs.get_next(datetime) for _ in range(10)]
     assert max((b - a).total_seconds() for a, b in itertools.pairwise(times)) <= 15
+
+
+async def test_a_worker_that_stops_on_its_own_is_started_again_until_cancelled(monkeypatch, caplog):
+    """procrastinate's worker raises when its database is unreachable and returns when its
+    listening connection dies; either way a long-running process starts it again."""
+    import asyncio
+
+    import procrastinate.exceptions
+
+    from app.jobs import runtime
+
+    runs = 0
+    third_started = asyncio.Event()
+
+    async def flaky_worker(*, concurrency: int) -> None:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            refused = psycopg.OperationalError("connection refused")
+            raise procrastinate.exceptions.ConnectorException() from refused
+        if runs == 2:
+            return  # its listener died; it stopped and unregistered
+        third_started.set()
+        await asyncio.Event().wait()  # healthy: runs until cancelled
+
+    monkeypatch.setattr(runtime, "run_worker", flaky_worker)
+    monkeypatch.setattr(runtime, "RESTART_DELAYS_SECONDS", (0.0,))
+    supervised = asyncio.create_task(runtime.run_worker_until_cancelled(concurrency=1))
+    await asyncio.wait_for(third_started.wait(), timeout=10)
+    supervised.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await supervised
+
+    assert runs == 3
+    restarts = [r.getMessage() for r in caplog.records if "starting it again" in r.getMessage()]
+    assert restarts == [
+        "job worker stopped (connection refused); starting it again in 0 s",
+        "job worker stopped (its database connection was lost); starting it again in 0 s",
+    ]

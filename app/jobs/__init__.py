@@ -52,6 +52,12 @@ TASK_MODULES = [
 ]
 
 
+# How long a job-queue call waits for a connection before it fails. The pool's default (30 s)
+# held a stopping process that long when its database was gone; a live database hands one
+# out in milliseconds (calls are short), and a worker whose call failed is started again.
+QUEUE_CONNECT_TIMEOUT_SECONDS = 5.0
+
+
 class _PoolSettings:
     """Where procrastinate's pool connects; set by ``open_job_queue`` before opening."""
 
@@ -62,7 +68,11 @@ class _PoolSettings:
 def _pool_factory(**kwargs: Any) -> psycopg_pool.AsyncConnectionPool:
     # procrastinate opens and closes the pool itself; we only say where it points.
     return psycopg_pool.AsyncConnectionPool(
-        _PoolSettings.conninfo, min_size=1, max_size=_PoolSettings.max_size, **kwargs
+        _PoolSettings.conninfo,
+        min_size=1,
+        max_size=_PoolSettings.max_size,
+        timeout=QUEUE_CONNECT_TIMEOUT_SECONDS,
+        **kwargs,
     )
 
 

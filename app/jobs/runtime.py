@@ -39,10 +39,56 @@ async def run_worker(*, concurrency: int, wait: bool = True) -> None:
     )
 
 
+# A worker that stopped on its own is started again after these pauses (the last repeats),
+# back at the first once it has run this long: a database that is down for minutes is not
+# hammered, one that blinks costs a second.
+RESTART_DELAYS_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
+HEALTHY_RUN_SECONDS = 60.0
+
+
+async def run_worker_until_cancelled(*, concurrency: int) -> None:
+    """Process jobs until cancelled, starting the worker again whenever it stops on its own.
+
+    procrastinate's worker stops when its listening connection dies (a database restart, a
+    failover, a terminated backend) and raises when the database cannot be reached; a
+    long-running process must not be left serving with no worker behind it."""
+    loop = asyncio.get_running_loop()
+    this_task = asyncio.current_task()
+    assert this_task is not None
+    failures = 0
+    while True:
+        started = loop.time()
+        try:
+            await run_worker(concurrency=concurrency)
+            reason = "its database connection was lost"
+        except Exception as exc:
+            if this_task.cancelling():
+                # Stopping, and the database did not answer the worker's last call (its
+                # unregistration): its row is pruned by the next worker's start.
+                log.warning("job worker stopped without unregistering: %s", _brief(exc))
+                raise asyncio.CancelledError from exc
+            reason = _brief(exc)
+            log.debug("job worker failed", exc_info=exc)
+        if loop.time() - started >= HEALTHY_RUN_SECONDS:
+            failures = 0
+        delay = RESTART_DELAYS_SECONDS[min(failures, len(RESTART_DELAYS_SECONDS) - 1)]
+        failures += 1
+        log.warning("job worker stopped (%s); starting it again in %.0f s", reason, delay)
+        await asyncio.sleep(delay)
+
+
+def _brief(exc: BaseException) -> str:
+    """An exception in one line: procrastinate's own messages are blank, its cause says it."""
+    cause = exc.__cause__ or exc
+    return " ".join(str(cause).split()) or type(cause).__name__
+
+
 @contextlib.asynccontextmanager
 async def background_worker(*, concurrency: int) -> AsyncIterator[asyncio.Task[None]]:
     """Run a worker inside this process while the block runs (``icp-sync serve``)."""
-    task = asyncio.create_task(run_worker(concurrency=concurrency), name="icp-sync-worker")
+    task = asyncio.create_task(
+        run_worker_until_cancelled(concurrency=concurrency), name="icp-sync-worker"
+    )
     try:
         yield task
     finally:
