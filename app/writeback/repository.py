@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,23 +95,44 @@ class WritebackRepository:
         self.session = session
 
     async def due(self, connection_id: uuid.UUID, *, limit: int) -> list[PendingWrite]:
-        """Pending writes of a connection whose time has come, oldest account first."""
+        """Pending writes of a connection whose time has come, oldest account first. A write
+        of what the CRM already holds is dropped instead: one queued against a confirmation
+        it could not see yet (a rescore's batch reads one snapshot) costs no CRM call."""
         connection = await driver_connection(self.session)
-        cursor = await connection.execute(
-            """
-            SELECT o.account_id, o.revision, a.external_id, o.icp_version_id,
-                   v.name || ' v' || v.version, o.score, o.tier, o.is_mql, o.is_sql,
-                   o.reasons, o.scored_at, a.data->>'lifecycle_stage'
-            FROM writeback_outbox o
-            JOIN accounts a ON a.id = o.account_id
-            JOIN icp_versions v ON v.id = o.icp_version_id
-            WHERE o.connection_id = %s AND o.next_attempt_at <= now() AND NOT a.archived
-            ORDER BY o.account_id
-            LIMIT %s
-            """,
-            (connection_id, limit),
-        )
-        return [PendingWrite(*row) for row in await cursor.fetchall()]  # type: ignore[misc]
+        while True:
+            cursor = await connection.execute(
+                """
+                WITH due AS MATERIALIZED (
+                    SELECT o.account_id, o.revision, a.external_id, o.icp_version_id,
+                           v.name || ' v' || v.version AS icp_version, o.score, o.tier, o.is_mql,
+                           o.is_sql, o.reasons, o.scored_at,
+                           a.data->>'lifecycle_stage' AS lifecycle_stage,
+                           ROW(o.icp_version_id, o.score, o.tier, o.is_mql, o.is_sql)
+                           IS NOT DISTINCT FROM (
+                               SELECT ROW(w.icp_version_id, w.score, w.tier, w.is_mql, w.is_sql)
+                               FROM account_writebacks w WHERE w.account_id = o.account_id
+                           ) AS held
+                    FROM writeback_outbox o
+                    JOIN accounts a ON a.id = o.account_id
+                    JOIN icp_versions v ON v.id = o.icp_version_id
+                    WHERE o.connection_id = %s AND o.next_attempt_at <= now() AND NOT a.archived
+                    ORDER BY o.account_id
+                    LIMIT %s
+                ), dropped AS (
+                    DELETE FROM writeback_outbox o USING due d
+                    WHERE d.held AND o.account_id = d.account_id AND o.revision = d.revision
+                )
+                SELECT account_id, revision, external_id, icp_version_id, icp_version, score, tier,
+                       is_mql, is_sql, reasons, scored_at, lifecycle_stage, held
+                FROM due ORDER BY account_id
+                """,
+                (connection_id, limit),
+            )
+            rows: list[tuple[Any, ...]] = await cursor.fetchall()  # type: ignore[assignment]
+            pending = [PendingWrite(*row[:-1]) for row in rows if not row[-1]]
+            if pending or not rows:
+                return pending
+            # Every write of this round was held already (and is dropped): the next ones.
 
     async def confirm(self, writes: Sequence[PendingWrite]) -> None:
         """Record what the CRM now holds; drop the outbox rows unless a newer verdict
@@ -169,29 +191,41 @@ class WritebackRepository:
         # planner from flattening into a join): as a join, the planner, with no statistics
         # for tables a first sync is filling, hashed every account of the connection and
         # every verdict for each batch of a thousand.
+        # What the CRM was last confirmed to hold is forgotten for those accounts: it holds
+        # something else now, and a write of what it was confirmed to hold must go out (the
+        # flush drops writes of what the CRM is known to hold).
         cursor = await connection.execute(
             f"""
+            WITH differing AS MATERIALIZED (
+                SELECT ours.account_id, ours.connection_id, ours.icp_version_id, ours.score,
+                       ours.tier, ours.is_mql, ours.is_sql, ours.reasons, ours.scored_at
+                FROM jsonb_to_recordset(%s::jsonb) AS crm(external_id text, score float8,
+                                                          tier text, is_mql boolean,
+                                                          is_sql boolean, version text)
+                CROSS JOIN LATERAL (
+                    SELECT a.id AS account_id, a.connection_id, s.icp_version_id, s.score,
+                           s.tier, s.is_mql, s.is_sql, s.reasons, s.scored_at,
+                           v.name || ' v' || v.version AS version
+                    FROM accounts a
+                    JOIN account_scores s ON s.account_id = a.id
+                    JOIN icp_versions v ON v.id = s.icp_version_id
+                    WHERE a.connection_id = %s AND a.external_id = crm.external_id
+                      AND NOT a.archived
+                    LIMIT 1
+                ) ours
+                WHERE (crm.score, crm.tier, crm.is_mql, crm.is_sql, crm.version)
+                      IS DISTINCT FROM
+                      (ours.score::float8, ours.tier::text, ours.is_mql, ours.is_sql,
+                       ours.version)
+            ), forgotten AS (
+                DELETE FROM account_writebacks w USING differing d
+                WHERE w.account_id = d.account_id
+            )
             INSERT INTO writeback_outbox (account_id, connection_id, {_VERDICT}, reasons,
                                           scored_at)
-            SELECT ours.account_id, ours.connection_id, ours.icp_version_id, ours.score,
-                   ours.tier, ours.is_mql, ours.is_sql, ours.reasons, ours.scored_at
-            FROM jsonb_to_recordset(%s::jsonb) AS crm(external_id text, score float8,
-                                                      tier text, is_mql boolean,
-                                                      is_sql boolean, version text)
-            CROSS JOIN LATERAL (
-                SELECT a.id AS account_id, a.connection_id, s.icp_version_id, s.score,
-                       s.tier, s.is_mql, s.is_sql, s.reasons, s.scored_at,
-                       v.name || ' v' || v.version AS version
-                FROM accounts a
-                JOIN account_scores s ON s.account_id = a.id
-                JOIN icp_versions v ON v.id = s.icp_version_id
-                WHERE a.connection_id = %s AND a.external_id = crm.external_id
-                  AND NOT a.archived
-                LIMIT 1
-            ) ours
-            WHERE (crm.score, crm.tier, crm.is_mql, crm.is_sql, crm.version)
-                  IS DISTINCT FROM
-                  (ours.score::float8, ours.tier::text, ours.is_mql, ours.is_sql, ours.version)
+            SELECT account_id, connection_id, icp_version_id, score, tier, is_mql, is_sql,
+                   reasons, scored_at
+            FROM differing
             ON CONFLICT (account_id) DO NOTHING
             """,
             (

@@ -484,3 +484,52 @@ async def test_a_write_call_that_fails_stops_its_round_and_nothing_of_it_is_conf
 
     assert calls.started <= 2  # the call beside the failed one, and no further
     assert _outbox(database_url) == 1_000  # all still to be written (again, the same values)
+
+
+async def test_a_queued_write_of_what_the_crm_already_holds_costs_no_call(
+    database, database_url, hubspot_admin
+):
+    """Writes queued against a confirmation their writer could not see yet (a rescore's
+    batch reads one snapshot) are dropped by the flush, not sent: more of them than a round
+    takes, and the one that differs is still written."""
+    from app.connections.service import get_connection, open_connector
+    from app.writeback.pipeline import flush_outbox
+
+    hubspot_admin.reset(seed=3, companies=300)
+    await activate_example_icp(database)
+    connection_id = await make_connection(database, hubspot_admin.url)
+    await sync(database, connection_id)
+    assert _outbox(database_url) == 0
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        connection.execute(
+            """
+            INSERT INTO writeback_outbox (account_id, connection_id, icp_version_id, score,
+                                          tier, is_mql, is_sql, reasons, scored_at)
+            SELECT s.account_id, a.connection_id, s.icp_version_id, s.score, s.tier,
+                   s.is_mql, s.is_sql, s.reasons, s.scored_at
+            FROM account_scores s JOIN accounts a ON a.id = s.account_id
+            """
+        )
+        differing = connection.execute(
+            "UPDATE writeback_outbox SET score = 99 WHERE account_id = "
+            "(SELECT max(account_id) FROM writeback_outbox) RETURNING account_id"
+        ).fetchone()[0]
+    writes_before = calls(hubspot_admin, BATCH_UPDATE)
+    async with database.transaction() as session:
+        connection = await get_connection(session, connection_id=connection_id)
+    opened = open_connector(connection, database_url=database.url)
+    try:
+        counts = await flush_outbox(
+            database, connection_id=connection_id, connector=opened.connector
+        )
+    finally:
+        opened.close()
+
+    assert (counts.written, counts.failed) == (1, 0)
+    assert calls(hubspot_admin, BATCH_UPDATE) == writes_before + 1
+    assert _outbox(database_url) == 0
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        held = connection.execute(
+            "SELECT score FROM account_writebacks WHERE account_id = %s", (differing,)
+        ).fetchone()
+    assert held == (99,)
