@@ -271,3 +271,133 @@ async def test_a_worker_that_stops_on_its_own_is_started_again_until_cancelled(m
         "job worker stopped (connection refused); starting it again in 0 s",
         "job worker stopped (its database connection was lost); starting it again in 0 s",
     ]
+
+
+# "a" moved to Germany while a rescore of every account was under way: it scores less.
+A_MOVED_CSV = b"""external_id,name,country,industry,employees
+a,Alpha,DE,Online Media,50
+"""
+
+
+def _scores_and_history(database_url) -> tuple[dict[str, int], dict[str, list[int]]]:
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        scores = dict(
+            connection.execute(
+                "SELECT a.external_id, s.score FROM account_scores s "
+                "JOIN accounts a ON a.id = s.account_id"
+            ).fetchall()
+        )
+        history: dict[str, list[int]] = {}
+        for external_id, score in connection.execute(
+            "SELECT a.external_id, h.score FROM account_score_history h "
+            "JOIN accounts a ON a.id = h.account_id ORDER BY h.id"
+        ).fetchall():
+            history.setdefault(external_id, []).append(score)
+    return scores, history
+
+
+async def test_a_rescore_does_not_undo_a_verdict_stored_after_it_read_the_account(
+    database, database_url, example_icp_yaml, monkeypatch
+):
+    """The rescore read "a" in Alpha's old state; before it wrote that batch, "a" changed
+    and was rescored from its new data (a webhook, a sync). The batch is refused and scored
+    again: the newer verdict stays, and the stale one leaves no history behind."""
+    from app.accounts import pipeline
+    from app.accounts.pipeline import rescore_active_version
+    from app.accounts.service import import_accounts_csv
+
+    version = await _apply(database, example_icp_yaml, activate=True)
+    async with database.transaction() as session:
+        await import_accounts_csv(session, content=ACCOUNTS_CSV)
+    real_store = pipeline.store_verdicts
+
+    async def change_first(session, **kwargs):
+        async with database.transaction() as other:  # committed before the batch is written
+            await import_accounts_csv(other, content=A_MOVED_CSV)
+        monkeypatch.setattr(pipeline, "store_verdicts", real_store)
+        return await real_store(session, **kwargs)
+
+    monkeypatch.setattr(pipeline, "store_verdicts", change_first)
+    progress = await rescore_active_version(database, version)
+
+    scores, history = _scores_and_history(database_url)
+    assert scores == {"a": 25, "b": 0, "c": 25}  # not 45: from Alpha's old data
+    assert history["a"] == [45, 25]
+    assert (progress.scored, progress.changed, progress.history) == (3, 0, 0)
+
+
+async def test_a_rescore_does_not_undo_a_verdict_committed_while_it_writes(
+    database, database_url, example_icp_yaml, monkeypatch
+):
+    """The newer verdict's writer holds its row while the rescore writes the same account:
+    the rescore waits for it, is refused once it commits, and scores the batch again."""
+    import asyncio
+
+    from app.accounts import pipeline
+    from app.accounts.pipeline import rescore_active_version
+    from app.accounts.service import import_accounts_csv
+
+    version = await _apply(database, example_icp_yaml, activate=True)
+    async with database.transaction() as session:
+        await import_accounts_csv(session, content=ACCOUNTS_CSV)
+    real_store = pipeline.store_verdicts
+    attempts = 0
+
+    async def beside_a_writer(session, **kwargs):
+        nonlocal attempts
+        attempts += 1
+        if attempts > 1:
+            return await real_store(session, **kwargs)
+        async with database.transaction() as other:
+            await import_accounts_csv(other, content=A_MOVED_CSV)  # holds a's verdict row
+            storing = asyncio.create_task(real_store(session, **kwargs))
+            await _until_someone_waits_for_a_lock(database_url)
+        return await storing  # the other commits first, then the rescore's write goes on
+
+    monkeypatch.setattr(pipeline, "store_verdicts", beside_a_writer)
+    progress = await rescore_active_version(database, version)
+
+    scores, history = _scores_and_history(database_url)
+    assert scores == {"a": 25, "b": 0, "c": 25}
+    assert history["a"] == [45, 25]
+    assert attempts == 2 and progress.scored == 3
+
+
+async def test_a_rescore_gives_up_on_a_batch_refused_too_often(
+    database, example_icp_yaml, monkeypatch
+):
+    """Refused again and again (a storm of edits on the same accounts): the rescore stops
+    with the database's error after its attempts, and the job is retried as a whole."""
+    from app.accounts import pipeline
+    from app.accounts.pipeline import BATCH_ATTEMPTS, rescore_active_version
+    from app.accounts.service import import_accounts_csv
+
+    version = await _apply(database, example_icp_yaml, activate=True)
+    async with database.transaction() as session:
+        await import_accounts_csv(session, content=ACCOUNTS_CSV)
+    attempts = 0
+
+    async def always_refused(session, **kwargs):
+        nonlocal attempts
+        attempts += 1
+        raise psycopg.errors.SerializationFailure("could not serialize access")
+
+    monkeypatch.setattr(pipeline, "store_verdicts", always_refused)
+    with pytest.raises(psycopg.errors.SerializationFailure):
+        await rescore_active_version(database, version)
+    assert attempts == BATCH_ATTEMPTS
+
+
+async def _until_someone_waits_for_a_lock(database_url) -> None:
+    import asyncio
+
+    async with await psycopg.AsyncConnection.connect(
+        libpq_conninfo(database_url), autocommit=True
+    ) as connection:
+        for _ in range(200):
+            cursor = await connection.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            row = await cursor.fetchone()
+            if row and row[0]:
+                return
+            await asyncio.sleep(0.02)
+    raise AssertionError("the rescore's save never waited for the other writer")

@@ -9,10 +9,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.accounts.service import read_scoring_batch
-from app.core.db import Database, without_parallel_workers
+from app.core.db import (
+    Database,
+    is_serialization_failure,
+    repeatable_read,
+    without_parallel_workers,
+)
 from app.icps.service import compiled_icp
 from app.models import IcpVersion
-from app.verdicts.repository import ScoreRow
 from app.verdicts.service import score_rows, store_verdicts
 
 RESCORE_BATCH_SIZE = 20_000
@@ -41,45 +45,79 @@ class RescoreProgress:
     history: int = 0
 
 
+# Attempts at one batch refused for a concurrent change before the rescore gives up (the job
+# is then retried as a whole): each retry reads the batch again, so only a storm of edits on
+# the same accounts would use them all.
+BATCH_ATTEMPTS = 5
+
+
 async def rescore_active_version(
     database: Database, version: IcpVersion, *, batch_size: int = RESCORE_BATCH_SIZE
 ) -> RescoreProgress:
-    """Read → score → write every live account, one transaction per batch.
+    """Read → score → store every live account, one transaction per batch.
 
-    Reading and scoring batch N+1 overlaps with the database writing batch N (a bounded
-    queue between the two), so the Python process and PostgreSQL each keep a core busy.
+    Each batch is read and stored in one repeatable-read transaction: a verdict that a
+    webhook or a sync stores for one of its accounts meanwhile, from newer data, makes the
+    batch's write fail instead of undoing it, and the batch is read and scored again.
+    Reading and scoring batch N+1 overlaps with the database storing batch N, so the Python
+    process and PostgreSQL each keep a core busy.
     """
     compiled = compiled_icp(version)
     progress = RescoreProgress()
-    scored_batches: asyncio.Queue[list[ScoreRow] | None] = asyncio.Queue(maxsize=2)
 
-    async def read_and_score() -> None:
-        after_id = 0
-        try:
-            while True:
-                with paused_gc():
-                    async with database.transaction() as session:
-                        await without_parallel_workers(session)
+    async def rescore_batch(after_id: int, read: asyncio.Future[int | None]) -> None:
+        """Rescore the ``batch_size`` accounts after ``after_id``; ``read`` gets the last id
+        read (None: there were none) as soon as it is known."""
+        through_id: int | None = None
+        for attempt in range(1, BATCH_ATTEMPTS + 1):
+            try:
+                async with database.transaction() as session:
+                    await repeatable_read(session)
+                    await without_parallel_workers(session)
+                    with paused_gc():
                         batch = await read_scoring_batch(
-                            session, version=version, after_id=after_id, limit=batch_size
+                            session,
+                            version=version,
+                            after_id=after_id,
+                            limit=batch_size,
+                            through_id=through_id,
                         )
-                    if not batch:
-                        break
-                    after_id = batch[-1][0]
-                    rows = score_rows(compiled, batch)
-                await scored_batches.put(rows)
-        finally:
-            await scored_batches.put(None)
-
-    async def write() -> None:
-        while (rows := await scored_batches.get()) is not None:
-            async with database.transaction() as session:
-                counts = await store_verdicts(
-                    session, rows=rows, version=version, trigger="rescore"
-                )
+                        if not read.done():
+                            read.set_result(batch[-1][0] if batch else None)
+                        if not batch:
+                            return
+                        rows = score_rows(compiled, batch)
+                    # Read it again, if refused, as the same range: the next batch starts
+                    # after this one's last id.
+                    through_id = batch[-1][0]
+                    counts = await store_verdicts(
+                        session, rows=rows, version=version, trigger="rescore"
+                    )
+            except Exception as exc:
+                if not is_serialization_failure(exc) or attempt == BATCH_ATTEMPTS:
+                    if not read.done():
+                        read.set_exception(exc)
+                    raise
+                continue
             progress.scored += len(rows)
             progress.changed += counts.changed
             progress.history += counts.history
+            return
 
-    await asyncio.gather(read_and_score(), write())
+    loop = asyncio.get_running_loop()
+    in_flight: list[asyncio.Task[None]] = []
+    after_id: int | None = 0
+    try:
+        while after_id is not None:
+            read: asyncio.Future[int | None] = loop.create_future()
+            in_flight.append(asyncio.create_task(rescore_batch(after_id, read)))
+            after_id = await read
+            if len(in_flight) > 1:
+                await in_flight.pop(0)  # one batch stored while the next is read and scored
+        for batch in in_flight:
+            await batch
+    finally:
+        for batch in in_flight:
+            batch.cancel()
+        await asyncio.gather(*in_flight, return_exceptions=True)
     return progress

@@ -135,10 +135,17 @@ class AccountRepository:
         return [UpsertedAccount(*row) for row in await cursor.fetchall()]  # type: ignore[misc]
 
     async def scoring_batch(
-        self, *, after_id: int, limit: int, fields: Sequence[str]
+        self, *, after_id: int, limit: int, fields: Sequence[str], through_id: int | None = None
     ) -> list[tuple[int, dict[str, Any]]]:
-        """The next ``limit`` live accounts after ``after_id`` as (id, data), ``data`` cut
-        down to ``fields`` in the database: less to send and to parse than whole records."""
+        """The next ``limit`` live accounts after ``after_id`` (or all of them up to
+        ``through_id``) as (id, data), ``data`` cut down to ``fields`` in the database: less
+        to send and to parse than whole records."""
+        if through_id is not None:
+            return await self._projected(
+                "WHERE id > %s AND id <= %s AND NOT archived ORDER BY id",
+                (after_id, through_id),
+                fields,
+            )
         return await self._projected(
             "WHERE id > %s AND NOT archived ORDER BY id LIMIT %s", (after_id, limit), fields
         )

@@ -155,13 +155,18 @@ async def account_profiles(
 
 
 async def read_scoring_batch(
-    session: AsyncSession, *, version: IcpVersion, after_id: int, limit: int
+    session: AsyncSession,
+    *,
+    version: IcpVersion,
+    after_id: int,
+    limit: int,
+    through_id: int | None = None,
 ) -> Sequence[tuple[int, dict[str, Any]]]:
-    """The next live accounts after ``after_id``, with only the fields ``version`` reads
-    (roll-ups included)."""
+    """The next live accounts after ``after_id`` (``limit`` of them, or all up to
+    ``through_id``), with only the fields ``version`` reads (roll-ups included)."""
     compiled = compiled_icp(version)
     batch = await AccountRepository(session).scoring_batch(
-        after_id=after_id, limit=limit, fields=sorted(compiled.read_fields)
+        after_id=after_id, limit=limit, fields=sorted(compiled.read_fields), through_id=through_id
     )
     return await with_rollups(session, compiled, batch)
 

@@ -155,6 +155,20 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[ob
     return driver
 
 
+async def repeatable_read(session: AsyncSession) -> None:
+    """Make the session's transaction (before its first query) read one snapshot throughout,
+    and fail with a serialization error where it would overwrite a row that changed since."""
+    await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+
+
+def is_serialization_failure(exc: BaseException) -> bool:
+    """A transaction refused for a concurrent change (retry it), as psycopg or SQLAlchemy
+    raise it."""
+    return isinstance(exc, psycopg.errors.SerializationFailure) or isinstance(
+        getattr(exc, "orig", None), psycopg.errors.SerializationFailure
+    )
+
+
 async def without_parallel_workers(session: AsyncSession) -> None:
     """Plan the rest of the transaction's queries for one process: for a pipeline that keeps
     every core busy already (reading one batch while the last is written), the workers of a
