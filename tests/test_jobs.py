@@ -401,3 +401,42 @@ async def _until_someone_waits_for_a_lock(database_url) -> None:
                 return
             await asyncio.sleep(0.02)
     raise AssertionError("the rescore's save never waited for the other writer")
+
+
+async def test_a_rescore_job_failed_by_a_storm_of_edits_starts_over_a_little_later(
+    database, database_url, example_icp_yaml, monkeypatch
+):
+    """Every attempt at a batch refused: the job fails, is queued again after RESCORE_RETRY's
+    wait, and its next attempt rescores every account."""
+    from app.accounts import pipeline
+    from app.accounts.pipeline import BATCH_ATTEMPTS
+    from app.accounts.service import import_accounts_csv
+    from app.jobs.runtime import run_worker
+
+    async with database.transaction() as session:
+        await import_accounts_csv(session, content=ACCOUNTS_CSV)  # no active ICP: unscored
+    await _apply(database, example_icp_yaml, activate=True)
+    real_store = pipeline.store_verdicts
+    refused = 0
+
+    async def refused_at_first(session, **kwargs):
+        nonlocal refused
+        if refused < BATCH_ATTEMPTS:
+            refused += 1
+            raise psycopg.errors.SerializationFailure("could not serialize access")
+        return await real_store(session, **kwargs)
+
+    monkeypatch.setattr(pipeline, "store_verdicts", refused_at_first)
+    await run_worker(concurrency=1, wait=False)
+    rescores = [job for job in _jobs(database_url) if job[0] == "accounts.rescore_all"]
+    assert rescores == [("accounts.rescore_all", "todo")]  # queued again, for later
+    with psycopg.connect(libpq_conninfo(database_url)) as connection:
+        connection.execute(  # later is now
+            "UPDATE procrastinate_jobs SET scheduled_at = now() WHERE status = 'todo'"
+        )
+    await run_worker(concurrency=1, wait=False)
+
+    rescores = [job for job in _jobs(database_url) if job[0] == "accounts.rescore_all"]
+    assert rescores == [("accounts.rescore_all", "succeeded")]
+    scores, _ = _scores_and_history(database_url)
+    assert scores == {"a": 45, "b": 0, "c": 25}

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import time
 
+import procrastinate
+import psycopg
+
 from app.accounts.pipeline import rescore_active_version
 from app.core.db import get_database
 from app.icps.repository import IcpRepository
@@ -14,8 +17,21 @@ from app.writeback.service import queue_due_flushes
 
 log = logging.getLogger(__name__)
 
+# A batch refused for concurrent changes more often than the pipeline retries it (a storm of
+# edits on the same accounts) fails the job; it starts over a little later, where what was
+# done already costs a read, not a write.
+RESCORE_RETRY = procrastinate.RetryStrategy(
+    max_attempts=3, wait=5, retry_exceptions={psycopg.errors.SerializationFailure}
+)
 
-@task(TaskName.RESCORE_ALL_ACCOUNTS, queue="scoring", lock=RESCORE_LOCK, queueing_lock=RESCORE_LOCK)
+
+@task(
+    TaskName.RESCORE_ALL_ACCOUNTS,
+    queue="scoring",
+    lock=RESCORE_LOCK,
+    queueing_lock=RESCORE_LOCK,
+    retry=RESCORE_RETRY,
+)
 async def rescore_all_accounts(icp_version_id: str) -> dict[str, int]:
     """Rescore every live account against the ICP that is active when the job runs.
 
