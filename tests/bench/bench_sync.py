@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -202,11 +203,6 @@ MINIMUM_PER_1000 = {
 }
 
 
-def _median(values: list[float]) -> float:
-    """The middle value (the upper of the two middle ones for an even count)."""
-    return sorted(values)[len(values) // 2]
-
-
 def _runs_said(seconds: list[float]) -> str:
     """ " (median of 3: 30.5, 31.0, 33.2 s)", or nothing for a single run."""
     if len(seconds) < 2:
@@ -242,8 +238,8 @@ def _outcome_lines(sandboxes: object) -> list[str]:
         ]
         # The median run by its time gives the figures; its calls are every run's, give or take
         # a retry.
-        elapsed, counts, stats, _ = sorted(timed)[len(timed) // 2]
-        with_jobs = _median([t.with_jobs_seconds for t in timed])
+        elapsed, counts, stats, _ = sorted(timed, key=lambda t: t.seconds)[len(timed) // 2]
+        with_jobs = statistics.median(t.with_jobs_seconds for t in timed)
         calls = int(stats["total"])  # type: ignore[call-overload]
         runs = _runs_said([t.seconds for t in timed])
         minimum = sum(
